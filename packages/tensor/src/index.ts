@@ -1,0 +1,35 @@
+/**
+ * @file Public surface of `@tapegrad/tensor`: float32 N-d tensors with copy-free views,
+ * broadcasting elementwise math, reductions, softmax, matmul, indexing and a seeded RNG.
+ *
+ * @example
+ * ```ts
+ * import { tensor, matmul, add, sum, Rng, randn } from "@tapegrad/tensor";
+ * const x = randn([4, 3], new Rng(0));
+ * const y = add(matmul(x, tensor([[1], [2], [3]])), 1);
+ * console.log(sum(y).item());
+ * ```
+ */
+export { Tensor } from "./tensor.js";
+export { ShapeError, internalError, fmt, assertArg } from "./errors.js";
+export { type Shape, shapeSize, contiguousStrides, broadcastShapes, normalizeAxis, normalizeAxes, shapesEqual, checkShape } from "./shape.js";
+export { type Nested } from "./format.js";
+export { type TensorLike, tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint } from "./create.js";
+export { Rng, defaultRng, manualSeed } from "./random.js";
+export {
+  type TensorOrScalar, asTensor, binaryOp, add, sub, mul, div, pow, maximum, minimum, atan2,
+  eq, ne, lt, le, gt, ge, where,
+} from "./elementwise.js";
+export {
+  unaryOp, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, square, reciprocal, sin, cos,
+  log1p, expm1, floor, ceil, round, trunc, isNaN, isFinite, isInf, logicalNot, leakyRelu, gelu,
+  softplus, clamp, affine, copyInto,
+} from "./unary.js";
+export { type Axes, sum, mean, prod, max, min, argmax, argmin, argExtremeIndices, logsumexp, variance, std } from "./reduce.js";
+export { softmax, logSoftmax } from "./softmax.js";
+export { matmul } from "./matmul.js";
+export { type Indices, toIndexArray, indexSelect, indexAdd, gather, scatterAdd, concat, stack, split, chunk } from "./indexing.js";
+export { BinOp, UnOp } from "./kernels/elementwise.js";
+export { type GemmFn, gemmTs } from "./kernels/gemm.js";
+export { type KernelSet, jsKernels, kernels, useKernels } from "./backend.js";
+export { erf } from "./math.js";

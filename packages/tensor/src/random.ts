@@ -1,0 +1,210 @@
+/**
+ * @file Seeded, platform-independent pseudo-random numbers.
+ *
+ * Generator: xoshiro128** (Blackman & Vigna) on four 32-bit words, seeded through splitmix32.
+ * Everything uses 32-bit integer arithmetic (`Math.imul`, shifts) and IEEE-754 basic operations,
+ * so the same seed gives the same numbers, bit for bit, in every JS engine and on every platform.
+ *
+ * - `random()`: uniform float in [0, 1) with 24 random bits, so every value is exactly a float32.
+ * - `normal()`: standard normal by Marsaglia's polar method, using {@link portableLogUnit}.
+ * - `int(lo, hi)`: unbiased uniform integer in [lo, hi) (rejection sampling).
+ */
+import { portableLogUnit } from "./math.js";
+
+/**
+ * A seeded random number generator (xoshiro128**).
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(42);
+ * rng.random(); // same value on every machine
+ * const x = randn([2, 3], rng);
+ * ```
+ */
+export class Rng {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spare = NaN;
+
+  /**
+   * @param seed any finite number; its integer part (up to 2^53) selects the stream.
+   * @throws {TypeError} for a non-finite seed.
+   */
+  constructor(seed = 0) {
+    this.seed(seed);
+  }
+
+  /**
+   * Restarts the stream from `seed`.
+   *
+   * @throws {TypeError} for a non-finite seed.
+   * @example
+   * ```ts
+   * rng.seed(1); const a = rng.random(); rng.seed(1); rng.random() === a; // true
+   * ```
+   */
+  seed(seed: number): void {
+    if (typeof seed !== "number" || !Number.isFinite(seed)) throw new TypeError(`Rng: seed must be a finite number (got ${String(seed)})`);
+    const t = Math.trunc(Math.abs(seed));
+    let x = (t % 4294967296) >>> 0;
+    const hi = Math.floor(t / 4294967296) >>> 0;
+    x = (x ^ Math.imul(hi, 0x9e3779b9) ^ (seed < 0 ? 0x5bd1e995 : 0)) >>> 0;
+    const next = () => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.spare = NaN;
+  }
+
+  /**
+   * Next 32 random bits as an unsigned integer.
+   *
+   * @example
+   * ```ts
+   * new Rng(0).nextUint32(); // an integer in [0, 2^32)
+   * ```
+   */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /**
+   * Uniform float in [0, 1) with 24 random bits (exactly representable in float32).
+   *
+   * @example
+   * ```ts
+   * const u = rng.random(); // 0 <= u < 1
+   * ```
+   */
+  random(): number {
+    return (this.nextUint32() >>> 8) * 5.9604644775390625e-8;
+  }
+
+  /**
+   * Standard normal sample (mean 0, variance 1).
+   *
+   * @example
+   * ```ts
+   * const z = rng.normal();
+   * ```
+   */
+  normal(): number {
+    if (!Number.isNaN(this.spare)) {
+      const v = this.spare;
+      this.spare = NaN;
+      return v;
+    }
+    for (;;) {
+      const u = this.nextUint32() * 4.656612873077393e-10 - 1; // [-1, 1)
+      const v = this.nextUint32() * 4.656612873077393e-10 - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const f = Math.sqrt((-2 * portableLogUnit(s)) / s);
+      this.spare = v * f;
+      return u * f;
+    }
+  }
+
+  /**
+   * Unbiased uniform integer in `[low, high)`.
+   *
+   * @throws {RangeError} unless `low < high` are integers with `high - low <= 2^32`.
+   * @example
+   * ```ts
+   * rng.int(0, 10); // 0..9
+   * ```
+   */
+  int(low: number, high: number): number {
+    const range = high - low;
+    if (!Number.isInteger(low) || !Number.isInteger(high) || range <= 0 || range > 4294967296) {
+      throw new RangeError(`Rng.int: need integers low < high with high - low <= 2^32 (got ${low}, ${high})`);
+    }
+    if (range === 4294967296) return low + this.nextUint32();
+    const limit = 4294967296 - (4294967296 % range);
+    for (;;) {
+      const r = this.nextUint32();
+      if (r < limit) return low + (r % range);
+    }
+  }
+
+  /**
+   * Shuffles `array` in place (Fisher–Yates) and returns it.
+   *
+   * @example
+   * ```ts
+   * rng.shuffle([1, 2, 3, 4]);
+   * ```
+   */
+  shuffle<T extends { length: number; [i: number]: unknown }>(array: T): T {
+    for (let i = array.length - 1; i > 0; i--) {
+      const j = this.int(0, i + 1);
+      const t = array[i];
+      array[i] = array[j];
+      array[j] = t;
+    }
+    return array;
+  }
+
+  /**
+   * A random permutation of `0 .. n-1`.
+   *
+   * @example
+   * ```ts
+   * rng.permutation(5); // e.g. Int32Array [3, 0, 4, 1, 2]
+   * ```
+   */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    return this.shuffle(p);
+  }
+
+  /**
+   * An independent generator derived from this one's next outputs (for splitting streams).
+   *
+   * @example
+   * ```ts
+   * const child = rng.fork();
+   * ```
+   */
+  fork(): Rng {
+    return new Rng(this.nextUint32() * 2097152 + (this.nextUint32() >>> 11));
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** The generator used when no `rng` is passed; reseed it with {@link manualSeed}. */
+export const defaultRng: Rng = new Rng(0);
+
+/**
+ * Reseeds the default generator (like `torch.manual_seed`).
+ *
+ * @example
+ * ```ts
+ * manualSeed(0); const a = randn([3]); manualSeed(0); const b = randn([3]); // a equals b
+ * ```
+ */
+export function manualSeed(seed: number): void {
+  defaultRng.seed(seed);
+}

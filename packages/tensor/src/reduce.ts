@@ -1,0 +1,305 @@
+/**
+ * @file Reductions over one axis, several axes (negative allowed) or all elements, with
+ * `keepDims`: sum, mean, prod, max, min, variance, std, logsumexp, and argmax/argmin.
+ *
+ * Sums accumulate in float64 (then round once to float32), so long reductions do not drift. The
+ * walk visits the input in memory order (dimensions sorted by stride), with the output addressed
+ * through strides that are 0 on reduced dimensions: an inner reduced dimension accumulates in a
+ * register, an inner kept dimension accumulates a whole row of outputs.
+ */
+import { ShapeError } from "./errors.js";
+import { contiguousStrides, normalizeAxes, normalizeAxis, shapeSize } from "./shape.js";
+import { Tensor } from "./tensor.js";
+import { makeWalker } from "./kernels/walker.js";
+import { laneStarts } from "./kernels/lanes.js";
+import { asTensor, binaryOp, type TensorOrScalar } from "./elementwise.js";
+import { BinOp, UnOp } from "./kernels/elementwise.js";
+import { unaryOp } from "./unary.js";
+
+/** Axes to reduce: one axis, a list, or `null`/`undefined` for all. */
+export type Axes = number | readonly number[] | null | undefined;
+
+const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
+type ReduceKind = typeof SUM | typeof PROD | typeof MAX | typeof MIN;
+
+interface Plan {
+  axes: number[];
+  keptShape: number[]; // output shape with reduced axes kept as 1
+  outShape: number[]; // final output shape (keepDims applied)
+  count: number; // elements reduced into each output
+}
+
+function plan(op: string, x: Tensor, axes: Axes, keepDims: boolean): Plan {
+  const ax = normalizeAxes(op, axes, x.ndim, x.shape);
+  const keptShape = x.shape.slice();
+  let count = 1;
+  for (const a of ax) {
+    count *= keptShape[a]!;
+    keptShape[a] = 1;
+  }
+  const outShape = keepDims ? keptShape : keptShape.filter((_, i) => !ax.includes(i));
+  return { axes: ax, keptShape, outShape, count };
+}
+
+/** Reduces into a float64 accumulator of the kept shape. */
+function reduceRaw(kind: ReduceKind, x: Tensor, p: Plan): Float64Array {
+  const outSize = shapeSize(p.keptShape);
+  const acc = new Float64Array(outSize);
+  const init = kind === SUM ? 0 : kind === PROD ? 1 : kind === MAX ? -Infinity : Infinity;
+  if (init !== 0) acc.fill(init);
+  if (x.size === 0) return acc;
+  const outStrides = contiguousStrides(p.keptShape).map((s, i) => (p.axes.includes(i) ? 0 : s));
+  // Visit dimensions in memory order of the input (largest |stride| outermost).
+  const order = x.shape.map((_, i) => i).sort((i, j) => Math.abs(x.strides[j]!) - Math.abs(x.strides[i]!));
+  const w = makeWalker(order.map((i) => x.shape[i]!), [order.map((i) => x.strides[i]!), order.map((i) => outStrides[i]!)], [x.offset, 0]);
+  const [sx, so] = w.rowStrides as [number, number];
+  const d = x.data;
+  const n = w.n;
+  const off = w.offsets;
+  for (let r = 0; r < w.rows; r++) {
+    let ix = off[0]!;
+    let io = off[1]!;
+    if (so === 0) {
+      let a = acc[io]!;
+      switch (kind) {
+        case SUM: for (let k = 0; k < n; k++, ix += sx) a += d[ix]!; break;
+        case PROD: for (let k = 0; k < n; k++, ix += sx) a *= d[ix]!; break;
+        case MAX: for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]!; if (v > a || v !== v) a = v; } break;
+        case MIN: for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]!; if (v < a || v !== v) a = v; } break;
+      }
+      acc[io] = a;
+    } else {
+      switch (kind) {
+        case SUM: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! += d[ix]!; break;
+        case PROD: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! *= d[ix]!; break;
+        case MAX: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]!; const a = acc[io]!; if (v > a || v !== v) acc[io] = v; } break;
+        case MIN: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]!; const a = acc[io]!; if (v < a || v !== v) acc[io] = v; } break;
+      }
+    }
+    w.next();
+  }
+  return acc; // NaN wins in max/min: once an accumulator is NaN no comparison replaces it
+}
+
+function finish(acc: Float64Array, shape: number[], scale = 1): Tensor {
+  const out = new Float32Array(acc.length);
+  if (scale === 1) for (let i = 0; i < acc.length; i++) out[i] = acc[i]!;
+  else for (let i = 0; i < acc.length; i++) out[i] = acc[i]! * scale;
+  return new Tensor(out, shape);
+}
+
+/**
+ * Sum over `axes` (all when omitted); the sum of no elements is 0.
+ *
+ * @throws {ShapeError} for out-of-range or repeated axes.
+ * @example
+ * ```ts
+ * sum(tensor([[1, 2], [3, 4]]), 0).toArray(); // [4, 6]
+ * sum(tensor([[1, 2], [3, 4]]), -1, true).shape; // [2, 1]
+ * ```
+ */
+export function sum(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
+  const t = asTensor(x, "sum");
+  const p = plan("sum", t, axes, keepDims);
+  return finish(reduceRaw(SUM, t, p), p.outShape);
+}
+
+/**
+ * Mean over `axes` (all when omitted); the mean of no elements is NaN.
+ *
+ * @throws {ShapeError} for out-of-range or repeated axes.
+ * @example
+ * ```ts
+ * mean(tensor([1, 2, 3, 4])).item(); // 2.5
+ * ```
+ */
+export function mean(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
+  const t = asTensor(x, "mean");
+  const p = plan("mean", t, axes, keepDims);
+  return finish(reduceRaw(SUM, t, p), p.outShape, 1 / p.count);
+}
+
+/**
+ * Product over `axes` (all when omitted); the product of no elements is 1.
+ *
+ * @throws {ShapeError} for out-of-range or repeated axes.
+ * @example
+ * ```ts
+ * prod(tensor([1, 2, 3, 4])).item(); // 24
+ * ```
+ */
+export function prod(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
+  const t = asTensor(x, "prod");
+  const p = plan("prod", t, axes, keepDims);
+  return finish(reduceRaw(PROD, t, p), p.outShape);
+}
+
+function extreme(op: "max" | "min", kind: ReduceKind, x: TensorOrScalar, axes: Axes, keepDims: boolean): Tensor {
+  const t = asTensor(x, op);
+  const p = plan(op, t, axes, keepDims);
+  if (p.count === 0 && shapeSize(p.keptShape) > 0) throw new ShapeError(op, "cannot reduce over an empty dimension", [t.shape]);
+  if (t.size === 0 && p.axes.length === t.ndim) throw new ShapeError(op, "cannot reduce a tensor with no elements", [t.shape]);
+  return finish(reduceRaw(kind, t, p), p.outShape);
+}
+
+/**
+ * Maximum over `axes` (all when omitted); NaN wins (as in PyTorch).
+ *
+ * @throws {ShapeError} for an empty reduction or bad axes.
+ * @example
+ * ```ts
+ * max(tensor([[1, 5], [7, 2]]), 1).toArray(); // [5, 7]
+ * ```
+ */
+export function max(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
+  return extreme("max", MAX, x, axes, keepDims);
+}
+
+/**
+ * Minimum over `axes` (all when omitted); NaN wins (as in PyTorch).
+ *
+ * @throws {ShapeError} for an empty reduction or bad axes.
+ * @example
+ * ```ts
+ * min(tensor([[1, 5], [7, 2]]), 1).toArray(); // [1, 2]
+ * ```
+ */
+export function min(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
+  return extreme("min", MIN, x, axes, keepDims);
+}
+
+/**
+ * Index of the maximum along `axis` (first occurrence on ties; NaN counts as the maximum), or in
+ * the flattened tensor when `axis` is omitted. Indices are returned as float32 values (exact up
+ * to 2^24).
+ *
+ * @throws {ShapeError} for an empty axis or a bad axis.
+ * @example
+ * ```ts
+ * argmax(tensor([[1, 5], [7, 2]]), 1).toArray(); // [1, 0]
+ * ```
+ */
+export function argmax(x: TensorOrScalar, axis?: number | null, keepDims = false): Tensor {
+  return argExtreme("argmax", true, asTensor(x, "argmax"), axis, keepDims);
+}
+
+/**
+ * Index of the minimum along `axis` (first occurrence on ties; NaN counts as the minimum), or in
+ * the flattened tensor when `axis` is omitted.
+ *
+ * @throws {ShapeError} for an empty axis or a bad axis.
+ * @example
+ * ```ts
+ * argmin(tensor([3, 1, 2])).item(); // 1
+ * ```
+ */
+export function argmin(x: TensorOrScalar, axis?: number | null, keepDims = false): Tensor {
+  return argExtreme("argmin", false, asTensor(x, "argmin"), axis, keepDims);
+}
+
+/**
+ * Positions (along `axis`) of the max or min of every lane, as an Int32Array in row-major order of
+ * the other axes. Used by `argmax`/`argmin` and by autograd to route max/min gradients.
+ *
+ * @throws {ShapeError} when the axis is empty or out of range.
+ * @example
+ * ```ts
+ * argExtremeIndices(tensor([[1, 5], [7, 2]]), 1, true); // Int32Array [1, 0]
+ * ```
+ */
+export function argExtremeIndices(t: Tensor, axis: number, isMax: boolean, op = isMax ? "argmax" : "argmin"): Int32Array {
+  const ax = normalizeAxis(op, axis, t.ndim, t.shape);
+  const n = t.shape[ax]!;
+  const starts = laneStarts(t.shape, t.strides, t.offset, ax);
+  if (n === 0 && starts.length > 0) throw new ShapeError(op, `cannot take ${op} of an empty axis ${axis}`, [t.shape]);
+  const s = t.strides[ax]!;
+  const d = t.data;
+  const idx = new Int32Array(starts.length);
+  for (let l = 0; l < starts.length; l++) {
+    let i = starts[l]!;
+    let best = d[i]!;
+    let bi = 0;
+    if (best === best) {
+      i += s;
+      for (let k = 1; k < n; k++, i += s) {
+        const v = d[i]!;
+        if (v !== v) { bi = k; break; }
+        if (isMax ? v > best : v < best) { best = v; bi = k; }
+      }
+    }
+    idx[l] = bi;
+  }
+  return idx;
+}
+
+function argExtreme(op: string, isMax: boolean, t: Tensor, axis: number | null | undefined, keepDims: boolean): Tensor {
+  if (axis === undefined || axis === null) {
+    if (t.size === 0) throw new ShapeError(op, "cannot take the arg of an empty tensor", [t.shape]);
+    const flat = t.reshape(t.size);
+    const idx = argExtremeIndices(flat, 0, isMax, op);
+    return new Tensor(Float32Array.of(idx[0]!), keepDims ? t.shape.map(() => 1) : []);
+  }
+  const ax = normalizeAxis(op, axis, t.ndim, t.shape);
+  const idx = argExtremeIndices(t, ax, isMax, op);
+  const shape = keepDims ? t.shape.map((d, i) => (i === ax ? 1 : d)) : t.shape.filter((_, i) => i !== ax);
+  return new Tensor(Float32Array.from(idx), shape);
+}
+
+/**
+ * `log(Σ exp(x))` over `axes`, computed stably (shifted by the max; `-Infinity` entries contribute
+ * 0, an all `-Infinity` slice gives `-Infinity`, a `+Infinity` entry gives `+Infinity`).
+ *
+ * @throws {ShapeError} for bad axes.
+ * @example
+ * ```ts
+ * logsumexp(tensor([1000, 1000])).item(); // ≈ 1000.6931
+ * ```
+ */
+export function logsumexp(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
+  const t = asTensor(x, "logsumexp");
+  const p = plan("logsumexp", t, axes, keepDims);
+  const m = reduceRaw(MAX, t, p);
+  for (let i = 0; i < m.length; i++) if (m[i] === Infinity || m[i] === -Infinity) m[i] = 0;
+  const mT = new Tensor(Float32Array.from(m), p.keptShape);
+  const shifted = unaryOp("logsumexp", UnOp.EXP, binaryOp("logsumexp", BinOp.SUB, t, mT));
+  const s = reduceRaw(SUM, shifted, p);
+  const out = new Float32Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = Math.log(s[i]!) + m[i]!;
+  return new Tensor(out, p.outShape);
+}
+
+/**
+ * Variance over `axes` with Bessel's `correction` (1 = unbiased, as `torch.var`; 0 = population).
+ * Two-pass (mean first) in float64. Fewer than `correction + 1` elements give NaN.
+ *
+ * @throws {ShapeError} for bad axes.
+ * @example
+ * ```ts
+ * variance(tensor([1, 2, 3, 4])).item(); // ≈ 1.6667
+ * variance(tensor([1, 2, 3, 4]), null, { correction: 0 }).item(); // 1.25
+ * ```
+ */
+export function variance(x: TensorOrScalar, axes?: Axes, opts: { correction?: number; keepDims?: boolean } = {}): Tensor {
+  const t = asTensor(x, "variance");
+  const correction = opts.correction ?? 1;
+  const p = plan("variance", t, axes, opts.keepDims ?? false);
+  const s = reduceRaw(SUM, t, p);
+  const meanT = new Tensor(Float32Array.from(s, (v) => v / p.count), p.keptShape);
+  const dev = binaryOp("variance", BinOp.SUB, t, meanT);
+  const sq = reduceRaw(SUM, unaryOp("variance", UnOp.SQUARE, dev), p);
+  const denom = Math.max(0, p.count - correction);
+  return finish(sq, p.outShape, 1 / denom);
+}
+
+/**
+ * Standard deviation: `sqrt(variance(x, axes, opts))`.
+ *
+ * @throws {ShapeError} for bad axes.
+ * @example
+ * ```ts
+ * std(tensor([1, 3]), null, { correction: 0 }).item(); // 1
+ * ```
+ */
+export function std(x: TensorOrScalar, axes?: Axes, opts: { correction?: number; keepDims?: boolean } = {}): Tensor {
+  return unaryOp("std", UnOp.SQRT, variance(x, axes, opts));
+}

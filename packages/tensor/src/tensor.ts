@@ -1,0 +1,506 @@
+/**
+ * @file The `Tensor` class: a strided view (shape, strides, offset) over a `Float32Array`.
+ *
+ * Views (`reshape` of a contiguous tensor, `transpose`, `permute`, `broadcastTo`, `slice`,
+ * `narrow`, `squeeze`, `unsqueeze`, `select`) share `data` with their source and cost O(ndim).
+ * Tensors are treated as immutable values by every op in tapegrad: ops allocate new outputs and
+ * never write into their inputs (except through an explicit `out` argument).
+ */
+import { ShapeError, fmt } from "./errors.js";
+import { checkShape, contiguousStrides, normalizeAxis, shapeSize, type Shape } from "./shape.js";
+import { stridedCopy } from "./kernels/walker.js";
+import { formatTensor, toNested, type Nested } from "./format.js";
+
+/**
+ * An N-dimensional float32 array: `data[offset + Σ index[i]·strides[i]]` is the element at
+ * `index`. Construct with the creation functions (`tensor`, `zeros`, `randn`, ...) rather than
+ * directly.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2, 3], [4, 5, 6]]);
+ * x.shape; // [2, 3]
+ * x.transpose(0, 1).toArray(); // [[1, 4], [2, 5], [3, 6]]  (a view, no copy)
+ * ```
+ */
+export class Tensor {
+  /** Backing storage, possibly shared with other views. */
+  readonly data: Float32Array;
+  /** Sizes per dimension, outermost first. */
+  readonly shape: Shape;
+  /** Step in `data` per dimension, in elements (0 for broadcast dimensions, may be negative). */
+  readonly strides: readonly number[];
+  /** Index in `data` of the element at index `[0, 0, ...]`. */
+  readonly offset: number;
+  /** Number of elements. */
+  readonly size: number;
+  /** True when the elements are laid out in row-major order starting at `offset`. */
+  readonly isContiguous: boolean;
+
+  /**
+   * Wraps `data` with a layout. Validates that every addressable element is inside `data`.
+   *
+   * @throws {ShapeError} for invalid sizes, mismatched strides or out-of-bounds layouts.
+   * @example
+   * ```ts
+   * const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 2], [1, 3]); // a transposed view
+   * ```
+   */
+  constructor(data: Float32Array, shape: ArrayLike<number>, strides?: ArrayLike<number>, offset = 0) {
+    if (!(data instanceof Float32Array)) throw new TypeError(`Tensor: data must be a Float32Array (got ${describe(data)})`);
+    const sh = checkShape("Tensor", shape);
+    const st = strides === undefined ? contiguousStrides(sh) : Array.from(strides);
+    if (st.length !== sh.length) throw new ShapeError("Tensor", `strides ${fmt(st)} do not match the shape's rank`, [sh]);
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`Tensor: offset must be a non-negative integer (got ${offset})`);
+    let size = 1;
+    let lo = offset;
+    let hi = offset;
+    for (let i = 0; i < sh.length; i++) {
+      const d = sh[i]!;
+      const s = st[i]!;
+      if (!Number.isInteger(s)) throw new ShapeError("Tensor", `strides must be integers (got ${fmt(st)})`, [sh]);
+      size *= d;
+      if (d > 0) {
+        if (s > 0) hi += (d - 1) * s;
+        else lo += (d - 1) * s;
+      }
+    }
+    if (size > 0 && (lo < 0 || hi >= data.length)) {
+      throw new ShapeError("Tensor", `layout (strides ${fmt(st)}, offset ${offset}) reaches outside data of length ${data.length}`, [sh]);
+    }
+    this.data = data;
+    this.shape = sh;
+    this.strides = st;
+    this.offset = offset;
+    this.size = size;
+    let contiguous = true;
+    let expect = 1;
+    for (let i = sh.length - 1; i >= 0; i--) {
+      if (sh[i] !== 1 && st[i] !== expect) contiguous = false;
+      expect *= sh[i]!;
+    }
+    this.isContiguous = contiguous;
+  }
+
+  /** Number of dimensions (0 for a scalar). */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /**
+   * The single value of a one-element tensor.
+   *
+   * @throws {ShapeError} when the tensor does not hold exactly one element.
+   * @example
+   * ```ts
+   * sum(tensor([1, 2, 3])).item(); // 6
+   * ```
+   */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError("item", "only a one-element tensor can be converted to a number", [this.shape]);
+    let i = this.offset;
+    return this.data[i]!;
+  }
+
+  /**
+   * Value at a full index (negative indices count from the end).
+   *
+   * @throws {ShapeError} when the index has the wrong length or is out of range.
+   * @example
+   * ```ts
+   * tensor([[1, 2], [3, 4]]).get(1, -1); // 4
+   * ```
+   */
+  get(...index: number[]): number {
+    if (index.length !== this.ndim) throw new ShapeError("get", `expected ${this.ndim} indices, got ${index.length}`, [this.shape]);
+    let at = this.offset;
+    for (let i = 0; i < index.length; i++) {
+      const d = this.shape[i]!;
+      let k = index[i]!;
+      if (!Number.isInteger(k) || k < -d || k >= d) throw new ShapeError("get", `index ${k} is out of range for axis ${i} of size ${d}`, [this.shape]);
+      if (k < 0) k += d;
+      at += k * this.strides[i]!;
+    }
+    return this.data[at]!;
+  }
+
+  /**
+   * The logical elements in row-major order, always as a fresh array (never shared).
+   *
+   * @example
+   * ```ts
+   * tensor([[1, 2], [3, 4]]).transpose(0, 1).toFloat32Array(); // Float32Array [1, 3, 2, 4]
+   * ```
+   */
+  toFloat32Array(): Float32Array {
+    if (this.isContiguous) return this.data.slice(this.offset, this.offset + this.size);
+    const out = new Float32Array(this.size);
+    stridedCopy(this.data, this.shape, this.strides, this.offset, out, 0);
+    return out;
+  }
+
+  /**
+   * The elements as nested JS arrays (a number for a 0-d tensor).
+   *
+   * @example
+   * ```ts
+   * arange(4).reshape(2, 2).toArray(); // [[0, 1], [2, 3]]
+   * ```
+   */
+  toArray(): Nested {
+    return toNested(this.toFloat32Array(), this.shape);
+  }
+
+  /**
+   * A contiguous tensor with the same values: `this` when already contiguous, else a copy.
+   *
+   * @example
+   * ```ts
+   * const t = x.transpose(0, 1).contiguous(); // t.isContiguous === true
+   * ```
+   */
+  contiguous(): Tensor {
+    if (this.isContiguous) return this;
+    return new Tensor(this.toFloat32Array(), this.shape);
+  }
+
+  /**
+   * A contiguous copy that shares nothing with `this`.
+   *
+   * @example
+   * ```ts
+   * const y = x.clone(); // writing into y.data never changes x
+   * ```
+   */
+  clone(): Tensor {
+    return new Tensor(this.toFloat32Array(), this.shape);
+  }
+
+  /**
+   * A view of the same data with another layout (like `torch.as_strided`). Bounds are checked.
+   *
+   * @throws {ShapeError} when the layout reaches outside `data`.
+   * @example
+   * ```ts
+   * x.asStrided([3], [0], 0); // the first element repeated 3 times
+   * ```
+   */
+  asStrided(shape: ArrayLike<number>, strides: ArrayLike<number>, offset = this.offset): Tensor {
+    return new Tensor(this.data, shape, strides, offset);
+  }
+
+  /**
+   * Same elements in another shape; one size may be -1 (inferred). A view whenever the layout
+   * allows it (always for contiguous tensors), otherwise a copy.
+   *
+   * @throws {ShapeError} when the element counts differ or the shape is invalid.
+   * @example
+   * ```ts
+   * arange(6).reshape(2, -1).shape; // [2, 3]
+   * ```
+   */
+  reshape(...shape: number[] | [ArrayLike<number>]): Tensor {
+    const target = inferShape("reshape", flatArgs(shape), this.size, this.shape);
+    if (this.isContiguous) return new Tensor(this.data, target, contiguousStrides(target), this.offset);
+    const st = viewStrides(this.shape, this.strides, target);
+    if (st !== null) return new Tensor(this.data, target, st, this.offset);
+    return new Tensor(this.toFloat32Array(), target);
+  }
+
+  /**
+   * Collapses dimensions `startDim..endDim` (inclusive, negative allowed) into one.
+   *
+   * @throws {ShapeError} for out-of-range dimensions.
+   * @example
+   * ```ts
+   * zeros([2, 3, 4]).flatten(1).shape; // [2, 12]
+   * ```
+   */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    if (this.ndim === 0) return this.reshape(1);
+    const s = normalizeAxis("flatten", startDim, this.ndim, this.shape);
+    const e = normalizeAxis("flatten", endDim, this.ndim, this.shape);
+    if (s > e) throw new ShapeError("flatten", `startDim ${startDim} comes after endDim ${endDim}`, [this.shape]);
+    const sh = this.shape;
+    const mid = sh.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    return this.reshape([...sh.slice(0, s), mid, ...sh.slice(e + 1)]);
+  }
+
+  /**
+   * Reorders dimensions: output dimension `i` is input dimension `dims[i]`. Always a view.
+   *
+   * @throws {ShapeError} when `dims` is not a permutation of the axes.
+   * @example
+   * ```ts
+   * zeros([2, 3, 4]).permute(2, 0, 1).shape; // [4, 2, 3]
+   * ```
+   */
+  permute(...dims: number[] | [ArrayLike<number>]): Tensor {
+    const d = flatArgs(dims);
+    if (d.length !== this.ndim) throw new ShapeError("permute", `dims ${fmt(d)} must name each of the ${this.ndim} axes once`, [this.shape]);
+    const seen = new Array<boolean>(this.ndim).fill(false);
+    const shape = new Array<number>(d.length);
+    const strides = new Array<number>(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const ax = normalizeAxis("permute", d[i]!, this.ndim, this.shape);
+      if (seen[ax]) throw new ShapeError("permute", `dims ${fmt(d)} repeat axis ${d[i]}`, [this.shape]);
+      seen[ax] = true;
+      shape[i] = this.shape[ax]!;
+      strides[i] = this.strides[ax]!;
+    }
+    return new Tensor(this.data, shape, strides, this.offset);
+  }
+
+  /**
+   * Swaps two dimensions (negative allowed). Always a view.
+   *
+   * @throws {ShapeError} for out-of-range dimensions.
+   * @example
+   * ```ts
+   * zeros([2, 3, 4]).transpose(0, 2).shape; // [4, 3, 2]
+   * ```
+   */
+  transpose(dim0: number, dim1: number): Tensor {
+    const a = normalizeAxis("transpose", dim0, this.ndim, this.shape);
+    const b = normalizeAxis("transpose", dim1, this.ndim, this.shape);
+    const perm = Array.from({ length: this.ndim }, (_, i) => i);
+    perm[a] = b;
+    perm[b] = a;
+    return this.permute(perm);
+  }
+
+  /** Matrix transpose of the last two dimensions (a view); requires `ndim >= 2`. */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new ShapeError("mT", "needs at least 2 dimensions", [this.shape]);
+    return this.transpose(-2, -1);
+  }
+
+  /**
+   * A view broadcast to `shape` (NumPy rules): new or size-1 dimensions get stride 0.
+   *
+   * @throws {ShapeError} when the shape is not a broadcast of this tensor's shape.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).broadcastTo([2, 3]).toArray(); // [[1, 2, 3], [1, 2, 3]]
+   * ```
+   */
+  broadcastTo(shape: ArrayLike<number>): Tensor {
+    const target = checkShape("broadcastTo", shape);
+    const lead = target.length - this.ndim;
+    if (lead < 0) throw new ShapeError("broadcastTo", "cannot broadcast to fewer dimensions", [this.shape, target]);
+    const strides = new Array<number>(target.length).fill(0);
+    for (let i = 0; i < this.ndim; i++) {
+      const d = this.shape[i]!;
+      const t = target[lead + i]!;
+      if (d === t) strides[lead + i] = this.strides[i]!;
+      else if (d !== 1) throw new ShapeError("broadcastTo", `cannot broadcast axis ${i} of size ${d} to ${t}`, [this.shape, target]);
+    }
+    return new Tensor(this.data, target, strides, this.offset);
+  }
+
+  /**
+   * Like {@link Tensor.broadcastTo}, with -1 meaning "keep this size" (PyTorch `expand`).
+   *
+   * @throws {ShapeError} as `broadcastTo`.
+   * @example
+   * ```ts
+   * zeros([3, 1]).expand(-1, 4).shape; // [3, 4]
+   * ```
+   */
+  expand(...shape: number[] | [ArrayLike<number>]): Tensor {
+    const s = flatArgs(shape);
+    const lead = s.length - this.ndim;
+    const target = s.map((d, i) => (d === -1 && i >= lead ? this.shape[i - lead]! : d));
+    return this.broadcastTo(target);
+  }
+
+  /**
+   * NumPy-style slice along one axis: `start:end:step` with negative indices counted from the end
+   * and out-of-range bounds clamped (as Python does). Always a view; `step` may be negative.
+   *
+   * @throws {RangeError} when `step` is 0 or a bound is not an integer.
+   * @example
+   * ```ts
+   * arange(10).slice(0, 2, 8, 3).toArray(); // [2, 5]
+   * ```
+   */
+  slice(axis: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    const ax = normalizeAxis("slice", axis, this.ndim, this.shape);
+    if (!Number.isInteger(step) || step === 0) throw new RangeError(`slice: step must be a non-zero integer (got ${step})`);
+    for (const b of [start, end]) {
+      if (b !== undefined && b !== null && !Number.isInteger(b)) throw new RangeError(`slice: bounds must be integers (got ${b})`);
+    }
+    const n = this.shape[ax]!;
+    const clampIdx = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
+    let s: number, e: number;
+    if (step > 0) {
+      s = start == null ? 0 : clampIdx(start, 0, n);
+      e = end == null ? n : clampIdx(end, 0, n);
+    } else {
+      s = start == null ? n - 1 : clampIdx(start, -1, n - 1);
+      e = end == null ? -1 : end < -n ? -1 : clampIdx(end, -1, n - 1);
+    }
+    const len = step > 0 ? Math.max(0, Math.ceil((e - s) / step)) : Math.max(0, Math.ceil((s - e) / -step));
+    const shape = this.shape.slice();
+    const strides = this.strides.slice();
+    shape[ax] = len;
+    strides[ax] = this.strides[ax]! * step;
+    const offset = len > 0 ? this.offset + s * this.strides[ax]! : this.offset;
+    return new Tensor(this.data, shape, strides, offset);
+  }
+
+  /**
+   * Elements `start .. start+length-1` along `dim` (PyTorch `narrow`), strictly bounds-checked.
+   *
+   * @throws {ShapeError} when the range does not fit in the dimension.
+   * @example
+   * ```ts
+   * zeros([4, 6]).narrow(1, 2, 3).shape; // [4, 3]
+   * ```
+   */
+  narrow(dim: number, start: number, length: number): Tensor {
+    const ax = normalizeAxis("narrow", dim, this.ndim, this.shape);
+    const n = this.shape[ax]!;
+    const s = Number.isInteger(start) && start < 0 ? start + n : start;
+    if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > n) {
+      throw new ShapeError("narrow", `start ${start} and length ${length} do not fit axis ${dim} of size ${n}`, [this.shape]);
+    }
+    return this.slice(ax, s, s + length);
+  }
+
+  /**
+   * The sub-tensor at `index` along `axis`, with that axis removed (like `x[i]`). A view.
+   *
+   * @throws {ShapeError} when the index is out of range.
+   * @example
+   * ```ts
+   * tensor([[1, 2], [3, 4]]).select(0, 1).toArray(); // [3, 4]
+   * ```
+   */
+  select(axis: number, index: number): Tensor {
+    const ax = normalizeAxis("select", axis, this.ndim, this.shape);
+    const n = this.shape[ax]!;
+    if (!Number.isInteger(index) || index < -n || index >= n) throw new ShapeError("select", `index ${index} is out of range for axis ${axis} of size ${n}`, [this.shape]);
+    const i = index < 0 ? index + n : index;
+    const shape = this.shape.filter((_, k) => k !== ax);
+    const strides = this.strides.filter((_, k) => k !== ax);
+    return new Tensor(this.data, shape, strides, this.offset + i * this.strides[ax]!);
+  }
+
+  /**
+   * Removes size-1 dimensions: all of them, or only the given axes (which must have size 1).
+   *
+   * @throws {ShapeError} when a named axis does not have size 1.
+   * @example
+   * ```ts
+   * zeros([1, 3, 1]).squeeze().shape; // [3]
+   * ```
+   */
+  squeeze(...axes: number[] | [ArrayLike<number>]): Tensor {
+    const list = flatArgs(axes).map((a) => normalizeAxis("squeeze", a, this.ndim, this.shape));
+    for (const a of list) if (this.shape[a] !== 1) throw new ShapeError("squeeze", `axis ${a} has size ${this.shape[a]}, not 1`, [this.shape]);
+    const drop = (k: number) => (list.length === 0 ? this.shape[k] === 1 : list.includes(k));
+    const keep = this.shape.map((_, k) => k).filter((k) => !drop(k));
+    return new Tensor(this.data, keep.map((k) => this.shape[k]!), keep.map((k) => this.strides[k]!), this.offset);
+  }
+
+  /**
+   * Inserts a size-1 dimension at `axis` (in `[-ndim-1, ndim]`). A view.
+   *
+   * @throws {ShapeError} for an out-of-range axis.
+   * @example
+   * ```ts
+   * zeros([3]).unsqueeze(0).shape; // [1, 3]
+   * ```
+   */
+  unsqueeze(axis: number): Tensor {
+    const ax = normalizeAxis("unsqueeze", axis, this.ndim + 1, this.shape);
+    const shape = this.shape.slice();
+    const strides = this.strides.slice();
+    const inner = ax < this.ndim ? this.strides[ax]! * this.shape[ax]! : 1;
+    shape.splice(ax, 0, 1);
+    strides.splice(ax, 0, inner);
+    return new Tensor(this.data, shape, strides, this.offset);
+  }
+
+  /**
+   * A readable multi-line rendering (large tensors are summarised with `...`).
+   *
+   * @example
+   * ```ts
+   * String(tensor([[1, 2], [3, 4]]));
+   * // tensor([[1, 2],
+   * //         [3, 4]], shape=[2,2])
+   * ```
+   */
+  toString(): string {
+    return formatTensor(this.toFloat32Array(), this.shape);
+  }
+}
+
+function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
+  return typeof x;
+}
+
+/** Accepts `f(2, 3)` and `f([2, 3])` alike. */
+function flatArgs(args: number[] | [ArrayLike<number>]): number[] {
+  if (args.length === 1 && typeof args[0] === "object" && args[0] !== null) return Array.from(args[0] as ArrayLike<number>);
+  return args as number[];
+}
+
+/** Resolves one -1 in a target shape and checks the element count. */
+function inferShape(op: string, target: number[], size: number, from: Shape): number[] {
+  let infer = -1;
+  let known = 1;
+  for (let i = 0; i < target.length; i++) {
+    const d = target[i]!;
+    if (d === -1 && infer === -1) infer = i;
+    else if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `invalid target shape ${fmt(target)}`, [from]);
+    else known *= d;
+  }
+  const out = target.slice();
+  if (infer >= 0) {
+    if (known === 0 || size % known !== 0) throw new ShapeError(op, `cannot infer -1 in ${fmt(target)} for ${size} elements`, [from]);
+    out[infer] = size / known;
+  } else if (known !== size) {
+    throw new ShapeError(op, `cannot reshape ${size} elements into ${fmt(target)}`, [from]);
+  }
+  return out;
+}
+
+/**
+ * Strides that present a strided tensor in a new shape without copying, or null when impossible
+ * (NumPy's "attempt no-copy reshape": each group of old dims that maps to a group of new dims must
+ * be contiguous within itself).
+ */
+function viewStrides(oldShape: Shape, oldStrides: readonly number[], newShape: readonly number[]): number[] | null {
+  const os: number[] = [];
+  const ost: number[] = [];
+  for (let i = 0; i < oldShape.length; i++) {
+    if (oldShape[i] !== 1) {
+      os.push(oldShape[i]!);
+      ost.push(oldStrides[i]!);
+    }
+  }
+  if (shapeSize(newShape) === 0) return contiguousStrides(newShape);
+  const nst = new Array<number>(newShape.length).fill(0);
+  let oi = 0, ni = 0;
+  while (ni < newShape.length && oi < os.length) {
+    let np = newShape[ni]!, op = os[oi]!;
+    let oj = oi + 1, nj = ni + 1;
+    while (np !== op) {
+      if (np < op) np *= newShape[nj++]!;
+      else op *= os[oj++]!;
+    }
+    for (let k = oi; k < oj - 1; k++) if (ost[k] !== ost[k + 1]! * os[k + 1]!) return null;
+    nst[nj - 1] = ost[oj - 1]!;
+    for (let k = nj - 1; k > ni; k--) nst[k - 1] = nst[k]! * newShape[k]!;
+    ni = nj;
+    oi = oj;
+  }
+  for (let k = ni; k < newShape.length; k++) nst[k] = 1; // trailing size-1 dims
+  for (let k = 0; k < newShape.length; k++) if (newShape[k] === 1 && k < ni && nst[k] === 0) nst[k] = 1;
+  return nst;
+}

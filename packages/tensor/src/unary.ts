@@ -1,0 +1,177 @@
+/**
+ * @file Unary elementwise math and activations (`exp`, `log`, `tanh`, `relu`, `gelu`, `clamp`,
+ * ...), all through {@link unaryOp}. Each takes an optional contiguous `out` of the input's shape.
+ */
+import { ShapeError } from "./errors.js";
+import { contiguousStrides, shapeSize } from "./shape.js";
+import { Tensor } from "./tensor.js";
+import { makeWalker } from "./kernels/walker.js";
+import { UnOp, unaryRow } from "./kernels/elementwise.js";
+import { asTensor, checkOut, type TensorOrScalar } from "./elementwise.js";
+
+/**
+ * Applies unary op `code` (with parameters `p0`, `p1`) elementwise.
+ *
+ * @throws {ShapeError} when `out` is unsuitable.
+ * @example
+ * ```ts
+ * unaryOp("exp", UnOp.EXP, x); // same as exp(x)
+ * ```
+ */
+export function unaryOp(name: string, code: UnOp, input: TensorOrScalar, out?: Tensor, p0 = 0, p1 = 0): Tensor {
+  const x = asTensor(input, name);
+  let result: Tensor;
+  if (out !== undefined) {
+    checkOut(name, out, x.shape, [x]);
+    result = out;
+  } else result = new Tensor(new Float32Array(shapeSize(x.shape)), x.shape);
+  if (x.isContiguous) {
+    unaryRow(code, x.data, x.offset, 1, result.data, result.offset, 1, x.size, p0, p1);
+    return result;
+  }
+  const w = makeWalker(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, result.offset]);
+  const [sx, so] = w.rowStrides as [number, number];
+  const off = w.offsets;
+  for (let r = 0; r < w.rows; r++) {
+    unaryRow(code, x.data, off[0]!, sx, result.data, off[1]!, so, w.n, p0, p1);
+    w.next();
+  }
+  return result;
+}
+
+/** `-x`. @example `neg(tensor([1, -2])).toArray(); // [-1, 2]` */
+export function neg(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("neg", UnOp.NEG, x, out); }
+/** `e^x`. @example `exp(tensor([0])).toArray(); // [1]` */
+export function exp(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("exp", UnOp.EXP, x, out); }
+/** Natural log (`log(0) = -Infinity`, negative gives NaN). @example `log(tensor([1])).toArray(); // [0]` */
+export function log(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("log", UnOp.LOG, x, out); }
+/** Square root. @example `sqrt(tensor([4])).toArray(); // [2]` */
+export function sqrt(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sqrt", UnOp.SQRT, x, out); }
+/** `1/sqrt(x)`. @example `rsqrt(tensor([4])).toArray(); // [0.5]` */
+export function rsqrt(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("rsqrt", UnOp.RSQRT, x, out); }
+/** Absolute value. @example `abs(tensor([-2])).toArray(); // [2]` */
+export function abs(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("abs", UnOp.ABS, x, out); }
+/** Sign: -1, 0 or 1 (NaN stays NaN). @example `sign(tensor([-3, 0, 2])).toArray(); // [-1, 0, 1]` */
+export function sign(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sign", UnOp.SIGN, x, out); }
+/** Hyperbolic tangent. @example `tanh(tensor([0])).toArray(); // [0]` */
+export function tanh(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("tanh", UnOp.TANH, x, out); }
+/** Logistic sigmoid `1/(1+e^-x)`, computed without overflow for large |x|. @example `sigmoid(tensor([0])).toArray(); // [0.5]` */
+export function sigmoid(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sigmoid", UnOp.SIGMOID, x, out); }
+/** `max(x, 0)` (NaN stays NaN). @example `relu(tensor([-1, 2])).toArray(); // [0, 2]` */
+export function relu(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("relu", UnOp.RELU, x, out); }
+/** `x*x`. @example `square(tensor([3])).toArray(); // [9]` */
+export function square(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("square", UnOp.SQUARE, x, out); }
+/** `1/x`. @example `reciprocal(tensor([4])).toArray(); // [0.25]` */
+export function reciprocal(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("reciprocal", UnOp.RECIPROCAL, x, out); }
+/** Sine. @example `sin(tensor([0])).toArray(); // [0]` */
+export function sin(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sin", UnOp.SIN, x, out); }
+/** Cosine. @example `cos(tensor([0])).toArray(); // [1]` */
+export function cos(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("cos", UnOp.COS, x, out); }
+/** `log(1+x)`, accurate near 0. @example `log1p(tensor([0])).toArray(); // [0]` */
+export function log1p(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("log1p", UnOp.LOG1P, x, out); }
+/** `e^x - 1`, accurate near 0. @example `expm1(tensor([0])).toArray(); // [0]` */
+export function expm1(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("expm1", UnOp.EXPM1, x, out); }
+/** Round down. @example `floor(tensor([1.5])).toArray(); // [1]` */
+export function floor(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("floor", UnOp.FLOOR, x, out); }
+/** Round up. @example `ceil(tensor([1.5])).toArray(); // [2]` */
+export function ceil(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("ceil", UnOp.CEIL, x, out); }
+/** Round half to even (as `torch.round`). @example `round(tensor([0.5, 1.5])).toArray(); // [0, 2]` */
+export function round(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("round", UnOp.ROUND, x, out); }
+/** Round toward zero. @example `trunc(tensor([-1.5])).toArray(); // [-1]` */
+export function trunc(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("trunc", UnOp.TRUNC, x, out); }
+/** 1 where NaN. @example `isNaN(tensor([NaN, 1])).toArray(); // [1, 0]` */
+export function isNaN(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("isNaN", UnOp.ISNAN, x, out); }
+/** 1 where finite. @example `isFinite(tensor([Infinity, 1])).toArray(); // [0, 1]` */
+export function isFinite(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("isFinite", UnOp.ISFINITE, x, out); }
+/** 1 where ±Infinity. @example `isInf(tensor([-Infinity, 1])).toArray(); // [1, 0]` */
+export function isInf(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("isInf", UnOp.ISINF, x, out); }
+/** 1 where 0, else 0. @example `logicalNot(tensor([0, 2])).toArray(); // [1, 0]` */
+export function logicalNot(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("logicalNot", UnOp.NOT, x, out); }
+
+/**
+ * `x` where `x > 0`, else `negativeSlope * x`.
+ *
+ * @example
+ * ```ts
+ * leakyRelu(tensor([-10, 1])).toArray(); // [-0.1, 1]
+ * ```
+ */
+export function leakyRelu(x: TensorOrScalar, negativeSlope = 0.01, out?: Tensor): Tensor {
+  return unaryOp("leakyRelu", UnOp.LEAKY_RELU, x, out, negativeSlope);
+}
+
+/**
+ * GELU: exact `0.5x(1+erf(x/√2))` (`approximate: "none"`, default) or the tanh approximation.
+ *
+ * @throws {TypeError} for an unknown `approximate` value.
+ * @example
+ * ```ts
+ * gelu(tensor([1]), "tanh").item(); // ≈ 0.8412
+ * ```
+ */
+export function gelu(x: TensorOrScalar, approximate: "none" | "tanh" = "none", out?: Tensor): Tensor {
+  if (approximate !== "none" && approximate !== "tanh") throw new TypeError(`gelu: approximate must be "none" or "tanh" (got ${String(approximate)})`);
+  return unaryOp("gelu", approximate === "tanh" ? UnOp.GELU_TANH : UnOp.GELU, x, out);
+}
+
+/**
+ * `log(1+e^(βx))/β`, or `x` where `βx > threshold` (PyTorch's rule).
+ *
+ * @throws {RangeError} for a zero or non-finite beta.
+ * @example
+ * ```ts
+ * softplus(tensor([0])).item(); // ≈ 0.6931
+ * ```
+ */
+export function softplus(x: TensorOrScalar, beta = 1, threshold = 20, out?: Tensor): Tensor {
+  if (!Number.isFinite(beta) || beta === 0) throw new RangeError(`softplus: beta must be finite and non-zero (got ${beta})`);
+  return unaryOp("softplus", UnOp.SOFTPLUS, x, out, beta, threshold);
+}
+
+/**
+ * Clamps into `[min, max]` (either bound may be omitted); NaN stays NaN.
+ *
+ * @throws {RangeError} when `min > max` or a bound is NaN.
+ * @example
+ * ```ts
+ * clamp(tensor([-2, 0.5, 3]), -1, 1).toArray(); // [-1, 0.5, 1]
+ * ```
+ */
+export function clamp(x: TensorOrScalar, min: number | null = null, max: number | null = null, out?: Tensor): Tensor {
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) throw new RangeError(`clamp: need min <= max (got min ${min}, max ${max})`);
+  return unaryOp("clamp", UnOp.CLAMP, x, out, lo, hi);
+}
+
+/**
+ * `scale * x + shift` in one pass.
+ *
+ * @example
+ * ```ts
+ * affine(tensor([1, 2]), 2, 1).toArray(); // [3, 5]
+ * ```
+ */
+export function affine(x: TensorOrScalar, scale: number, shift: number, out?: Tensor): Tensor {
+  return unaryOp("affine", UnOp.AFFINE, x, out, scale, shift);
+}
+
+/**
+ * Copies `src` into the contiguous tensor `out` (same shape, or broadcastable to it).
+ *
+ * @throws {ShapeError} when `src` cannot be broadcast to `out`'s shape.
+ * @example
+ * ```ts
+ * const buf = zeros([2, 3]); copyInto(tensor([1, 2, 3]), buf); // every row becomes [1, 2, 3]
+ * ```
+ */
+export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
+  const x = asTensor(src, "copyInto").broadcastTo(out.shape);
+  if (!out.isContiguous) throw new ShapeError("copyInto", "out must be contiguous", [out.shape]);
+  if (x.data === out.data && !(x.isContiguous && x.offset === out.offset)) {
+    const tmp = x.toFloat32Array();
+    out.data.set(tmp, out.offset);
+    return out;
+  }
+  return unaryOp("copyInto", UnOp.COPY, x, out);
+}

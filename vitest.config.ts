@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    // Resolve workspace packages to their TypeScript sources (the "source" export condition).
+    conditions: ["source"],
+  },
+  ssr: { resolve: { conditions: ["source"] } },
+  test: {
+    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    testTimeout: 60_000,
+  },
+});
