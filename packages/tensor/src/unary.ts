@@ -157,21 +157,32 @@ export function affine(x: TensorOrScalar, scale: number, shift: number, out?: Te
 }
 
 /**
- * Copies `src` into the contiguous tensor `out` (same shape, or broadcastable to it).
+ * Writes `src` (broadcast to `out`'s shape) into `out`, through `out`'s strides: `out` may be any
+ * non-broadcast view (e.g. a slice of a larger tensor), and its storage is mutated — the one op
+ * whose purpose is writing into an existing tensor. Returns `out`.
  *
- * @throws {ShapeError} when `src` cannot be broadcast to `out`'s shape.
+ * @throws {ShapeError} when `src` cannot be broadcast to `out`, or `out` has stride-0 dimensions.
  * @example
  * ```ts
- * const buf = zeros([2, 3]); copyInto(tensor([1, 2, 3]), buf); // every row becomes [1, 2, 3]
+ * const buf = zeros([2, 3]);
+ * copyInto(tensor([1, 2, 3]), buf); // every row becomes [1, 2, 3]
+ * copyInto(tensor([9, 9]), buf.slice(1, 0, 2).select(0, 0)); // writes buf[0][0..2]
  * ```
  */
 export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
-  const x = asTensor(src, "copyInto").broadcastTo(out.shape);
-  if (!out.isContiguous) throw new ShapeError("copyInto", "out must be contiguous", [out.shape]);
-  if (x.data === out.data && !(x.isContiguous && x.offset === out.offset)) {
-    const tmp = x.toFloat32Array();
-    out.data.set(tmp, out.offset);
-    return out;
+  if (!(out instanceof Tensor)) throw new TypeError("copyInto: out must be a Tensor");
+  let x = asTensor(src, "copyInto").broadcastTo(out.shape);
+  for (let i = 0; i < out.ndim; i++) {
+    if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("copyInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
   }
-  return unaryOp("copyInto", UnOp.COPY, x, out);
+  if (x.data === out.data) x = new Tensor(x.toFloat32Array(), x.shape); // source and destination overlap
+  if (out.isContiguous) return unaryOp("copyInto", UnOp.COPY, x, out);
+  const w = makeWalker(out.shape, [x.strides, out.strides], [x.offset, out.offset]);
+  const [sx, so] = w.rowStrides as [number, number];
+  const off = w.offsets;
+  for (let r = 0; r < w.rows; r++) {
+    unaryRow(UnOp.COPY, x.data, off[0]!, sx, out.data, off[1]!, so, w.n, 0, 0);
+    w.next();
+  }
+  return out;
 }

@@ -1,0 +1,155 @@
+/**
+ * @file Reductions: sum, mean, max, min, logsumexp.
+ * Gradients are broadcast back over the reduced axes; max/min route the gradient to the arg-max
+ * element along a single axis and split it evenly among ties for multi-axis/all reductions (as
+ * PyTorch does).
+ */
+import * as T from "@tapegrad/tensor";
+import { Tensor, normalizeAxes } from "@tapegrad/tensor";
+import { apply, toVar, type Var, type VarLike } from "../var.js";
+import type { OpRule } from "../rule.js";
+
+/** Normalised reduction attributes. */
+export interface ReduceAttrs {
+  axes: number[];
+  keepDims: boolean;
+}
+
+/** Shape of `x` with the reduced axes kept as size 1. */
+function keptShape(x: Tensor, axes: readonly number[]): number[] {
+  return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** dy (reduced shape) reshaped to keep the reduced axes, then broadcast to x's shape. */
+function expandBack(dy: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  return dy.reshape(keptShape(x, axes)).broadcastTo(x.shape);
+}
+
+function extremeBackward(dy: Tensor, x: Tensor, y: Tensor, a: ReduceAttrs, isMax: boolean): Tensor {
+  if (a.axes.length === 1 && x.ndim > 0) {
+    // single axis: the gradient goes to the (first) arg-max/arg-min position
+    const ax = a.axes[0]!;
+    const idx = isMax ? T.argmax(x, ax, true) : T.argmin(x, ax, true);
+    return T.scatterAdd(T.zeros(x.shape), ax, idx, dy.reshape(keptShape(x, a.axes)));
+  }
+  // all / several axes: split evenly among the elements equal to the extreme value
+  const yk = y.reshape(keptShape(x, a.axes));
+  const mask = T.eq(x, yk);
+  const count = T.sum(mask, a.axes, true);
+  return T.mul(mask, T.div(dy.reshape(keptShape(x, a.axes)), count));
+}
+
+export const reduceRules = {
+  sum: {
+    forward: ([x], a) => T.sum(x!, a.axes, a.keepDims),
+    backward: (dy, c) => [expandBack(dy, c.x[0]!, c.attrs.axes)], // ∂Σx/∂x_i = 1
+  } satisfies OpRule<ReduceAttrs>,
+  mean: {
+    forward: ([x], a) => T.mean(x!, a.axes, a.keepDims),
+    backward: (dy, c) => {
+      const x = c.x[0]!;
+      const count = c.attrs.axes.reduce((n, i) => n * x.shape[i]!, 1);
+      return [expandBack(T.mul(dy, 1 / count), x, c.attrs.axes)]; // ∂mean/∂x_i = 1/n
+    },
+  } satisfies OpRule<ReduceAttrs>,
+  max: {
+    forward: ([x], a) => T.max(x!, a.axes, a.keepDims),
+    backward: (dy, c) => [extremeBackward(dy, c.x[0]!, c.y, c.attrs, true)],
+  } satisfies OpRule<ReduceAttrs>,
+  min: {
+    forward: ([x], a) => T.min(x!, a.axes, a.keepDims),
+    backward: (dy, c) => [extremeBackward(dy, c.x[0]!, c.y, c.attrs, false)],
+  } satisfies OpRule<ReduceAttrs>,
+  logsumexp: {
+    forward: ([x], a) => T.logsumexp(x!, a.axes, a.keepDims),
+    backward: (dy, c) => {
+      // ∂ logΣe^x / ∂x_i = e^(x_i - y) = softmax(x)_i
+      const x = c.x[0]!;
+      const kept = keptShape(x, c.attrs.axes);
+      const p = T.exp(T.sub(x, c.y.reshape(kept)));
+      return [T.mul(p, dy.reshape(kept))];
+    },
+  } satisfies OpRule<ReduceAttrs>,
+};
+
+/**
+ * Normalises `axes` for a Var input (null/undefined = all). As in PyTorch, a 0-d input accepts
+ * axis 0 or -1 and reduces nothing.
+ */
+export function reduceAttrs(op: string, x: Var, axes: T.Axes, keepDims: boolean): ReduceAttrs {
+  if (x.ndim === 0 && axes !== null && axes !== undefined) {
+    const list = typeof axes === "number" ? [axes] : Array.from(axes);
+    if (list.every((a) => a === 0 || a === -1)) return { axes: [], keepDims };
+  }
+  return { axes: normalizeAxes(op, axes, x.ndim, x.shape), keepDims };
+}
+
+/**
+ * Sum over `axes` (all when omitted).
+ *
+ * @throws {ShapeError} for bad axes.
+ * @example
+ * ```ts
+ * const loss = sum(mul(err, err));
+ * ```
+ */
+export function sum(x: VarLike, axes?: T.Axes, keepDims = false): Var {
+  const v = toVar(x, "sum");
+  return apply("sum", reduceRules.sum, reduceAttrs("sum", v, axes, keepDims), [v]);
+}
+
+/**
+ * Mean over `axes` (all when omitted).
+ *
+ * @throws {ShapeError} for bad axes.
+ * @example
+ * ```ts
+ * mean(x, 0);
+ * ```
+ */
+export function mean(x: VarLike, axes?: T.Axes, keepDims = false): Var {
+  const v = toVar(x, "mean");
+  return apply("mean", reduceRules.mean, reduceAttrs("mean", v, axes, keepDims), [v]);
+}
+
+/**
+ * Maximum over `axes` (all when omitted).
+ *
+ * @throws {ShapeError} for bad axes or an empty reduction.
+ * @example
+ * ```ts
+ * max(x, 1, true);
+ * ```
+ */
+export function max(x: VarLike, axes?: T.Axes, keepDims = false): Var {
+  const v = toVar(x, "max");
+  return apply("max", reduceRules.max, reduceAttrs("max", v, axes, keepDims), [v]);
+}
+
+/**
+ * Minimum over `axes` (all when omitted).
+ *
+ * @throws {ShapeError} for bad axes or an empty reduction.
+ * @example
+ * ```ts
+ * min(x);
+ * ```
+ */
+export function min(x: VarLike, axes?: T.Axes, keepDims = false): Var {
+  const v = toVar(x, "min");
+  return apply("min", reduceRules.min, reduceAttrs("min", v, axes, keepDims), [v]);
+}
+
+/**
+ * Stable `log Σ exp(x)` over `axes`.
+ *
+ * @throws {ShapeError} for bad axes.
+ * @example
+ * ```ts
+ * logsumexp(logits, -1);
+ * ```
+ */
+export function logsumexp(x: VarLike, axes?: T.Axes, keepDims = false): Var {
+  const v = toVar(x, "logsumexp");
+  return apply("logsumexp", reduceRules.logsumexp, reduceAttrs("logsumexp", v, axes, keepDims), [v]);
+}

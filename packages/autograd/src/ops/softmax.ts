@@ -1,0 +1,57 @@
+/**
+ * @file `softmax` and `logSoftmax` along one axis, as primitives with their own stable backward
+ * rules (the composite `exp(x - logsumexp(x))` would be correct but slower and less stable).
+ */
+import * as T from "@tapegrad/tensor";
+import { normalizeAxis } from "@tapegrad/tensor";
+import { apply, toVar, type Var, type VarLike } from "../var.js";
+import type { OpRule } from "../rule.js";
+
+export const softmaxRules = {
+  softmax: {
+    forward: ([x], a) => T.softmax(x!, a.axis),
+    // y = softmax(x) ⇒ dx = y ⊙ (dy − Σ(dy ⊙ y)) along the axis
+    backward: (dy, c) => {
+      const y = c.y.ndim === 0 ? c.y.reshape(1) : c.y;
+      const g = dy.reshape(y.shape);
+      return [T.mul(y, T.sub(g, T.sum(T.mul(g, y), c.attrs.axis, true))).reshape(c.y.shape)];
+    },
+  } satisfies OpRule<{ axis: number }>,
+  logSoftmax: {
+    forward: ([x], a) => T.logSoftmax(x!, a.axis),
+    // y = x − logsumexp(x) ⇒ dx = dy − softmax(x) ⊙ Σ dy  (sum over the whole axis, masked entries included)
+    backward: (dy, c) => {
+      const y = c.y.ndim === 0 ? c.y.reshape(1) : c.y;
+      const g = dy.reshape(y.shape);
+      return [T.sub(g, T.mul(T.exp(y), T.sum(g, c.attrs.axis, true))).reshape(c.y.shape)];
+    },
+  } satisfies OpRule<{ axis: number }>,
+};
+
+/**
+ * Softmax along `axis` (default last).
+ *
+ * @throws {ShapeError} for a bad axis.
+ * @example
+ * ```ts
+ * const p = softmax(logits);
+ * ```
+ */
+export function softmax(x: VarLike, axis = -1): Var {
+  const v = toVar(x, "softmax");
+  return apply("softmax", softmaxRules.softmax, { axis: normalizeAxis("softmax", axis, Math.max(v.ndim, 1), v.shape) }, [v]);
+}
+
+/**
+ * Log-softmax along `axis` (default last).
+ *
+ * @throws {ShapeError} for a bad axis.
+ * @example
+ * ```ts
+ * const logp = logSoftmax(logits);
+ * ```
+ */
+export function logSoftmax(x: VarLike, axis = -1): Var {
+  const v = toVar(x, "logSoftmax");
+  return apply("logSoftmax", softmaxRules.logSoftmax, { axis: normalizeAxis("logSoftmax", axis, Math.max(v.ndim, 1), v.shape) }, [v]);
+}

@@ -1,0 +1,187 @@
+/**
+ * @file Unary math and activations. Backward rules use fused kernels (`BinOp.*_GRAD`) so a
+ * gradient costs one pass over memory; each rule's comment states the derivative.
+ */
+import * as T from "@tapegrad/tensor";
+import { BinOp, type Tensor } from "@tapegrad/tensor";
+import { apply, type Var, type VarLike } from "../var.js";
+import type { OpRule } from "../rule.js";
+
+type NoAttrs = Record<string, never>;
+const none: NoAttrs = {};
+
+/** dy ⊙ f'(·) through a fused kernel: `b` is the saved input or output named by the rule. */
+const fused = (name: string, code: BinOp, dy: Tensor, b: Tensor, p0 = 0, p1 = 0): Tensor => T.binaryOp(name, code, dy, b, undefined, p0, p1);
+
+export const unaryRules = {
+  exp: {
+    forward: ([x]) => T.exp(x!),
+    backward: (dy, c) => [T.mul(dy, c.y)], // d e^x = e^x
+  } satisfies OpRule<NoAttrs>,
+  log: {
+    forward: ([x]) => T.log(x!),
+    backward: (dy, c) => [T.div(dy, c.x[0]!)], // d ln x = 1/x
+  } satisfies OpRule<NoAttrs>,
+  sqrt: {
+    forward: ([x]) => T.sqrt(x!),
+    backward: (dy, c) => [fused("sqrt", BinOp.SQRT_GRAD, dy, c.y)], // d √x = 1/(2√x)
+  } satisfies OpRule<NoAttrs>,
+  abs: {
+    forward: ([x]) => T.abs(x!),
+    backward: (dy, c) => [fused("abs", BinOp.ABS_GRAD, dy, c.x[0]!)], // d|x| = sign(x) (0 at 0)
+  } satisfies OpRule<NoAttrs>,
+  tanh: {
+    forward: ([x]) => T.tanh(x!),
+    backward: (dy, c) => [fused("tanh", BinOp.TANH_GRAD, dy, c.y)], // d tanh = 1 - tanh²
+  } satisfies OpRule<NoAttrs>,
+  sigmoid: {
+    forward: ([x]) => T.sigmoid(x!),
+    backward: (dy, c) => [fused("sigmoid", BinOp.SIGMOID_GRAD, dy, c.y)], // dσ = σ(1-σ)
+  } satisfies OpRule<NoAttrs>,
+  relu: {
+    forward: ([x]) => T.relu(x!),
+    backward: (dy, c) => [fused("relu", BinOp.RELU_GRAD, dy, c.x[0]!)], // d relu = [x > 0]
+  } satisfies OpRule<NoAttrs>,
+  leakyRelu: {
+    forward: ([x], a) => T.leakyRelu(x!, a.slope),
+    backward: (dy, c) => [fused("leakyRelu", BinOp.LEAKY_RELU_GRAD, dy, c.x[0]!, c.attrs.slope)], // 1 if x > 0 else slope
+  } satisfies OpRule<{ slope: number }>,
+  gelu: {
+    forward: ([x], a) => T.gelu(x!, a.approximate),
+    // exact: Φ(x) + x φ(x); tanh form: ½(1+t) + ½x(1-t²)·√(2/π)(1+3·0.044715x²), t = tanh(√(2/π)(x+0.044715x³))
+    backward: (dy, c) => [fused("gelu", c.attrs.approximate === "tanh" ? BinOp.GELU_TANH_GRAD : BinOp.GELU_GRAD, dy, c.x[0]!)],
+  } satisfies OpRule<{ approximate: "none" | "tanh" }>,
+  softplus: {
+    forward: ([x], a) => T.softplus(x!, a.beta, a.threshold),
+    backward: (dy, c) => [fused("softplus", BinOp.SOFTPLUS_GRAD, dy, c.x[0]!, c.attrs.beta, c.attrs.threshold)], // σ(βx), or 1 above the threshold
+  } satisfies OpRule<{ beta: number; threshold: number }>,
+  clamp: {
+    forward: ([x], a) => T.clamp(x!, a.min, a.max),
+    backward: (dy, c) => [fused("clamp", BinOp.CLAMP_GRAD, dy, c.x[0]!, c.attrs.min, c.attrs.max)], // 1 inside [min, max], else 0
+  } satisfies OpRule<{ min: number; max: number }>,
+  powScalar: {
+    forward: ([x], a) => T.unaryOp("pow", T.UnOp.POW, x!, undefined, a.exponent),
+    backward: (dy, c) => [fused("pow", BinOp.POW_GRAD, dy, c.x[0]!, c.attrs.exponent)], // d x^p = p x^(p-1)
+  } satisfies OpRule<{ exponent: number }>,
+  square: {
+    forward: ([x]) => T.square(x!),
+    backward: (dy, c) => [T.mul(T.mul(dy, c.x[0]!), 2)], // d x² = 2x
+  } satisfies OpRule<NoAttrs>,
+  reciprocal: {
+    forward: ([x]) => T.reciprocal(x!),
+    backward: (dy, c) => [T.neg(T.mul(dy, T.square(c.y)))], // d(1/x) = -1/x²
+  } satisfies OpRule<NoAttrs>,
+  sin: {
+    forward: ([x]) => T.sin(x!),
+    backward: (dy, c) => [T.mul(dy, T.cos(c.x[0]!))], // d sin = cos
+  } satisfies OpRule<NoAttrs>,
+  cos: {
+    forward: ([x]) => T.cos(x!),
+    backward: (dy, c) => [T.neg(T.mul(dy, T.sin(c.x[0]!)))], // d cos = -sin
+  } satisfies OpRule<NoAttrs>,
+  log1p: {
+    forward: ([x]) => T.log1p(x!),
+    backward: (dy, c) => [T.div(dy, T.add(c.x[0]!, 1))], // d ln(1+x) = 1/(1+x)
+  } satisfies OpRule<NoAttrs>,
+  expm1: {
+    forward: ([x]) => T.expm1(x!),
+    backward: (dy, c) => [T.mul(dy, T.add(c.y, 1))], // d(e^x - 1) = e^x
+  } satisfies OpRule<NoAttrs>,
+};
+
+/** e^x. @example `exp(x)` */
+export function exp(x: VarLike): Var { return apply("exp", unaryRules.exp, none, [x]); }
+/** Natural log. @example `log(p)` */
+export function log(x: VarLike): Var { return apply("log", unaryRules.log, none, [x]); }
+/** Square root. @example `sqrt(v)` */
+export function sqrt(x: VarLike): Var { return apply("sqrt", unaryRules.sqrt, none, [x]); }
+/** |x| (gradient 0 at 0). @example `abs(x)` */
+export function abs(x: VarLike): Var { return apply("abs", unaryRules.abs, none, [x]); }
+/** tanh. @example `tanh(h)` */
+export function tanh(x: VarLike): Var { return apply("tanh", unaryRules.tanh, none, [x]); }
+/** Logistic sigmoid. @example `sigmoid(z)` */
+export function sigmoid(x: VarLike): Var { return apply("sigmoid", unaryRules.sigmoid, none, [x]); }
+/** max(x, 0) (gradient 0 at 0). @example `relu(h)` */
+export function relu(x: VarLike): Var { return apply("relu", unaryRules.relu, none, [x]); }
+/** x² @example `square(err)` */
+export function square(x: VarLike): Var { return apply("square", unaryRules.square, none, [x]); }
+/** 1/x @example `reciprocal(x)` */
+export function reciprocal(x: VarLike): Var { return apply("reciprocal", unaryRules.reciprocal, none, [x]); }
+/** sin x @example `sin(x)` */
+export function sin(x: VarLike): Var { return apply("sin", unaryRules.sin, none, [x]); }
+/** cos x @example `cos(x)` */
+export function cos(x: VarLike): Var { return apply("cos", unaryRules.cos, none, [x]); }
+/** ln(1+x) @example `log1p(x)` */
+export function log1p(x: VarLike): Var { return apply("log1p", unaryRules.log1p, none, [x]); }
+/** e^x − 1 @example `expm1(x)` */
+export function expm1(x: VarLike): Var { return apply("expm1", unaryRules.expm1, none, [x]); }
+
+/**
+ * `x` for `x > 0`, else `negativeSlope * x`.
+ *
+ * @example
+ * ```ts
+ * leakyRelu(h, 0.2);
+ * ```
+ */
+export function leakyRelu(x: VarLike, negativeSlope = 0.01): Var {
+  return apply("leakyRelu", unaryRules.leakyRelu, { slope: negativeSlope }, [x]);
+}
+
+/**
+ * GELU, exact (`"none"`, default) or with the tanh approximation.
+ *
+ * @throws {TypeError} for an unknown `approximate`.
+ * @example
+ * ```ts
+ * gelu(h, "tanh");
+ * ```
+ */
+export function gelu(x: VarLike, approximate: "none" | "tanh" = "none"): Var {
+  if (approximate !== "none" && approximate !== "tanh") throw new TypeError(`gelu: approximate must be "none" or "tanh" (got ${String(approximate)})`);
+  return apply("gelu", unaryRules.gelu, { approximate }, [x]);
+}
+
+/**
+ * `log(1+e^(βx))/β`, linear above `threshold` (PyTorch's rule).
+ *
+ * @throws {RangeError} for a zero or non-finite beta.
+ * @example
+ * ```ts
+ * softplus(x, 1, 20);
+ * ```
+ */
+export function softplus(x: VarLike, beta = 1, threshold = 20): Var {
+  if (!Number.isFinite(beta) || beta === 0) throw new RangeError(`softplus: beta must be finite and non-zero (got ${beta})`);
+  return apply("softplus", unaryRules.softplus, { beta, threshold }, [x]);
+}
+
+/**
+ * Clamps into `[min, max]`; the gradient passes where `min <= x <= max`.
+ *
+ * @throws {RangeError} when `min > max`.
+ * @example
+ * ```ts
+ * clamp(x, -1, 1);
+ * ```
+ */
+export function clamp(x: VarLike, min: number | null = null, max: number | null = null): Var {
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) throw new RangeError(`clamp: need min <= max (got min ${min}, max ${max})`);
+  return apply("clamp", unaryRules.clamp, { min: lo, max: hi }, [x]);
+}
+
+/**
+ * `x ** exponent` for a number exponent.
+ *
+ * @throws {TypeError} for a non-number exponent.
+ * @example
+ * ```ts
+ * powScalar(x, 0.5);
+ * ```
+ */
+export function powScalar(x: VarLike, exponent: number): Var {
+  if (typeof exponent !== "number") throw new TypeError(`pow: exponent must be a number (got ${typeof exponent})`);
+  return apply("pow", unaryRules.powScalar, { exponent }, [x]);
+}

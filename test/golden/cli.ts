@@ -1,0 +1,25 @@
+/**
+ * @file `pnpm test:golden`: runs every golden file in `GOLDEN_DIR` (default `../shared/golden`)
+ * and prints one line per file, `golden <file>: <passed>/<total> passed[, <k> skipped (optional)]`,
+ * then the failures. Exits with status 1 when any case failed.
+ */
+import { goldenDir, runGoldenDir } from "./runner.js";
+
+const dir = goldenDir();
+const reports = runGoldenDir(dir);
+let failed = 0;
+for (const r of reports) {
+  const skipped = r.skipped > 0 ? `, ${r.skipped} skipped (optional)` : "";
+  console.log(`golden ${r.file}: ${r.passed}/${r.total} passed${skipped}`);
+  failed += r.failed;
+}
+for (const r of reports) {
+  for (const c of r.results) {
+    if (c.status === "failed") console.log(`  FAIL ${r.file} ${c.name}: ${c.message ?? ""}`.replace(/\n/g, "\n    "));
+  }
+}
+if (reports.length === 0) {
+  console.log(`golden: no .json files in ${dir}`);
+  process.exitCode = 1;
+}
+if (failed > 0) process.exitCode = 1;
