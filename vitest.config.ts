@@ -9,5 +9,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     testTimeout: 60_000,
+    // Lets memory tests force a collection (globalThis.gc) to prove the tape is released.
+    execArgv: ["--expose-gc"],
   },
 });
