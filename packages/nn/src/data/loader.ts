@@ -1,0 +1,75 @@
+/**
+ * @file Mini-batch iteration over in-memory datasets with seeded shuffling.
+ */
+import { Rng, ShapeError, Tensor, defaultRng, indexSelect } from "@tapegrad/tensor";
+
+/** One mini-batch: the rows of `x` (and `y`) at `indices`. */
+export interface Batch {
+  x: Tensor;
+  /** Labels as integers (Int32Array) or rows of a target tensor; null when there are none. */
+  y: Int32Array | Tensor | null;
+  indices: Int32Array;
+}
+
+/** Options of {@link DataLoader}. */
+export interface LoaderOptions {
+  batchSize: number;
+  /** Reshuffle at the start of every epoch (default true). */
+  shuffle?: boolean;
+  /** Drop a last incomplete batch (default false). */
+  dropLast?: boolean;
+  rng?: Rng;
+}
+
+/**
+ * Iterates mini-batches over `x` (first axis = samples) and optional targets `y` (an Int32Array
+ * of labels, or a tensor with the same first axis). Each `for…of` is one epoch; with `shuffle`, a
+ * new seeded permutation is drawn every epoch, so runs are reproducible.
+ *
+ * @throws {ShapeError} when `x` and `y` disagree on the number of samples; {RangeError} for a bad
+ * batch size.
+ * @example
+ * ```ts
+ * const loader = new DataLoader(images, labels, { batchSize: 128, rng: new Rng(0) });
+ * for (const { x, y } of loader) { ... }
+ * ```
+ */
+export class DataLoader implements Iterable<Batch> {
+  readonly size: number;
+  private readonly rng: Rng;
+  constructor(readonly x: Tensor, readonly y: Int32Array | Tensor | null, readonly opts: LoaderOptions) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new RangeError(`DataLoader: batchSize must be a positive integer (got ${opts.batchSize})`);
+    if (x.ndim === 0) throw new ShapeError("DataLoader", "x needs a sample axis", [x.shape]);
+    this.size = x.shape[0]!;
+    const ny = y === null ? this.size : y instanceof Tensor ? y.shape[0] : y.length;
+    if (ny !== this.size) throw new ShapeError("DataLoader", `x has ${this.size} samples but y has ${ny}`, [x.shape, y instanceof Tensor ? y.shape : [ny ?? 0]]);
+    this.rng = opts.rng ?? defaultRng;
+  }
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    const b = this.opts.batchSize;
+    return this.opts.dropLast ? Math.floor(this.size / b) : Math.ceil(this.size / b);
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    const order = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) order[i] = i;
+    if (this.opts.shuffle ?? true) this.rng.shuffle(order);
+    const b = this.opts.batchSize;
+    for (let start = 0; start < this.size; start += b) {
+      const end = Math.min(start + b, this.size);
+      if (end - start < b && this.opts.dropLast) break;
+      const indices = order.slice(start, end);
+      const x = indexSelect(this.x, 0, indices);
+      let y: Int32Array | Tensor | null = null;
+      if (this.y instanceof Tensor) y = indexSelect(this.y, 0, indices);
+      else if (this.y !== null) {
+        const labels = new Int32Array(indices.length);
+        for (let i = 0; i < indices.length; i++) labels[i] = this.y[indices[i]!]!;
+        y = labels;
+      }
+      yield { x, y, indices };
+    }
+  }
+}

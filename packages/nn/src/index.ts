@@ -1,0 +1,19 @@
+/**
+ * @file Public surface of `@tapegrad/nn`: `Module` and layers with PyTorch's layouts, parameter
+ * initialisers, losses (incl. knowledge distillation) and data utilities.
+ *
+ * @example
+ * ```ts
+ * import { Sequential, Linear, ReLU, crossEntropy } from "@tapegrad/nn";
+ * const model = new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 10));
+ * const loss = crossEntropy(model.forward(x), labels);
+ * ```
+ */
+export { Module, type StateDict } from "./module.js";
+export { Linear, type LinearOptions } from "./layers/linear.js";
+export { Sequential, ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softplus, Identity, Flatten, Dropout, Embedding, LayerNorm, type UnaryModule } from "./layers/basic.js";
+export { RNN, LSTM, GRU, type RecurrentOptions, type RecurrentOutput } from "./layers/recurrent.js";
+export * as init from "./init.js";
+export { distillationLoss, type DistillationOptions, crossEntropy, nllLoss, bceWithLogits, klDiv, mseLoss, l1Loss, huberLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "./losses.js";
+export { DataLoader, type Batch, type LoaderOptions } from "./data/loader.js";
+export { decodeIdx, readIdx, gunzip, isGzip, idxToImages, idxToLabels, type IdxArray, type IdxType } from "./data/idx.js";

@@ -1,0 +1,151 @@
+/**
+ * @file Small layers: `Sequential`, activation modules, `Identity`, `Flatten`, `Dropout`
+ * (seeded), `Embedding` and `LayerNorm`.
+ */
+import { Rng, defaultRng, ones, zeros, type Indices } from "@tapegrad/tensor";
+import * as A from "@tapegrad/autograd";
+import type { Var, VarLike } from "@tapegrad/autograd";
+import { Module } from "../module.js";
+import { normal } from "../init.js";
+
+/** A module mapping one input to one output. */
+export interface UnaryModule extends Module {
+  forward(x: VarLike): Var;
+}
+
+/**
+ * Chains modules: the output of each is the input of the next. Children are named "0", "1", ...
+ * (as in PyTorch, so state-dict keys match).
+ *
+ * @example
+ * ```ts
+ * const mlp = new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 10));
+ * ```
+ */
+export class Sequential extends Module {
+  readonly layers: UnaryModule[];
+  constructor(...layers: UnaryModule[]) {
+    super();
+    this.layers = layers.map((l, i) => this.addModule(String(i), l));
+  }
+  /** Applies every layer in order. */
+  forward(x: VarLike): Var {
+    let h: VarLike = x;
+    for (const l of this.layers) h = l.forward(h);
+    return A.toVar(h);
+  }
+}
+
+/** `max(x, 0)`. @example `new ReLU().forward(x)` */
+export class ReLU extends Module { forward(x: VarLike): Var { return A.relu(x); } }
+/** tanh. @example `new Tanh().forward(x)` */
+export class Tanh extends Module { forward(x: VarLike): Var { return A.tanh(x); } }
+/** Logistic sigmoid. @example `new Sigmoid().forward(x)` */
+export class Sigmoid extends Module { forward(x: VarLike): Var { return A.sigmoid(x); } }
+/** Passes the input through. @example `new Identity().forward(x)` */
+export class Identity extends Module { forward(x: VarLike): Var { return A.toVar(x); } }
+
+/** GELU (exact or tanh approximation). @example `new GELU("tanh").forward(x)` */
+export class GELU extends Module {
+  constructor(readonly approximate: "none" | "tanh" = "none") { super(); }
+  forward(x: VarLike): Var { return A.gelu(x, this.approximate); }
+}
+/** Leaky ReLU with the given negative slope. @example `new LeakyReLU(0.2).forward(x)` */
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) { super(); }
+  forward(x: VarLike): Var { return A.leakyRelu(x, this.negativeSlope); }
+}
+/** Softplus with PyTorch's beta/threshold. @example `new Softplus().forward(x)` */
+export class Softplus extends Module {
+  constructor(readonly beta = 1, readonly threshold = 20) { super(); }
+  forward(x: VarLike): Var { return A.softplus(x, this.beta, this.threshold); }
+}
+/** Flattens dims `startDim..endDim` (default: all but the batch dim). @example `new Flatten().forward(images)` */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  forward(x: VarLike): Var { return A.flatten(x, this.startDim, this.endDim); }
+}
+
+/**
+ * Inverted dropout with its own seeded generator: active in training mode only.
+ *
+ * @throws {RangeError} unless `0 <= p < 1`.
+ * @example
+ * ```ts
+ * const drop = new Dropout(0.2, { rng: new Rng(7) });
+ * ```
+ */
+export class Dropout extends Module {
+  readonly p: number;
+  private readonly rng: Rng;
+  constructor(p = 0.5, opts: { rng?: Rng } = {}) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout: p must be in [0, 1) (got ${p})`);
+    this.p = p;
+    this.rng = opts.rng ?? defaultRng;
+  }
+  /** Drops elements in training mode; identity in eval mode. */
+  forward(x: VarLike): Var {
+    return A.dropout(x, this.p, { training: this.training, rng: this.rng });
+  }
+  protected override describe(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/**
+ * A lookup table of `numEmbeddings` vectors of size `dim` (initialised `N(0, 1)` as in PyTorch);
+ * gradients add up over repeated indices.
+ *
+ * @throws {RangeError} for non-positive sizes.
+ * @example
+ * ```ts
+ * const emb = new Embedding(1000, 64);
+ * emb.forward(tensor([[1, 5], [7, 1]])); // [2, 2, 64]
+ * ```
+ */
+export class Embedding extends Module {
+  readonly weight: Var;
+  constructor(readonly numEmbeddings: number, readonly dim: number, opts: { rng?: Rng } = {}) {
+    super();
+    if (!Number.isInteger(numEmbeddings) || !Number.isInteger(dim) || numEmbeddings <= 0 || dim <= 0) {
+      throw new RangeError(`Embedding: sizes must be positive integers (got ${numEmbeddings}, ${dim})`);
+    }
+    this.weight = this.addParameter("weight", normal([numEmbeddings, dim], 0, 1, opts));
+  }
+  /** Rows at `indices` (any shape) -> `indices.shape + [dim]`. @throws {RangeError} for a bad index. */
+  forward(indices: Indices, indicesShape?: readonly number[]): Var {
+    return A.embedding(this.weight, indices, indicesShape);
+  }
+  protected override describe(): string {
+    return `${this.numEmbeddings}, ${this.dim}`;
+  }
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` dims with learnable `weight` (ones)
+ * and `bias` (zeros), as `torch.nn.LayerNorm`.
+ *
+ * @example
+ * ```ts
+ * const ln = new LayerNorm([64]);
+ * ```
+ */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly weight: Var | null;
+  readonly bias: Var | null;
+  constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, elementwiseAffine = true) {
+    super();
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : Array.from(normalizedShape);
+    this.weight = elementwiseAffine ? this.addParameter("weight", ones(this.normalizedShape)) : null;
+    this.bias = elementwiseAffine ? this.addParameter("bias", zeros(this.normalizedShape)) : null;
+  }
+  /** Normalises the trailing dims. @throws {ShapeError} when they differ from normalizedShape. */
+  forward(x: VarLike): Var {
+    return A.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+  protected override describe(): string {
+    return `${JSON.stringify(this.normalizedShape)}, eps=${this.eps}`;
+  }
+}

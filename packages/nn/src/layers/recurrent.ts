@@ -1,0 +1,218 @@
+/**
+ * @file Recurrent layers with PyTorch's weight layout and gate order, so weights are
+ * interchangeable with `torch.nn.RNN`/`LSTM`/`GRU`:
+ *
+ * - per layer k: `weight_ih_lk` `[G·H, in]`, `weight_hh_lk` `[G·H, H]`, `bias_ih_lk`, `bias_hh_lk`
+ *   `[G·H]`, with G = 1 (RNN), 4 (LSTM: gates i, f, g, o) or 3 (GRU: r, z, n);
+ * - RNN: `h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)` (or relu);
+ * - LSTM: `i,f,o = σ(·)`, `g = tanh(·)`, `c' = f⊙c + i⊙g`, `h' = o⊙tanh(c')`;
+ * - GRU: `r,z = σ(·)`, `n = tanh(x W_inᵀ + b_in + r⊙(h W_hnᵀ + b_hn))`, `h' = (1−z)⊙n + z⊙h`;
+ * - inputs are time-major `[T, B, in]` (or `[B, T, in]` with `batchFirst`); all weights start
+ *   `U(−1/√H, 1/√H)`.
+ *
+ * The input projection `x W_ihᵀ + b_ih` of all time steps is one matmul; only the recurrent part
+ * runs step by step.
+ */
+import { Rng, ShapeError, defaultRng, zeros } from "@tapegrad/tensor";
+import * as A from "@tapegrad/autograd";
+import type { Var, VarLike } from "@tapegrad/autograd";
+import { Module } from "../module.js";
+import { uniform } from "../init.js";
+
+/** Options shared by RNN, LSTM and GRU. */
+export interface RecurrentOptions {
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  /** Dropout on the outputs of each layer but the last (training mode only). */
+  dropout?: number;
+  rng?: Rng;
+}
+
+/** Output of a recurrent layer: all hidden states of the last layer, and final states `[L, B, H]`. */
+export interface RecurrentOutput {
+  output: Var;
+  h: Var;
+  /** LSTM only: final cell states. */
+  c?: Var;
+}
+
+type Kind = "rnn" | "lstm" | "gru";
+const GATES: Record<Kind, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+abstract class RecurrentBase extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly batchFirst: boolean;
+  readonly dropoutP: number;
+  protected readonly weights: { wih: Var; whh: Var; bih: Var | null; bhh: Var | null }[] = [];
+  private readonly rng: Rng;
+
+  constructor(protected readonly kind: Kind, inputSize: number, hiddenSize: number, opts: RecurrentOptions) {
+    super();
+    const name = kind.toUpperCase();
+    if (!Number.isInteger(inputSize) || !Number.isInteger(hiddenSize) || inputSize <= 0 || hiddenSize <= 0) {
+      throw new RangeError(`${name}: sizes must be positive integers (got ${inputSize}, ${hiddenSize})`);
+    }
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.numLayers = opts.numLayers ?? 1;
+    this.batchFirst = opts.batchFirst ?? false;
+    this.dropoutP = opts.dropout ?? 0;
+    this.rng = opts.rng ?? defaultRng;
+    const g = GATES[kind] * hiddenSize;
+    const k = 1 / Math.sqrt(hiddenSize);
+    for (let l = 0; l < this.numLayers; l++) {
+      const inSize = l === 0 ? inputSize : hiddenSize;
+      const wih = this.addParameter(`weight_ih_l${l}`, uniform([g, inSize], -k, k, { rng: this.rng }));
+      const whh = this.addParameter(`weight_hh_l${l}`, uniform([g, hiddenSize], -k, k, { rng: this.rng }));
+      const bih = opts.bias === false ? null : this.addParameter(`bias_ih_l${l}`, uniform([g], -k, k, { rng: this.rng }));
+      const bhh = opts.bias === false ? null : this.addParameter(`bias_hh_l${l}`, uniform([g], -k, k, { rng: this.rng }));
+      this.weights.push({ wih, whh, bih, bhh });
+    }
+  }
+
+  /** Checks `[T, B, in]` (or batch-first) input; returns it time-major. */
+  protected timeMajor(x: VarLike): Var {
+    const v = A.toVar(x, this.kind);
+    if (v.ndim !== 3 || v.shape[2] !== (this.inputSize)) {
+      throw new ShapeError(this.kind, `input must be ${this.batchFirst ? "[B, T, in]" : "[T, B, in]"} with in = ${this.inputSize}`, [v.shape]);
+    }
+    return this.batchFirst ? A.transpose(v, 0, 1) : v;
+  }
+
+  protected initialState(h0: VarLike | undefined, batch: number, what: string): Var[] {
+    const L = this.numLayers, H = this.hiddenSize;
+    if (h0 === undefined) return Array.from({ length: L }, () => A.constant(zeros([batch, H])));
+    const v = A.toVar(h0, this.kind);
+    if (v.ndim !== 3 || v.shape[0] !== L || v.shape[1] !== batch || v.shape[2] !== H) {
+      throw new ShapeError(this.kind, `${what} must be [numLayers, B, H] = [${L},${batch},${H}]`, [v.shape]);
+    }
+    return Array.from({ length: L }, (_, l) => A.select(v, 0, l));
+  }
+
+  /** Runs every layer over the sequence; `step` advances one layer by one time step. */
+  protected run(x: VarLike, states: Var[][], step: (l: number, gi: Var, state: Var[]) => Var[]): { output: Var; finals: Var[][] } {
+    let seq = this.timeMajor(x);
+    const T = seq.shape[0]!, B = seq.shape[1]!;
+    const finals: Var[][] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      const w = this.weights[l]!;
+      // input projection of all steps at once: [T·B, in] · W_ihᵀ + b_ih
+      const proj = A.reshape(A.linear(A.reshape(seq, [T * B, seq.shape[2]!]), w.wih, w.bih), [T, B, w.wih.shape[0]!]);
+      let state = states.map((s) => s[l]!);
+      const outs: Var[] = [];
+      for (let t = 0; t < T; t++) {
+        state = step(l, A.select(proj, 0, t), state);
+        outs.push(state[0]!);
+      }
+      finals.push(state);
+      seq = T > 0 ? A.stack(outs, 0) : A.constant(zeros([0, B, this.hiddenSize]));
+      if (this.dropoutP > 0 && l < this.numLayers - 1) seq = A.dropout(seq, this.dropoutP, { training: this.training, rng: this.rng });
+    }
+    return { output: this.batchFirst ? A.transpose(seq, 0, 1) : seq, finals };
+  }
+
+  /** `h W_hhᵀ + b_hh`. */
+  protected hidden(l: number, h: Var): Var {
+    const w = this.weights[l]!;
+    return A.linear(h, w.whh, w.bhh);
+  }
+
+  protected gate(v: Var, k: number): Var {
+    const H = this.hiddenSize;
+    return A.slice(v, 1, k * H, (k + 1) * H);
+  }
+
+  protected override describe(): string {
+    return `${this.inputSize}, ${this.hiddenSize}, numLayers=${this.numLayers}`;
+  }
+}
+
+/**
+ * Elman RNN with tanh (default) or relu.
+ *
+ * @throws {ShapeError} for a wrongly shaped input or initial state.
+ * @example
+ * ```ts
+ * const rnn = new RNN(4, 16);
+ * const { output, h } = rnn.forward(x); // x [T, B, 4] -> output [T, B, 16], h [1, B, 16]
+ * ```
+ */
+export class RNN extends RecurrentBase {
+  readonly nonlinearity: "tanh" | "relu";
+  constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions & { nonlinearity?: "tanh" | "relu" } = {}) {
+    super("rnn", inputSize, hiddenSize, opts);
+    this.nonlinearity = opts.nonlinearity ?? "tanh";
+  }
+  /** Runs the sequence from `h0` (default zeros). */
+  forward(x: VarLike, h0?: VarLike): RecurrentOutput {
+    const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
+    const h = this.initialState(h0, B, "h0");
+    const act = this.nonlinearity === "relu" ? A.relu : A.tanh;
+    const { output, finals } = this.run(x, [h], (l, gi, [hp]) => [act(A.add(gi, this.hidden(l, hp!)))]);
+    return { output, h: A.stack(finals.map((f) => f[0]!), 0) };
+  }
+}
+
+/**
+ * Long short-term memory (gate order i, f, g, o).
+ *
+ * @throws {ShapeError} for a wrongly shaped input or initial state.
+ * @example
+ * ```ts
+ * const lstm = new LSTM(8, 32, { numLayers: 2 });
+ * const { output, h, c } = lstm.forward(x);
+ * ```
+ */
+export class LSTM extends RecurrentBase {
+  constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
+    super("lstm", inputSize, hiddenSize, opts);
+  }
+  /** Runs the sequence from `(h0, c0)` (default zeros). */
+  forward(x: VarLike, state?: { h0?: VarLike; c0?: VarLike }): RecurrentOutput {
+    const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
+    const h = this.initialState(state?.h0, B, "h0");
+    const c = this.initialState(state?.c0, B, "c0");
+    const { output, finals } = this.run(x, [h, c], (l, gi, [hp, cp]) => {
+      const gates = A.add(gi, this.hidden(l, hp!));
+      const i = A.sigmoid(this.gate(gates, 0));
+      const f = A.sigmoid(this.gate(gates, 1));
+      const g = A.tanh(this.gate(gates, 2));
+      const o = A.sigmoid(this.gate(gates, 3));
+      const cn = A.add(A.mul(f, cp!), A.mul(i, g));
+      return [A.mul(o, A.tanh(cn)), cn];
+    });
+    return { output, h: A.stack(finals.map((s) => s[0]!), 0), c: A.stack(finals.map((s) => s[1]!), 0) };
+  }
+}
+
+/**
+ * Gated recurrent unit (gate order r, z, n; PyTorch's placement of `b_hn` inside the reset).
+ *
+ * @throws {ShapeError} for a wrongly shaped input or initial state.
+ * @example
+ * ```ts
+ * const gru = new GRU(8, 32);
+ * const { output, h } = gru.forward(x);
+ * ```
+ */
+export class GRU extends RecurrentBase {
+  constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
+    super("gru", inputSize, hiddenSize, opts);
+  }
+  /** Runs the sequence from `h0` (default zeros). */
+  forward(x: VarLike, h0?: VarLike): RecurrentOutput {
+    const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
+    const h = this.initialState(h0, B, "h0");
+    const { output, finals } = this.run(x, [h], (l, gi, [hp]) => {
+      const gh = this.hidden(l, hp!);
+      const r = A.sigmoid(A.add(this.gate(gi, 0), this.gate(gh, 0)));
+      const z = A.sigmoid(A.add(this.gate(gi, 1), this.gate(gh, 1)));
+      const n = A.tanh(A.add(this.gate(gi, 2), A.mul(r, this.gate(gh, 2))));
+      return [A.add(A.mul(A.sub(1, z), n), A.mul(z, hp!))];
+    });
+    return { output, h: A.stack(finals.map((f) => f[0]!), 0) };
+  }
+}
