@@ -60,6 +60,8 @@ export const goldenOps: Record<string, OpBuilder> = {
   embedding: ([w], _a, raw) => A.embedding(w!, toIndices(raw[1]!), raw[1]!.shape),
   where: ([, a, b], _attrs, raw) => A.where(toTensor(raw[0]!), a!, b!),
   mask_mul: ([x, m]) => A.mul(x!, m!),
+  conv2d: ([x, w, b], a) => A.conv2d(x!, w!, b ?? null, { stride: (a.stride as number) ?? 1, padding: (a.padding as number) ?? 0 }),
+  max_pool2d: ([x], a) => A.maxPool2d(x!, { kernelSize: a.kernel_size as number, stride: (a.stride as number | undefined) ?? (a.kernel_size as number) }),
 };
 
 function runOpCase(c: Record<string, unknown>, tol: Tolerance): CaseResult {

@@ -11,6 +11,7 @@ import { movementRules } from "./ops/movement.js";
 import { reduceRules } from "./ops/reduce.js";
 import { softmaxRules } from "./ops/softmax.js";
 import { lossRules } from "./ops/loss.js";
+import { convRules } from "./ops/conv.js";
 
 /** Every built-in primitive op. */
 export const OP_NAMES = [
@@ -22,6 +23,7 @@ export const OP_NAMES = [
   "sum", "mean", "max", "min", "logsumexp",
   "softmax", "logSoftmax",
   "crossEntropy", "nllLoss", "bceWithLogitsPointwise", "klDivPointwise",
+  "conv2d", "maxPool2d",
 ] as const;
 
 /** Name of a built-in primitive op. */
@@ -36,4 +38,5 @@ export const opRules: { readonly [K in OpName]: OpRule<any, any> } = {
   ...reduceRules,
   ...softmaxRules,
   ...lossRules,
+  ...convRules,
 };
