@@ -62,7 +62,7 @@ describe("IDX reader", () => {
   });
   it("reads gzip-compressed files through DecompressionStream", async () => {
     const raw = idxBytes(0x08, [3], [5, 6, 7]);
-    const gz = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    const gz = new Uint8Array(await new Response(new Blob([raw as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
     expect(Array.from(await gunzip(gz))).toEqual(Array.from(raw));
     expect(Array.from((await readIdx(gz)).data)).toEqual([5, 6, 7]);
   });

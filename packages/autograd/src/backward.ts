@@ -12,8 +12,9 @@
  * 4. Unless `retainGraph`, every walked node releases its inputs and saved tensors, so the graph's
  *    memory can be reclaimed; walking it again is an error.
  */
-import { Tensor, ShapeError, add, asTensor, broadcastShapes, fmt, full, internalError, shapesEqual, sum } from "@tapegrad/tensor";
+import { Tensor, ShapeError, add, addInto, asTensor, broadcastShapes, fmt, full, internalError, shapesEqual, sum, zeros } from "@tapegrad/tensor";
 import type { Node, Var } from "./var.js";
+import { RegionGrad } from "./rule.js";
 
 /** Options of {@link backward}. */
 export interface BackwardOptions {
@@ -137,12 +138,31 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
         if (v === null || v === undefined || !node.needs[i]) continue;
         let gi = grads[i];
         if (gi === null || gi === undefined) continue;
+        const holder: Node | Var = v.node ?? v;
+        if (gi instanceof RegionGrad) {
+          // sparse contribution: add into an engine-owned buffer in place
+          let buf = holder.pending;
+          if (buf === null || !holder.pendingOwned) {
+            buf = buf === null ? zeros(v.shape) : buf.clone();
+            holder.pending = buf;
+            holder.pendingOwned = true;
+          }
+          addInto(gi.values, gi.region(buf));
+          continue;
+        }
         if (!shapesEqual(gi.shape, v.shape)) {
           if (rule.broadcast && isBroadcastOf(v.shape, gi.shape)) gi = sumToShape(gi, v.shape);
           else throw internalError(`${node.op}.backward gave a gradient of shape ${fmt(gi.shape)} for input ${i} of shape ${fmt(v.shape)}`);
         }
-        if (v.node) v.node.pending = v.node.pending === null ? gi : add(v.node.pending, gi);
-        else v.pending = v.pending === null ? gi : add(v.pending, gi);
+        if (holder.pending === null) {
+          holder.pending = gi;
+          holder.pendingOwned = false;
+        } else if (holder.pendingOwned && holder.pending.isContiguous) {
+          add(holder.pending, gi, holder.pending);
+        } else {
+          holder.pending = add(holder.pending, gi);
+          holder.pendingOwned = true;
+        }
       }
       if (!retain) node.release();
     }

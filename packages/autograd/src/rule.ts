@@ -4,6 +4,7 @@
  */
 import type { Tensor } from "@tapegrad/tensor";
 
+
 /** What a rule's backward sees. */
 export interface BackwardCtx<A, S> {
   /** Input values, in order. */
@@ -25,6 +26,21 @@ export interface Saved<S> {
 }
 
 /**
+ * A gradient that is zero except on one region of its input: `values` added into the region
+ * `region(buffer)` (a view) of a buffer with the input's shape. Rules of slicing ops return it so
+ * the engine can accumulate in place instead of materialising full-size zero tensors (which would
+ * make backpropagation through T per-step slices O(T²)).
+ */
+export class RegionGrad {
+  constructor(
+    /** The contribution. */
+    readonly values: Tensor,
+    /** Maps the full gradient buffer to the view where `values` go. */
+    readonly region: (buffer: Tensor) => Tensor,
+  ) {}
+}
+
+/**
  * A differentiation rule. `forward` computes the value; `backward` returns, for each input, the
  * gradient `dy · ∂y/∂x_i` (or null when `needs[i]` is false or the input is not differentiable).
  * With `broadcast: true` the engine sums each gradient down to its input's (broadcast) shape, so
@@ -33,5 +49,5 @@ export interface Saved<S> {
 export interface OpRule<A, S = undefined> {
   readonly broadcast?: boolean;
   forward(x: readonly Tensor[], attrs: A): Tensor | Saved<S>;
-  backward(dy: Tensor, ctx: BackwardCtx<A, S>): (Tensor | null)[];
+  backward(dy: Tensor, ctx: BackwardCtx<A, S>): (Tensor | RegionGrad | null)[];
 }

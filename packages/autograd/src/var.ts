@@ -41,6 +41,8 @@ export class Node {
   freed = false;
   /** Scratch: the gradient accumulated for this node's output during a backward pass. */
   pending: Tensor | null = null;
+  /** Scratch: true when `pending` is a buffer the engine allocated (safe to add into in place). */
+  pendingOwned = false;
   /** Scratch: marks nodes already collected by the current backward pass. */
   visit = 0;
   /** The Var this node produced (for its hooks and retained gradient). */
@@ -102,6 +104,7 @@ export class Var {
   /** @internal */ postHooks: PostAccumulateGradHook[] | null = null;
   /** @internal */ retainsGrad = false;
   /** @internal scratch for leaves during backward */ pending: Tensor | null = null;
+  /** @internal */ pendingOwned = false;
   /** @internal */ visit = 0;
 
   constructor(value: Tensor, requiresGrad: boolean, node: Node | null = null, name?: string) {

@@ -33,4 +33,5 @@ export { BinOp, UnOp } from "./kernels/elementwise.js";
 export { type GemmFn, gemmTs } from "./kernels/gemm.js";
 export { type KernelSet, jsKernels, kernels, useKernels } from "./backend.js";
 export { erf } from "./math.js";
+export { addInto } from "./inplace.js";
 export { conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, type Conv2dOptions, type MaxPool2dOptions } from "./conv.js";

@@ -7,7 +7,7 @@
 import * as T from "@tapegrad/tensor";
 import { Tensor, ShapeError, normalizeAxis } from "@tapegrad/tensor";
 import { apply, toVar, Var, type VarLike } from "../var.js";
-import type { OpRule } from "../rule.js";
+import { RegionGrad, type OpRule } from "../rule.js";
 import { sumToShape } from "../backward.js";
 
 interface SliceAttrs { axis: number; start: number | null; end: number | null; step: number }
@@ -27,21 +27,12 @@ export const movementRules = {
   } satisfies OpRule<{ shape: number[] }>,
   slice: {
     forward: ([x], a) => x!.slice(a.axis, a.start, a.end, a.step),
-    backward: (dy, c) => {
-      // scatter dy into zeros at the sliced positions
-      const z = T.zeros(c.x[0]!.shape);
-      const a = c.attrs;
-      T.copyInto(dy, z.slice(a.axis, a.start, a.end, a.step));
-      return [z];
-    },
+    // dy goes to the sliced positions, zero elsewhere (accumulated in place by the engine)
+    backward: (dy, c) => [new RegionGrad(dy, (g) => g.slice(c.attrs.axis, c.attrs.start, c.attrs.end, c.attrs.step))],
   } satisfies OpRule<SliceAttrs>,
   select: {
     forward: ([x], a) => x!.select(a.axis, a.index),
-    backward: (dy, c) => {
-      const z = T.zeros(c.x[0]!.shape);
-      T.copyInto(dy, z.select(c.attrs.axis, c.attrs.index)); // only the selected entry gets dy
-      return [z];
-    },
+    backward: (dy, c) => [new RegionGrad(dy, (g) => g.select(c.attrs.axis, c.attrs.index))], // only the selected entry gets dy
   } satisfies OpRule<{ axis: number; index: number }>,
   concat: {
     forward: (xs, a) => T.concat(xs, a.axis),

@@ -1,0 +1,38 @@
+/**
+ * @file `addInto`: accumulate into an existing tensor (or a view of one) in place. Used by
+ * autograd to add sparse gradient contributions (slices, selections) into a gradient buffer
+ * without materialising full-size zero tensors.
+ */
+import { ShapeError } from "./errors.js";
+import { Tensor } from "./tensor.js";
+import { makeWalker } from "./kernels/walker.js";
+import { BinOp, binaryRow } from "./kernels/elementwise.js";
+import { asTensor, type TensorOrScalar } from "./elementwise.js";
+
+/**
+ * `out += src` through `out`'s strides (`src` broadcast to `out`'s shape). `out` may be any
+ * non-broadcast view, e.g. a slice of a gradient buffer; its storage is mutated. Returns `out`.
+ *
+ * @throws {ShapeError} when `src` does not broadcast to `out`, or `out` has stride-0 dimensions.
+ * @example
+ * ```ts
+ * const g = zeros([4, 3]);
+ * addInto(tensor([1, 2, 3]), g.select(0, 2)); // g[2] += [1, 2, 3]
+ * ```
+ */
+export function addInto(src: TensorOrScalar, out: Tensor): Tensor {
+  if (!(out instanceof Tensor)) throw new TypeError("addInto: out must be a Tensor");
+  let x = asTensor(src, "addInto").broadcastTo(out.shape);
+  for (let i = 0; i < out.ndim; i++) {
+    if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("addInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
+  }
+  if (x.data === out.data) x = new Tensor(x.toFloat32Array(), x.shape); // source overlaps the destination
+  const w = makeWalker(out.shape, [out.strides, x.strides], [out.offset, x.offset]);
+  const [so, sx] = w.rowStrides as [number, number];
+  const off = w.offsets;
+  for (let r = 0; r < w.rows; r++) {
+    binaryRow(BinOp.ADD, out.data, off[0]!, so, x.data, off[1]!, sx, out.data, off[0]!, so, w.n, 0, 0);
+    w.next();
+  }
+  return out;
+}
