@@ -59,16 +59,21 @@ export function tensor(data: TensorLike, shape?: ArrayLike<number>): Tensor {
     }
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i]!;
-      if (depth + 1 === inferred.length && typeof v !== "number" && typeof v !== "boolean") {
+      if (depth + 1 === inferred.length && typeof v !== "number" && typeof v !== "boolean" && !isArrayLikeObject(v)) {
         throw new TypeError(`tensor: entries must be numbers (got ${v === null ? "null" : typeof v} at index ${fmt([...path, i])})`);
       }
       fill(v, depth + 1, [...path, i]);
     }
   };
   fill(data, 0, []);
-  const t = new Tensor(flat, inferred);
-  if (shape !== undefined) return t.reshape(checkShape("tensor", shape));
-  return t;
+  if (shape === undefined) return new Tensor(flat, inferred);
+  const sh = checkShape("tensor", shape);
+  if (shapeSize(sh) !== flat.length) throw new ShapeError("tensor", `shape needs ${shapeSize(sh)} values but ${flat.length} were given`, [sh]);
+  return new Tensor(flat, sh);
+}
+
+function isArrayLikeObject(x: unknown): boolean {
+  return typeof x === "object" && x !== null && typeof (x as ArrayLike<unknown>).length === "number";
 }
 
 function isNumericArrayLike(x: unknown): boolean {
@@ -113,35 +118,42 @@ function inferNestedShape(data: TensorLike): number[] {
  * ```
  */
 export function full(shape: ArrayLike<number>, value: number): Tensor {
-  const sh = checkShape("full", shape);
-  if (typeof value !== "number") throw new TypeError(`full: value must be a number (got ${typeof value})`);
+  return filled("full", shape, value);
+}
+
+/** A fresh tensor of `shape` filled with `value`; errors name `op`. */
+function filled(op: string, shape: ArrayLike<number>, value: number): Tensor {
+  const sh = checkShape(op, shape);
+  if (typeof value !== "number") throw new TypeError(`${op}: value must be a number (got ${typeof value})`);
   const data = new Float32Array(shapeSize(sh));
-  if (value !== 0) data.fill(value);
+  if (!Object.is(value, 0)) data.fill(value); // NOTE: -0 must be written (the buffer starts at +0)
   return new Tensor(data, sh);
 }
 
 /**
  * A tensor of zeros.
  *
+ * @throws {ShapeError} for an invalid shape.
  * @example
  * ```ts
  * zeros([2, 3]).size; // 6
  * ```
  */
 export function zeros(shape: ArrayLike<number>): Tensor {
-  return full(shape, 0);
+  return filled("zeros", shape, 0);
 }
 
 /**
  * A tensor of ones.
  *
+ * @throws {ShapeError} for an invalid shape.
  * @example
  * ```ts
  * ones([3]).toArray(); // [1, 1, 1]
  * ```
  */
 export function ones(shape: ArrayLike<number>): Tensor {
-  return full(shape, 1);
+  return filled("ones", shape, 1);
 }
 
 /**
@@ -153,7 +165,7 @@ export function ones(shape: ArrayLike<number>): Tensor {
  * ```
  */
 export function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0);
+  return filled("zerosLike", t.shape, 0);
 }
 
 /**
@@ -165,7 +177,7 @@ export function zerosLike(t: Tensor): Tensor {
  * ```
  */
 export function onesLike(t: Tensor): Tensor {
-  return full(t.shape, 1);
+  return filled("onesLike", t.shape, 1);
 }
 
 /**
@@ -177,7 +189,7 @@ export function onesLike(t: Tensor): Tensor {
  * ```
  */
 export function fullLike(t: Tensor, value: number): Tensor {
-  return full(t.shape, value);
+  return filled("fullLike", t.shape, value);
 }
 
 /**
@@ -232,7 +244,7 @@ export function linspace(start: number, end: number, num: number): Tensor {
  * ```
  */
 export function eye(n: number, m = n): Tensor {
-  const t = zeros([n, m]);
+  const t = filled("eye", [n, m], 0);
   const k = Math.min(n, m);
   for (let i = 0; i < k; i++) t.data[i * m + i] = 1;
   return t;

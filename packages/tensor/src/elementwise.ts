@@ -32,20 +32,39 @@ export function asTensor(x: TensorOrScalar, op = "asTensor"): Tensor {
 
 /**
  * Checks an `out` argument: a contiguous tensor of exactly `shape` that does not partially overlap
- * any input (sharing storage is allowed only with an identical layout).
+ * any input. Sharing storage is allowed with an identical layout (an explicit in-place update) or
+ * when the memory ranges the two tensors address are disjoint.
  *
  * @throws {ShapeError} or {TypeError} describing the problem.
+ * @example
+ * ```ts
+ * checkOut("add", x, [2, 3], [x, y]); // fine: in place into x (same layout)
+ * ```
  */
 export function checkOut(op: string, out: Tensor, shape: readonly number[], inputs: readonly Tensor[]): void {
   if (!(out instanceof Tensor)) throw new TypeError(`${op}: out must be a Tensor`);
   if (!shapesEqual(out.shape, shape)) throw new ShapeError(op, "out has the wrong shape", [out.shape, shape]);
   if (!out.isContiguous) throw new ShapeError(op, "out must be contiguous", [out.shape]);
   for (const x of inputs) {
-    if (x.data !== out.data) continue;
-    if (!(x.isContiguous && x.offset === out.offset && shapesEqual(x.shape, shape))) {
-      throw new ShapeError(op, "out shares storage with an input whose layout differs (partial overlap)", [x.shape, out.shape]);
-    }
+    if (x.data !== out.data || x.size === 0 || out.size === 0) continue;
+    if (x.isContiguous && x.offset === out.offset && shapesEqual(x.shape, shape)) continue;
+    if (extentEnd(x) < out.offset || x.offset - extentBack(x) > out.offset + out.size - 1) continue;
+    throw new ShapeError(op, "out partially overlaps an input (same storage, different layout)", [x.shape, out.shape]);
   }
+}
+
+/** Highest index addressed by a non-empty tensor. */
+function extentEnd(x: Tensor): number {
+  let hi = x.offset;
+  for (let i = 0; i < x.ndim; i++) if (x.strides[i]! > 0) hi += (x.shape[i]! - 1) * x.strides[i]!;
+  return hi;
+}
+
+/** How far below `offset` a non-empty tensor reaches (negative strides). */
+function extentBack(x: Tensor): number {
+  let back = 0;
+  for (let i = 0; i < x.ndim; i++) if (x.strides[i]! < 0) back -= (x.shape[i]! - 1) * x.strides[i]!;
+  return back;
 }
 
 /**
@@ -140,8 +159,8 @@ export function div(a: TensorOrScalar, b: TensorOrScalar, out?: Tensor): Tensor 
 }
 
 /**
- * `a ** b` elementwise, broadcasting (`Math.pow` semantics, e.g. negative base with a fractional
- * exponent gives NaN).
+ * `a ** b` elementwise, broadcasting, with IEEE-754 `pow` semantics as in PyTorch: a negative
+ * base with a fractional exponent gives NaN, `pow(x, 0) = 1` and `pow(1, y) = 1` even for NaN.
  *
  * @throws {ShapeError} when shapes do not broadcast.
  * @example

@@ -9,14 +9,21 @@
 
 /**
  * Formats a shape (or any small array) as compact JSON, e.g. `[2,3]`; a 0-d shape is `[]`.
+ * Non-finite entries print as `NaN`/`Infinity` (JSON would print `null`, hiding the mistake).
  *
  * @example
  * ```ts
  * fmt([2, 3]); // "[2,3]"
+ * fmt([2, NaN]); // "[2,NaN]"
  * ```
  */
 export function fmt(shape: readonly number[] | ArrayLike<number>): string {
-  return JSON.stringify(Array.from(shape as ArrayLike<number>));
+  const parts: string[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const v = (shape as ArrayLike<unknown>)[i];
+    parts.push(typeof v === "number" ? String(v) : JSON.stringify(v) ?? String(v));
+  }
+  return `[${parts.join(",")}]`;
 }
 
 /**

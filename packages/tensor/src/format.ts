@@ -46,7 +46,10 @@ function formatNumber(v: number, integral: boolean, digits: number): string {
 }
 
 /**
- * Renders row-major `values` of `shape` as `tensor([...], shape=[..])`.
+ * Renders row-major `values` of `shape` as `tensor([...], shape=[..])`. Above
+ * `SUMMARY_THRESHOLD` elements every long dimension shows only its first and last `EDGE` entries;
+ * then only those entries are formatted (and decide the number style and column width), so
+ * printing a huge tensor costs O(shown elements).
  *
  * @example
  * ```ts
@@ -54,33 +57,55 @@ function formatNumber(v: number, integral: boolean, digits: number): string {
  * ```
  */
 export function formatTensor(values: Float32Array, shape: readonly number[]): string {
-  const size = values.length;
-  const summarise = size > SUMMARY_THRESHOLD;
-  let integral = true;
-  for (let i = 0; i < size; i++) {
-    const v = values[i]!;
-    if (Number.isFinite(v) && v !== Math.trunc(v)) { integral = false; break; }
-  }
-  const cells: string[] = [];
-  for (let i = 0; i < size; i++) cells.push(formatNumber(values[i]!, integral, 4));
-  const width = cells.reduce((w, c) => Math.max(w, c.length), 0);
-  const pad = (s: string) => s.padStart(width);
+  const summarise = values.length > SUMMARY_THRESHOLD;
   const shapeText = `shape=${JSON.stringify(Array.from(shape))}`;
-  if (shape.length === 0) return `tensor(${cells[0]}, ${shapeText})`;
-  const prefix = "tensor(";
-  const render = (dim: number, start: number, indent: number): string => {
-    const n = shape[dim]!;
-    let inner = 1;
-    for (let d = dim + 1; d < shape.length; d++) inner *= shape[d]!;
+  // Positions shown along each dimension (null marks the "..." gap).
+  const shown = shape.map((n) => {
     const idx: (number | null)[] = [];
     if (summarise && n > 2 * EDGE) {
       for (let i = 0; i < EDGE; i++) idx.push(i);
       idx.push(null);
       for (let i = n - EDGE; i < n; i++) idx.push(i);
     } else for (let i = 0; i < n; i++) idx.push(i);
-    if (dim === shape.length - 1) return "[" + idx.map((i) => (i === null ? "..." : pad(cells[start + i]!))).join(", ") + "]";
+    return idx;
+  });
+  const inner = new Array<number>(shape.length);
+  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
+    inner[d] = acc;
+    acc *= shape[d]!;
+  }
+  // Flat positions of every shown element, in display order.
+  const flat: number[] = [];
+  const collect = (dim: number, start: number): void => {
+    if (dim === shape.length) {
+      flat.push(start);
+      return;
+    }
+    for (const i of shown[dim]!) if (i !== null) collect(dim + 1, start + i * inner[dim]!);
+  };
+  if (values.length > 0) collect(0, 0);
+  let integral = true;
+  for (const at of flat) {
+    const v = values[at]!;
+    if (Number.isFinite(v) && v !== Math.trunc(v)) {
+      integral = false;
+      break;
+    }
+  }
+  const cells = new Map<number, string>();
+  let width = 0;
+  for (const at of flat) {
+    const c = formatNumber(values[at]!, integral, 4);
+    cells.set(at, c);
+    if (c.length > width) width = c.length;
+  }
+  if (shape.length === 0) return `tensor(${cells.get(0)}, ${shapeText})`;
+  const prefix = "tensor(";
+  const render = (dim: number, start: number, indent: number): string => {
+    const idx = shown[dim]!;
+    if (dim === shape.length - 1) return "[" + idx.map((i) => (i === null ? "..." : cells.get(start + i)!.padStart(width))).join(", ") + "]";
     const sep = "," + "\n".repeat(shape.length - dim - 1) + " ".repeat(indent + 1);
-    return "[" + idx.map((i) => (i === null ? "..." : render(dim + 1, start + i * inner, indent + 1))).join(sep) + "]";
+    return "[" + idx.map((i) => (i === null ? "..." : render(dim + 1, start + i * inner[dim]!, indent + 1))).join(sep) + "]";
   };
   return `${prefix}${render(0, 0, prefix.length)}, ${shapeText})`;
 }

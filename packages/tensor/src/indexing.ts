@@ -4,7 +4,7 @@
  * from the end; every index is bounds-checked.
  */
 import { ShapeError, fmt } from "./errors.js";
-import { contiguousStrides, normalizeAxis, shapeSize, shapesEqual } from "./shape.js";
+import { checkShape, contiguousStrides, normalizeAxis, shapeSize, shapesEqual } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { makeWalker, stridedCopy } from "./kernels/walker.js";
 import { laneStarts } from "./kernels/lanes.js";
@@ -14,22 +14,30 @@ export type Indices = Int32Array | readonly number[] | Tensor;
 
 /**
  * Validates and normalises indices into an Int32Array (negatives wrapped) for an axis of size `n`.
+ * `shape`, when given, is the indexed tensor's shape, shown in the error message.
  *
  * @throws {RangeError} for a non-integer or out-of-range index.
+ * @throws {TypeError} when `indices` is not an array, Int32Array or Tensor.
  * @example
  * ```ts
  * toIndexArray("indexSelect", [0, -1], 5); // Int32Array [0, 4]
  * ```
  */
-export function toIndexArray(op: string, indices: Indices, n: number): Int32Array {
+export function toIndexArray(op: string, indices: Indices, n: number, shape?: readonly number[]): Int32Array {
   const src: ArrayLike<number> = indices instanceof Tensor ? indices.toFloat32Array() : indices;
+  if (src == null || typeof src.length !== "number") throw new TypeError(`${op}: indices must be an array, an Int32Array or a Tensor (got ${String(indices)})`);
   const out = new Int32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
-    if (!Number.isInteger(v) || v < -n || v >= n) throw new RangeError(`${op}: index ${v} at position ${i} is out of range for size ${n}`);
+    if (!Number.isInteger(v) || v < -n || v >= n) throw indexError(op, v, n, shape, `at position ${i} `);
     out[i] = v < 0 ? v + n : v;
   }
   return out;
+}
+
+/** The RangeError for index `v` on an axis of size `n`, showing the indexed shape when known. */
+function indexError(op: string, v: number, n: number, shape: readonly number[] | undefined, where = ""): RangeError {
+  return new RangeError(`${op}: index ${v} ${where}is out of range for an axis of size ${n}${shape ? ` (got ${fmt(shape)})` : ""}`);
 }
 
 /**
@@ -44,7 +52,7 @@ export function toIndexArray(op: string, indices: Indices, n: number): Int32Arra
  */
 export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
   const ax = normalizeAxis("indexSelect", axis, x.ndim, x.shape);
-  const idx = toIndexArray("indexSelect", indices, x.shape[ax]!);
+  const idx = toIndexArray("indexSelect", indices, x.shape[ax]!, x.shape);
   const shape = x.shape.slice();
   shape[ax] = idx.length;
   const out = new Tensor(new Float32Array(shapeSize(shape)), shape);
@@ -84,8 +92,9 @@ export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
  * ```
  */
 export function indexAdd(shape: readonly number[], axis: number, indices: Indices, src: Tensor): Tensor {
+  checkShape("indexAdd", shape);
   const ax = normalizeAxis("indexAdd", axis, shape.length, shape);
-  const idx = toIndexArray("indexAdd", indices, shape[ax]!);
+  const idx = toIndexArray("indexAdd", indices, shape[ax]!, shape);
   const expect = shape.slice();
   expect[ax] = idx.length;
   if (!shapesEqual(expect, src.shape)) throw new ShapeError("indexAdd", `src must have shape ${fmt(expect)}`, [src.shape]);
@@ -136,7 +145,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
     let ix = w.offsets[0]!, ii = w.offsets[1]!, io = w.offsets[2]!;
     for (let k = 0; k < w.n; k++, ix += sx, ii += si, io += so) {
       let j = id[ii]!;
-      if (!Number.isInteger(j) || j < -n || j >= n) throw new RangeError(`gather: index ${j} is out of range for axis ${axis} of size ${n}`);
+      if (!Number.isInteger(j) || j < -n || j >= n) throw indexError("gather", j, n, x.shape, `on axis ${axis} `);
       if (j < 0) j += n;
       o[io] = xd[ix + j * sAx]!;
     }
@@ -160,6 +169,11 @@ export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tenso
   if (index.ndim !== base.ndim || !shapesEqual(index.shape, src.shape)) {
     throw new ShapeError("scatterAdd", "index and src must have the same shape and the input's rank", [base.shape, index.shape, src.shape]);
   }
+  for (let d = 0; d < base.ndim; d++) {
+    if (d !== ax && index.shape[d]! > base.shape[d]!) {
+      throw new ShapeError("scatterAdd", `index size ${index.shape[d]} exceeds input size ${base.shape[d]} on axis ${d}`, [base.shape, index.shape]);
+    }
+  }
   const out = base.clone();
   const n = base.shape[ax]!;
   const outStrides = contiguousStrides(base.shape);
@@ -172,7 +186,7 @@ export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tenso
     let io = w.offsets[0]!, ii = w.offsets[1]!, is = w.offsets[2]!;
     for (let k = 0; k < w.n; k++, io += so, ii += si, is += ss) {
       let j = id[ii]!;
-      if (!Number.isInteger(j) || j < -n || j >= n) throw new RangeError(`scatterAdd: index ${j} is out of range for axis ${axis} of size ${n}`);
+      if (!Number.isInteger(j) || j < -n || j >= n) throw indexError("scatterAdd", j, n, base.shape, `on axis ${axis} `);
       if (j < 0) j += n;
       o[io + j * sAx]! += sd[is]!;
     }
@@ -256,7 +270,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], axis =
   const n = x.shape[ax]!;
   let sizes: number[];
   if (typeof sizeOrSizes === "number") {
-    if (!Number.isInteger(sizeOrSizes) || sizeOrSizes <= 0) throw new ShapeError("split", `size must be a positive integer (got ${sizeOrSizes})`, [x.shape]);
+    if (!Number.isInteger(sizeOrSizes) || sizeOrSizes <= 0) throw new ShapeError("split", `size ${sizeOrSizes} is not a positive integer`, [x.shape]);
     sizes = [];
     for (let s = 0; s < n; s += sizeOrSizes) sizes.push(Math.min(sizeOrSizes, n - s));
     if (n === 0) sizes.push(0);
@@ -285,7 +299,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], axis =
  * ```
  */
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
-  if (!Number.isInteger(chunks) || chunks <= 0) throw new ShapeError("chunk", `chunks must be a positive integer (got ${chunks})`, [x.shape]);
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new ShapeError("chunk", `chunk count ${chunks} is not a positive integer`, [x.shape]);
   const ax = normalizeAxis("chunk", axis, x.ndim, x.shape);
   const n = x.shape[ax]!;
   return split(x, Math.max(1, Math.ceil(n / chunks)), ax);

@@ -15,7 +15,9 @@ import { checkOut } from "./elementwise.js";
  * Matrix product of `a` and `b` (see the file comment for the accepted shapes).
  *
  * @throws {ShapeError} for 0-d operands, mismatched inner dimensions or batch dims that do not
- * broadcast, e.g. `matmul: inner dimensions differ (got [2,3] and [4,5])`.
+ * broadcast, e.g. `matmul: inner dimensions differ (got [2,3] and [4,5])`; for an `out` of the
+ * wrong shape, non-contiguous, or sharing storage with an operand.
+ * @throws {TypeError} when an argument is not a Tensor.
  * @example
  * ```ts
  * matmul(ones([2, 3]), ones([3, 4])).shape; // [2, 4]
@@ -34,7 +36,7 @@ export function matmul(a: Tensor, b: Tensor, out?: Tensor): Tensor {
   if (b2.shape[b2.ndim - 2] !== k) throw new ShapeError("matmul", "inner dimensions differ", [a.shape, b.shape]);
   const aBatch = a2.shape.slice(0, -2);
   const bBatch = b2.shape.slice(0, -2);
-  const batch = broadcastShapes("matmul", aBatch, bBatch);
+  const batch = broadcastBatch(aBatch, bBatch, a.shape, b.shape);
   const fullShape = [...batch, m, n];
   const shape = fullShape.filter((_, i) => !((a.ndim === 1 && i === fullShape.length - 2) || (b.ndim === 1 && i === fullShape.length - 1)));
   let result: Tensor;
@@ -66,4 +68,14 @@ export function matmul(a: Tensor, b: Tensor, out?: Tensor): Tensor {
     w.next();
   }
   return result;
+}
+
+/** Broadcast batch dims; the error shows the full operand shapes (the batch dims alone confuse). */
+function broadcastBatch(aBatch: readonly number[], bBatch: readonly number[], aShape: readonly number[], bShape: readonly number[]): number[] {
+  try {
+    return broadcastShapes("matmul", aBatch, bBatch);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    throw new ShapeError("matmul", "batch dimensions cannot be broadcast together", [aShape, bShape]);
+  }
 }

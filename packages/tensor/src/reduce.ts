@@ -2,7 +2,8 @@
  * @file Reductions over one axis, several axes (negative allowed) or all elements, with
  * `keepDims`: sum, mean, prod, max, min, variance, std, logsumexp, and argmax/argmin.
  *
- * Sums accumulate in float64 (then round once to float32), so long reductions do not drift. The
+ * Sums accumulate in float64 (then round once to float32), so long reductions do not drift;
+ * `variance` and `logsumexp` make their second pass in float64 too (no float32 temporaries). The
  * walk visits the input in memory order (dimensions sorted by stride), with the output addressed
  * through strides that are 0 on reduced dimensions: an inner reduced dimension accumulates in a
  * register, an inner kept dimension accumulates a whole row of outputs.
@@ -12,15 +13,22 @@ import { contiguousStrides, normalizeAxes, normalizeAxis, shapeSize } from "./sh
 import { Tensor } from "./tensor.js";
 import { makeWalker } from "./kernels/walker.js";
 import { laneStarts } from "./kernels/lanes.js";
-import { asTensor, binaryOp, type TensorOrScalar } from "./elementwise.js";
-import { BinOp, UnOp } from "./kernels/elementwise.js";
+import { asTensor, type TensorOrScalar } from "./elementwise.js";
+import { UnOp } from "./kernels/elementwise.js";
 import { unaryOp } from "./unary.js";
 
-/** Axes to reduce: one axis, a list, or `null`/`undefined` for all. */
+/**
+ * Axes to reduce: one axis, a list, or `null`/`undefined` for all. A 0-d tensor accepts 0 or -1
+ * (as PyTorch does) and stays 0-d.
+ */
 export type Axes = number | readonly number[] | null | undefined;
 
-const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
-type ReduceKind = typeof SUM | typeof PROD | typeof MAX | typeof MIN;
+const SUM = 0, PROD = 1, MAX = 2, MIN = 3, SQDEV = 4, EXPSUM = 5;
+/**
+ * SQDEV sums `(x - center[out])²` (second pass of `variance`), EXPSUM sums `exp(x - center[out])`
+ * (second pass of `logsumexp`), both in float64.
+ */
+type ReduceKind = typeof SUM | typeof PROD | typeof MAX | typeof MIN | typeof SQDEV | typeof EXPSUM;
 
 interface Plan {
   axes: number[];
@@ -30,7 +38,7 @@ interface Plan {
 }
 
 function plan(op: string, x: Tensor, axes: Axes, keepDims: boolean): Plan {
-  const ax = normalizeAxes(op, axes, x.ndim, x.shape);
+  const ax = x.ndim === 0 ? scalarAxes(op, axes) : normalizeAxes(op, axes, x.ndim, x.shape);
   const keptShape = x.shape.slice();
   let count = 1;
   for (const a of ax) {
@@ -41,11 +49,23 @@ function plan(op: string, x: Tensor, axes: Axes, keepDims: boolean): Plan {
   return { axes: ax, keptShape, outShape, count };
 }
 
-/** Reduces into a float64 accumulator of the kept shape. */
-function reduceRaw(kind: ReduceKind, x: Tensor, p: Plan): Float64Array {
+/**
+ * Axes of a 0-d tensor, as PyTorch allows them: 0 and -1 name the (implicit, size-1) only axis,
+ * so reducing over them reduces nothing and the result stays 0-d.
+ */
+function scalarAxes(op: string, axes: Axes): number[] {
+  if (axes === undefined || axes === null) return [];
+  const list = typeof axes === "number" ? [axes] : Array.from(axes);
+  if (list.length > 1) throw new ShapeError(op, `axes ${JSON.stringify(list)} are too many for a 0-d tensor`, [[]]);
+  for (const a of list) normalizeAxis(op, a, 1, []);
+  return [];
+}
+
+/** Reduces into a float64 accumulator of the kept shape (`center`: SQDEV and EXPSUM only). */
+function reduceRaw(kind: ReduceKind, x: Tensor, p: Plan, center: Float64Array = EMPTY): Float64Array {
   const outSize = shapeSize(p.keptShape);
   const acc = new Float64Array(outSize);
-  const init = kind === SUM ? 0 : kind === PROD ? 1 : kind === MAX ? -Infinity : Infinity;
+  const init = kind === PROD ? 1 : kind === MAX ? -Infinity : kind === MIN ? Infinity : 0;
   if (init !== 0) acc.fill(init);
   if (x.size === 0) return acc;
   const outStrides = contiguousStrides(p.keptShape).map((s, i) => (p.axes.includes(i) ? 0 : s));
@@ -66,6 +86,8 @@ function reduceRaw(kind: ReduceKind, x: Tensor, p: Plan): Float64Array {
         case PROD: for (let k = 0; k < n; k++, ix += sx) a *= d[ix]!; break;
         case MAX: for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]!; if (v > a || v !== v) a = v; } break;
         case MIN: for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]!; if (v < a || v !== v) a = v; } break;
+        case SQDEV: { const c = center[io]!; for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]! - c; a += v * v; } break; }
+        case EXPSUM: { const c = center[io]!; for (let k = 0; k < n; k++, ix += sx) a += Math.exp(d[ix]! - c); break; }
       }
       acc[io] = a;
     } else {
@@ -74,12 +96,16 @@ function reduceRaw(kind: ReduceKind, x: Tensor, p: Plan): Float64Array {
         case PROD: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! *= d[ix]!; break;
         case MAX: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]!; const a = acc[io]!; if (v > a || v !== v) acc[io] = v; } break;
         case MIN: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]!; const a = acc[io]!; if (v < a || v !== v) acc[io] = v; } break;
+        case SQDEV: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]! - center[io]!; acc[io]! += v * v; } break;
+        case EXPSUM: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! += Math.exp(d[ix]! - center[io]!); break;
       }
     }
     w.next();
   }
   return acc; // NaN wins in max/min: once an accumulator is NaN no comparison replaces it
 }
+
+const EMPTY = new Float64Array(0);
 
 function finish(acc: Float64Array, shape: number[], scale = 1): Tensor {
   const out = new Float32Array(acc.length);
@@ -137,8 +163,8 @@ export function prod(x: TensorOrScalar, axes?: Axes, keepDims = false): Tensor {
 function extreme(op: "max" | "min", kind: ReduceKind, x: TensorOrScalar, axes: Axes, keepDims: boolean): Tensor {
   const t = asTensor(x, op);
   const p = plan(op, t, axes, keepDims);
-  if (p.count === 0 && shapeSize(p.keptShape) > 0) throw new ShapeError(op, "cannot reduce over an empty dimension", [t.shape]);
   if (t.size === 0 && p.axes.length === t.ndim) throw new ShapeError(op, "cannot reduce a tensor with no elements", [t.shape]);
+  if (p.count === 0 && shapeSize(p.keptShape) > 0) throw new ShapeError(op, "cannot reduce over an empty dimension", [t.shape]);
   return finish(reduceRaw(kind, t, p), p.outShape);
 }
 
@@ -239,6 +265,10 @@ function argExtreme(op: string, isMax: boolean, t: Tensor, axis: number | null |
     const idx = argExtremeIndices(flat, 0, isMax, op);
     return new Tensor(Float32Array.of(idx[0]!), keepDims ? t.shape.map(() => 1) : []);
   }
+  if (t.ndim === 0) {
+    normalizeAxis(op, axis, 1, t.shape); // PyTorch accepts axis 0 / -1 on a 0-d tensor
+    return new Tensor(new Float32Array(1), []);
+  }
   const ax = normalizeAxis(op, axis, t.ndim, t.shape);
   const idx = argExtremeIndices(t, ax, isMax, op);
   const shape = keepDims ? t.shape.map((d, i) => (i === ax ? 1 : d)) : t.shape.filter((_, i) => i !== ax);
@@ -260,9 +290,7 @@ export function logsumexp(x: TensorOrScalar, axes?: Axes, keepDims = false): Ten
   const p = plan("logsumexp", t, axes, keepDims);
   const m = reduceRaw(MAX, t, p);
   for (let i = 0; i < m.length; i++) if (m[i] === Infinity || m[i] === -Infinity) m[i] = 0;
-  const mT = new Tensor(Float32Array.from(m), p.keptShape);
-  const shifted = unaryOp("logsumexp", UnOp.EXP, binaryOp("logsumexp", BinOp.SUB, t, mT));
-  const s = reduceRaw(SUM, shifted, p);
+  const s = reduceRaw(EXPSUM, t, p, m);
   const out = new Float32Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = Math.log(s[i]!) + m[i]!;
   return new Tensor(out, p.outShape);
@@ -270,7 +298,9 @@ export function logsumexp(x: TensorOrScalar, axes?: Axes, keepDims = false): Ten
 
 /**
  * Variance over `axes` with Bessel's `correction` (1 = unbiased, as `torch.var`; 0 = population).
- * Two-pass (mean first) in float64. Fewer than `correction + 1` elements give NaN.
+ * Two-pass in float64 (the float64 mean, then the sum of squared deviations from it), rounded
+ * once to float32. The divisor is `max(0, N - correction)`: when it is 0 the result is NaN (no
+ * spread, e.g. a single element with correction 1) or Infinity, as in PyTorch.
  *
  * @throws {ShapeError} for bad axes.
  * @example
@@ -283,10 +313,9 @@ export function variance(x: TensorOrScalar, axes?: Axes, opts: { correction?: nu
   const t = asTensor(x, "variance");
   const correction = opts.correction ?? 1;
   const p = plan("variance", t, axes, opts.keepDims ?? false);
-  const s = reduceRaw(SUM, t, p);
-  const meanT = new Tensor(Float32Array.from(s, (v) => v / p.count), p.keptShape);
-  const dev = binaryOp("variance", BinOp.SUB, t, meanT);
-  const sq = reduceRaw(SUM, unaryOp("variance", UnOp.SQUARE, dev), p);
+  const mu = reduceRaw(SUM, t, p);
+  for (let i = 0; i < mu.length; i++) mu[i] = mu[i]! / p.count;
+  const sq = reduceRaw(SQDEV, t, p, mu);
   const denom = Math.max(0, p.count - correction);
   return finish(sq, p.outShape, 1 / denom);
 }

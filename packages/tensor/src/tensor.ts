@@ -7,9 +7,10 @@
  * never write into their inputs (except through an explicit `out` argument).
  */
 import { ShapeError, fmt } from "./errors.js";
-import { checkShape, contiguousStrides, normalizeAxis, shapeSize, type Shape } from "./shape.js";
+import { checkShape, contiguousStrides, normalizeAxis, type Shape } from "./shape.js";
 import { stridedCopy } from "./kernels/walker.js";
 import { formatTensor, toNested, type Nested } from "./format.js";
+import { describe, flatArgs, inferShape, sliceRange, viewStrides } from "./view.js";
 
 /**
  * An N-dimensional float32 array: `data[offset + Σ index[i]·strides[i]]` is the element at
@@ -40,7 +41,8 @@ export class Tensor {
   /**
    * Wraps `data` with a layout. Validates that every addressable element is inside `data`.
    *
-   * @throws {ShapeError} for invalid sizes, mismatched strides or out-of-bounds layouts.
+   * @throws {ShapeError} for invalid sizes, strides or offset, or an out-of-bounds layout.
+   * @throws {TypeError} when `data` is not a Float32Array.
    * @example
    * ```ts
    * const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 2], [1, 3]); // a transposed view
@@ -51,14 +53,14 @@ export class Tensor {
     const sh = checkShape("Tensor", shape);
     const st = strides === undefined ? contiguousStrides(sh) : Array.from(strides);
     if (st.length !== sh.length) throw new ShapeError("Tensor", `strides ${fmt(st)} do not match the shape's rank`, [sh]);
-    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`Tensor: offset must be a non-negative integer (got ${offset})`);
+    if (!Number.isInteger(offset) || offset < 0) throw new ShapeError("Tensor", `offset ${offset} is not a non-negative integer`, [sh]);
     let size = 1;
     let lo = offset;
     let hi = offset;
     for (let i = 0; i < sh.length; i++) {
       const d = sh[i]!;
       const s = st[i]!;
-      if (!Number.isInteger(s)) throw new ShapeError("Tensor", `strides must be integers (got ${fmt(st)})`, [sh]);
+      if (!Number.isInteger(s)) throw new ShapeError("Tensor", `strides ${fmt(st)} must be integers`, [sh]);
       size *= d;
       if (d > 0) {
         if (s > 0) hi += (d - 1) * s;
@@ -112,7 +114,7 @@ export class Tensor {
    * ```
    */
   get(...index: number[]): number {
-    if (index.length !== this.ndim) throw new ShapeError("get", `expected ${this.ndim} indices, got ${index.length}`, [this.shape]);
+    if (index.length !== this.ndim) throw new ShapeError("get", `${index.length} indices given for ${this.ndim} dimensions`, [this.shape]);
     let at = this.offset;
     for (let i = 0; i < index.length; i++) {
       const d = this.shape[i]!;
@@ -252,7 +254,8 @@ export class Tensor {
   }
 
   /**
-   * Swaps two dimensions (negative allowed). Always a view.
+   * Swaps two dimensions (negative allowed). Always a view. A 0-d tensor accepts 0 and -1
+   * (PyTorch's rule) and is returned as is.
    *
    * @throws {ShapeError} for out-of-range dimensions.
    * @example
@@ -261,6 +264,12 @@ export class Tensor {
    * ```
    */
   transpose(dim0: number, dim1: number): Tensor {
+    if (this.ndim === 0) {
+      // As PyTorch: a 0-d tensor has one implicit axis, named 0 or -1.
+      normalizeAxis("transpose", dim0, 1, this.shape);
+      normalizeAxis("transpose", dim1, 1, this.shape);
+      return this;
+    }
     const a = normalizeAxis("transpose", dim0, this.ndim, this.shape);
     const b = normalizeAxis("transpose", dim1, this.ndim, this.shape);
     const perm = Array.from({ length: this.ndim }, (_, i) => i);
@@ -285,17 +294,7 @@ export class Tensor {
    * ```
    */
   broadcastTo(shape: ArrayLike<number>): Tensor {
-    const target = checkShape("broadcastTo", shape);
-    const lead = target.length - this.ndim;
-    if (lead < 0) throw new ShapeError("broadcastTo", "cannot broadcast to fewer dimensions", [this.shape, target]);
-    const strides = new Array<number>(target.length).fill(0);
-    for (let i = 0; i < this.ndim; i++) {
-      const d = this.shape[i]!;
-      const t = target[lead + i]!;
-      if (d === t) strides[lead + i] = this.strides[i]!;
-      else if (d !== 1) throw new ShapeError("broadcastTo", `cannot broadcast axis ${i} of size ${d} to ${t}`, [this.shape, target]);
-    }
-    return new Tensor(this.data, target, strides, this.offset);
+    return broadcastView("broadcastTo", this, shape);
   }
 
   /**
@@ -311,14 +310,14 @@ export class Tensor {
     const s = flatArgs(shape);
     const lead = s.length - this.ndim;
     const target = s.map((d, i) => (d === -1 && i >= lead ? this.shape[i - lead]! : d));
-    return this.broadcastTo(target);
+    return broadcastView("expand", this, target);
   }
 
   /**
    * NumPy-style slice along one axis: `start:end:step` with negative indices counted from the end
    * and out-of-range bounds clamped (as Python does). Always a view; `step` may be negative.
    *
-   * @throws {RangeError} when `step` is 0 or a bound is not an integer.
+   * @throws {ShapeError} (a `RangeError`) when `step` is 0 or a bound is not an integer.
    * @example
    * ```ts
    * arange(10).slice(0, 2, 8, 3).toArray(); // [2, 5]
@@ -326,21 +325,11 @@ export class Tensor {
    */
   slice(axis: number, start?: number | null, end?: number | null, step = 1): Tensor {
     const ax = normalizeAxis("slice", axis, this.ndim, this.shape);
-    if (!Number.isInteger(step) || step === 0) throw new RangeError(`slice: step must be a non-zero integer (got ${step})`);
+    if (!Number.isInteger(step) || step === 0) throw new ShapeError("slice", `step ${step} is not a non-zero integer`, [this.shape]);
     for (const b of [start, end]) {
-      if (b !== undefined && b !== null && !Number.isInteger(b)) throw new RangeError(`slice: bounds must be integers (got ${b})`);
+      if (b !== undefined && b !== null && !Number.isInteger(b)) throw new ShapeError("slice", `bound ${b} is not an integer`, [this.shape]);
     }
-    const n = this.shape[ax]!;
-    const clampIdx = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
-    let s: number, e: number;
-    if (step > 0) {
-      s = start == null ? 0 : clampIdx(start, 0, n);
-      e = end == null ? n : clampIdx(end, 0, n);
-    } else {
-      s = start == null ? n - 1 : clampIdx(start, -1, n - 1);
-      e = end == null ? -1 : end < -n ? -1 : clampIdx(end, -1, n - 1);
-    }
-    const len = step > 0 ? Math.max(0, Math.ceil((e - s) / step)) : Math.max(0, Math.ceil((s - e) / -step));
+    const [s, len] = sliceRange(this.shape[ax]!, start, end, step);
     const shape = this.shape.slice();
     const strides = this.strides.slice();
     shape[ax] = len;
@@ -438,69 +427,26 @@ export class Tensor {
   }
 }
 
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
-  return typeof x;
-}
-
-/** Accepts `f(2, 3)` and `f([2, 3])` alike. */
-function flatArgs(args: number[] | [ArrayLike<number>]): number[] {
-  if (args.length === 1 && typeof args[0] === "object" && args[0] !== null) return Array.from(args[0] as ArrayLike<number>);
-  return args as number[];
-}
-
-/** Resolves one -1 in a target shape and checks the element count. */
-function inferShape(op: string, target: number[], size: number, from: Shape): number[] {
-  let infer = -1;
-  let known = 1;
-  for (let i = 0; i < target.length; i++) {
-    const d = target[i]!;
-    if (d === -1 && infer === -1) infer = i;
-    else if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `invalid target shape ${fmt(target)}`, [from]);
-    else known *= d;
-  }
-  const out = target.slice();
-  if (infer >= 0) {
-    if (known === 0 || size % known !== 0) throw new ShapeError(op, `cannot infer -1 in ${fmt(target)} for ${size} elements`, [from]);
-    out[infer] = size / known;
-  } else if (known !== size) {
-    throw new ShapeError(op, `cannot reshape ${size} elements into ${fmt(target)}`, [from]);
-  }
-  return out;
-}
-
 /**
- * Strides that present a strided tensor in a new shape without copying, or null when impossible
- * (NumPy's "attempt no-copy reshape": each group of old dims that maps to a group of new dims must
- * be contiguous within itself).
+ * The stride-0 broadcast view behind `broadcastTo` and `expand` (internal: not re-exported from
+ * the package index); errors name `op`.
+ *
+ * @throws {ShapeError} when `x` does not broadcast to `shape`.
+ * @example
+ * ```ts
+ * broadcastView("copyInto", tensor([1, 2]), [3, 2]).strides; // [0, 1]
+ * ```
  */
-function viewStrides(oldShape: Shape, oldStrides: readonly number[], newShape: readonly number[]): number[] | null {
-  const os: number[] = [];
-  const ost: number[] = [];
-  for (let i = 0; i < oldShape.length; i++) {
-    if (oldShape[i] !== 1) {
-      os.push(oldShape[i]!);
-      ost.push(oldStrides[i]!);
-    }
+export function broadcastView(op: string, x: Tensor, shape: ArrayLike<number>): Tensor {
+  const target = checkShape(op, shape);
+  const lead = target.length - x.ndim;
+  if (lead < 0) throw new ShapeError(op, "cannot broadcast to fewer dimensions", [x.shape, target]);
+  const strides = new Array<number>(target.length).fill(0);
+  for (let i = 0; i < x.ndim; i++) {
+    const d = x.shape[i]!;
+    const t = target[lead + i]!;
+    if (d === t) strides[lead + i] = x.strides[i]!;
+    else if (d !== 1) throw new ShapeError(op, `cannot broadcast axis ${i} of size ${d} to ${t}`, [x.shape, target]);
   }
-  if (shapeSize(newShape) === 0) return contiguousStrides(newShape);
-  const nst = new Array<number>(newShape.length).fill(0);
-  let oi = 0, ni = 0;
-  while (ni < newShape.length && oi < os.length) {
-    let np = newShape[ni]!, op = os[oi]!;
-    let oj = oi + 1, nj = ni + 1;
-    while (np !== op) {
-      if (np < op) np *= newShape[nj++]!;
-      else op *= os[oj++]!;
-    }
-    for (let k = oi; k < oj - 1; k++) if (ost[k] !== ost[k + 1]! * os[k + 1]!) return null;
-    nst[nj - 1] = ost[oj - 1]!;
-    for (let k = nj - 1; k > ni; k--) nst[k - 1] = nst[k]! * newShape[k]!;
-    ni = nj;
-    oi = oj;
-  }
-  for (let k = ni; k < newShape.length; k++) nst[k] = 1; // trailing size-1 dims
-  for (let k = 0; k < newShape.length; k++) if (newShape[k] === 1 && k < ni && nst[k] === 0) nst[k] = 1;
-  return nst;
+  return new Tensor(x.data, target, strides, x.offset);
 }

@@ -4,7 +4,7 @@
  */
 import { ShapeError } from "./errors.js";
 import { contiguousStrides, shapeSize } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, broadcastView } from "./tensor.js";
 import { makeWalker } from "./kernels/walker.js";
 import { UnOp, unaryRow } from "./kernels/elementwise.js";
 import { asTensor, checkOut, type TensorOrScalar } from "./elementwise.js";
@@ -171,7 +171,7 @@ export function affine(x: TensorOrScalar, scale: number, shift: number, out?: Te
  */
 export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (!(out instanceof Tensor)) throw new TypeError("copyInto: out must be a Tensor");
-  let x = asTensor(src, "copyInto").broadcastTo(out.shape);
+  let x = broadcastView("copyInto", asTensor(src, "copyInto"), out.shape);
   for (let i = 0; i < out.ndim; i++) {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("copyInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
   }

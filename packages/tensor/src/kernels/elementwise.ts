@@ -87,7 +87,13 @@ export function binaryRow(
     case BinOp.DIV:
       for (; io !== end; io += so, ia += sa, ib += sb) o[io] = a[ia]! / b[ib]!; return;
     case BinOp.POW:
-      for (; io !== end; io += so, ia += sa, ib += sb) o[io] = Math.pow(a[ia]!, b[ib]!); return;
+      // NOTE: IEEE-754/C pow (and torch) give pow(1, y) = 1 for every y, NaN included, and
+      // pow(-1, ±Infinity) = 1; Math.pow gives NaN for those.
+      for (; io !== end; io += so, ia += sa, ib += sb) {
+        const x = a[ia]!, y = b[ib]!;
+        o[io] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
+      }
+      return;
     case BinOp.MAXIMUM:
       for (; io !== end; io += so, ia += sa, ib += sb) { const x = a[ia]!, y = b[ib]!; o[io] = x !== x || x > y ? x : y; } return;
     case BinOp.MINIMUM:

@@ -1,0 +1,389 @@
+/**
+ * @file Creation functions (`tensor` from nested/flat/typed arrays, `zeros`/`ones`/`full`/`*Like`,
+ * `arange`, `linspace`, `eye`) and the seeded RNG (`Rng`, `rand`, `randn`, `randint`,
+ * `manualSeed`): determinism, fixed-seed snapshots cross-checked against an independent BigInt
+ * implementation of xoshiro128**, and distribution sanity checks.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  Rng, ShapeError, Tensor, arange, defaultRng, eye, full, fullLike, linspace, manualSeed, ones, onesLike, rand, randint, randn,
+  tensor, zeros, zerosLike,
+} from "@tapegrad/tensor";
+import { expectAllClose, expectTensor, isNegZero } from "../helpers/assert.js";
+
+describe("tensor()", () => {
+  it("builds from nested arrays", () => {
+    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    expectTensor(t, [2, 3], [1, 2, 3, 4, 5, 6]);
+    expect(t.isContiguous).toBe(true);
+    expect(tensor([[[1], [2]], [[3], [4]]]).shape).toEqual([2, 2, 1]);
+    expect(tensor([true, false]).toArray()).toEqual([1, 0]);
+  });
+
+  it("builds 0-d tensors from numbers and booleans", () => {
+    expectTensor(tensor(3.5), [], [3.5]);
+    expectTensor(tensor(true), [], [1]);
+    expectTensor(tensor(2, [1, 1]), [1, 1], [2]);
+    expectTensor(tensor(NaN), [], [NaN]);
+    expect(() => tensor(2, [2])).toThrow(/tensor: a single number needs a shape with one element \(got \[2\]\)/);
+  });
+
+  it("builds from flat data plus a shape (plain and typed arrays)", () => {
+    expectTensor(tensor([1, 2, 3, 4, 5, 6], [2, 3]), [2, 3], [1, 2, 3, 4, 5, 6]);
+    expectTensor(tensor(new Float64Array([0.5, 1.5]), [2, 1]), [2, 1], [0.5, 1.5]);
+    expectTensor(tensor(new Int32Array([1, -2, 3]), [3]), [3], [1, -2, 3]);
+    expectTensor(tensor([[1, 2], [3, 4]], [4]), [4], [1, 2, 3, 4]);
+    expectTensor(tensor([], [0, 3]), [0, 3], []);
+    expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/tensor: shape needs 4 values but 3 were given \(got \[2,2\]\)/);
+    expect(() => tensor([[1, 2], [3, 4]], [3])).toThrow(/tensor: shape needs 3 values but 4 were given \(got \[3\]\)/);
+    expect(() => tensor([1, 2], [-2])).toThrow(/tensor: sizes must be non-negative integers \(got \[-2\]\)/);
+  });
+
+  it("builds from typed arrays without a shape (1-d)", () => {
+    expectTensor(tensor(new Float32Array([1, 2, 3])), [3], [1, 2, 3]);
+    expectTensor(tensor(new Uint8Array([255, 0])), [2], [255, 0]);
+  });
+
+  it("rounds to float32 and keeps non-finite values and -0", () => {
+    const t = tensor([0.1, Infinity, -Infinity, NaN, -0]);
+    expect(t.get(0)).toBe(Math.fround(0.1));
+    expect(t.get(1)).toBe(Infinity);
+    expect(t.get(2)).toBe(-Infinity);
+    expect(Number.isNaN(t.get(3))).toBe(true);
+    expect(isNegZero(t.get(4))).toBe(true);
+  });
+
+  it("copies its input (never aliases)", () => {
+    const src = new Float32Array([1, 2, 3]);
+    const t = tensor(src, [3]);
+    src[0] = 100;
+    expect(t.get(0)).toBe(1);
+    expect(t.data).not.toBe(src);
+    const nested = [[1, 2]];
+    const u = tensor(nested);
+    nested[0]![0] = 9;
+    expect(u.get(0, 0)).toBe(1);
+  });
+
+  it("handles empty nested arrays", () => {
+    expect(tensor([]).shape).toEqual([0]);
+    expect(tensor([[], []]).shape).toEqual([2, 0]);
+    expect(tensor([[], []]).size).toBe(0);
+  });
+
+  it("rejects ragged arrays with a ShapeError naming the position", () => {
+    expect(() => tensor([[1, 2], [3]])).toThrow(/tensor: ragged nested array at index \[1\]: expected length 2, got 1 \(got \[2,2\]\)/);
+    expect(() => tensor([[1, 2], [3]])).toThrow(ShapeError);
+    expect(() => tensor([[1, 2], 3] as never)).toThrow(/tensor: ragged nested array at index \[1\]: expected an array of length 2 \(got \[2,2\]\)/);
+    expect(() => tensor([1, [2, 3]] as never)).toThrow(/tensor: ragged nested array at index \[1\]: expected a number \(got \[2\]\)/);
+    expect(() => tensor([[[1], [2]], [[3], [4, 5]]])).toThrow(/tensor: ragged nested array at index \[1,1\]: expected length 1, got 2 \(got \[2,2,1\]\)/);
+  });
+
+  it("rejects non-numeric entries with a TypeError", () => {
+    expect(() => tensor(["a", "b"] as never)).toThrow(/tensor: entries must be numbers \(got string at index \[0\]\)/);
+    expect(() => tensor([[1, null]] as never)).toThrow(TypeError);
+    expect(() => tensor([[1, null]] as never)).toThrow(/tensor: entries must be numbers \(got null at index \[0,1\]\)/);
+    expect(() => tensor(["x"] as never, [1])).toThrow(TypeError);
+  });
+});
+
+describe("constant fills", () => {
+  it("zeros / ones / full", () => {
+    expectTensor(zeros([2, 2]), [2, 2], [0, 0, 0, 0]);
+    expectTensor(ones([3]), [3], [1, 1, 1]);
+    expectTensor(full([2], 7.5), [2], [7.5, 7.5]);
+    expectTensor(full([], -2), [], [-2]);
+    expectTensor(full([2], NaN), [2], [NaN, NaN]);
+    expectTensor(full([1], Infinity), [1], [Infinity]);
+    expect(zeros([3, 0, 2]).size).toBe(0);
+    expect(zeros([]).shape).toEqual([]);
+    expect(zeros([]).item()).toBe(0);
+  });
+
+  it("full keeps -0", () => {
+    const t = full([2], -0);
+    expect(isNegZero(t.get(0))).toBe(true);
+    expect(isNegZero(t.get(1))).toBe(true);
+    expect(isNegZero(zeros([1]).get(0))).toBe(false);
+  });
+
+  it("*Like use the shape of their argument", () => {
+    const x = tensor([[1, 2, 3]]).mT;
+    expectTensor(zerosLike(x), [3, 1], [0, 0, 0]);
+    expectTensor(onesLike(x), [3, 1], [1, 1, 1]);
+    expectTensor(fullLike(x, 4), [3, 1], [4, 4, 4]);
+    expect(zerosLike(x).isContiguous).toBe(true);
+  });
+
+  it("rejects invalid shapes with the op's own name", () => {
+    expect(() => zeros([2, -1])).toThrow(/zeros: sizes must be non-negative integers \(got \[2,-1\]\)/);
+    expect(() => zeros([NaN])).toThrow(/zeros: sizes must be non-negative integers \(got \[NaN\]\)/);
+    expect(() => ones([1.5])).toThrow(/ones: sizes must be non-negative integers \(got \[1\.5\]\)/);
+    expect(() => full([Infinity], 1)).toThrow(/full: sizes must be non-negative integers \(got \[Infinity\]\)/);
+    expect(() => zeros([2, -1])).toThrow(ShapeError);
+    expect(() => zeros(3 as never)).toThrow(/zeros: shape must be an array of sizes \(got 3\)/);
+    expect(() => full([2], "1" as never)).toThrow(/full: value must be a number \(got string\)/);
+  });
+});
+
+describe("ranges and eye", () => {
+  it("arange with one, two and three arguments", () => {
+    expectTensor(arange(5), [5], [0, 1, 2, 3, 4]);
+    expectTensor(arange(2, 5), [3], [2, 3, 4]);
+    expectTensor(arange(1, 2, 0.25), [4], [1, 1.25, 1.5, 1.75]);
+    expectTensor(arange(5, 0, -2), [3], [5, 3, 1]);
+    expectTensor(arange(0), [0], []);
+    expectTensor(arange(3, 1), [0], []);
+    expectTensor(arange(-3), [0], []);
+    expectTensor(arange(0, 1, 0.3), [4], [0, 0.3, 0.6, 0.9].map(Math.fround));
+  });
+
+  it("arange rejects zero and non-finite steps", () => {
+    expect(() => arange(0, 5, 0)).toThrow(/arange: need finite start\/end and a non-zero finite step \(got 0, 5, 0\)/);
+    expect(() => arange(0, Infinity)).toThrow(RangeError);
+    expect(() => arange(NaN)).toThrow(/arange: need finite start\/end/);
+  });
+
+  it("linspace includes both ends", () => {
+    expectTensor(linspace(0, 1, 5), [5], [0, 0.25, 0.5, 0.75, 1]);
+    expectTensor(linspace(-1, 1, 2), [2], [-1, 1]);
+    expectTensor(linspace(3, 9, 1), [1], [3]);
+    expectTensor(linspace(3, 9, 0), [0], []);
+    expectAllClose(linspace(0, 1, 11).toFloat32Array(), Array.from({ length: 11 }, (_, i) => i / 10));
+    expect(linspace(0, 0.3, 4).get(3)).toBe(Math.fround(0.3));
+    expect(() => linspace(0, 1, -1)).toThrow(/linspace: num must be a non-negative integer \(got -1\)/);
+    expect(() => linspace(0, 1, 2.5)).toThrow(RangeError);
+  });
+
+  it("eye builds square and rectangular identities", () => {
+    expect(eye(2).toArray()).toEqual([[1, 0], [0, 1]]);
+    expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(eye(3, 1).toArray()).toEqual([[1], [0], [0]]);
+    expect(eye(0).shape).toEqual([0, 0]);
+    expect(eye(2, 0).shape).toEqual([2, 0]);
+    expect(() => eye(-1)).toThrow(/eye: sizes must be non-negative integers \(got \[-1,-1\]\)/);
+    expect(() => eye(2, 1.5)).toThrow(/eye: sizes must be non-negative integers \(got \[2,1\.5\]\)/);
+  });
+});
+
+/** Independent xoshiro128** (BigInt arithmetic) with the seeding the package documents. */
+class RefXoshiro {
+  private s: bigint[];
+  constructor(seed: number) {
+    const M = 0xffffffffn;
+    let x = BigInt(seed) & M; // seeds here are small non-negative integers (hi word 0)
+    const next = (): bigint => {
+      x = (x + 0x9e3779b9n) & M;
+      let z = x;
+      z = ((z ^ (z >> 16n)) * 0x85ebca6bn) & M;
+      z = ((z ^ (z >> 13n)) * 0xc2b2ae35n) & M;
+      return (z ^ (z >> 16n)) & M;
+    };
+    this.s = [next(), next(), next(), next()];
+  }
+  nextUint32(): number {
+    const M = 0xffffffffn;
+    const rotl = (v: bigint, k: bigint) => ((v << k) | (v >> (32n - k))) & M;
+    const [s0, s1, s2, s3] = this.s as [bigint, bigint, bigint, bigint];
+    const result = (rotl((s1 * 5n) & M, 7n) * 9n) & M;
+    const t = (s1 << 9n) & M;
+    const n2 = s2 ^ s0;
+    const n3 = s3 ^ s1;
+    const n1 = s1 ^ n2;
+    const n0 = s0 ^ n3;
+    this.s = [n0, n1, n2 ^ t, rotl(n3, 11n)];
+    return Number(result);
+  }
+}
+
+describe("Rng", () => {
+  it("implements xoshiro128** exactly (checked against a BigInt implementation)", () => {
+    for (const seed of [0, 1, 42, 123456, 4294967295]) {
+      const a = new Rng(seed);
+      const b = new RefXoshiro(seed);
+      for (let i = 0; i < 1000; i++) expect(a.nextUint32(), `seed ${seed} draw ${i}`).toBe(b.nextUint32());
+    }
+  });
+
+  it("matches a fixed-seed snapshot (platform-independence regression)", () => {
+    const r = new Rng(0);
+    expect([r.nextUint32(), r.nextUint32(), r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([
+      3809008728, 1133695204, 53579671, 2891528803, 139681546,
+    ]);
+    const u = new Rng(42);
+    expect([u.random(), u.random(), u.random(), u.random()]).toEqual([
+      0.6606156826019287, 0.12688004970550537, 0.11170190572738647, 0.8149393796920776,
+    ]);
+    const g = new Rng(123);
+    expect([g.normal(), g.normal(), g.normal(), g.normal()]).toEqual([
+      1.673533527575862, -0.39129618901658536, 0.11294713813055852, -2.776713370343059,
+    ]);
+    expect(Array.from(randn([6], new Rng(42)).data)).toEqual([
+      0.36039894819259644, -0.8372282385826111, -0.01350611262023449, 0.01095449086278677, 0.7639886736869812, -0.3512313663959503,
+    ]);
+    expect(Array.from(rand([4], new Rng(7)).data)).toEqual([0.23382771015167236, 0.5122323632240295, 0.4489145278930664, 0.1727151870727539]);
+    expect(Array.from(randint(0, 10, [8], new Rng(3)).data)).toEqual([3, 9, 5, 5, 8, 8, 9, 9]);
+  });
+
+  it("normal() is Marsaglia's polar method on the documented uniforms (vs Math.log)", () => {
+    const r = new Rng(5);
+    const raw = new RefXoshiro(5);
+    for (let i = 0; i < 200; ) {
+      const u = raw.nextUint32() * 2 ** -31 - 1;
+      const v = raw.nextUint32() * 2 ** -31 - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const f = Math.sqrt((-2 * Math.log(s)) / s);
+      expect(Math.abs(r.normal() - u * f)).toBeLessThan(1e-13);
+      expect(Math.abs(r.normal() - v * f)).toBeLessThan(1e-13);
+      i += 2;
+    }
+  });
+
+  it("random() gives 24-bit floats in [0, 1) that are exact float32 values", () => {
+    const r = new Rng(9);
+    const ref = new RefXoshiro(9);
+    for (let i = 0; i < 2000; i++) {
+      const x = r.random();
+      expect(x).toBe((ref.nextUint32() >>> 8) / 16777216);
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(1);
+      expect(Math.fround(x)).toBe(x);
+    }
+  });
+
+  it("the same seed gives identical streams; different seeds differ", () => {
+    const a = randn([50], new Rng(11)).toFloat32Array();
+    const b = randn([50], new Rng(11)).toFloat32Array();
+    const c = randn([50], new Rng(12)).toFloat32Array();
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+    expect(new Rng(-5).nextUint32()).not.toBe(new Rng(5).nextUint32());
+    expect(new Rng(2 ** 40 + 3).nextUint32()).not.toBe(new Rng(3).nextUint32());
+    expect(new Rng(3.7).nextUint32()).toBe(new Rng(3).nextUint32());
+  });
+
+  it("seed() restarts the stream, including the cached normal", () => {
+    const r = new Rng(1);
+    const first = [r.normal(), r.normal(), r.normal()];
+    r.seed(1);
+    expect([r.normal(), r.normal(), r.normal()]).toEqual(first);
+    r.normal(); // leaves a cached spare
+    r.seed(1);
+    expect(r.normal()).toBe(first[0]);
+  });
+
+  it("manualSeed reseeds the default generator", () => {
+    manualSeed(2024);
+    const a = randn([5]).toFloat32Array();
+    const ua = rand([3]).toFloat32Array();
+    manualSeed(2024);
+    expect(Array.from(randn([5]).toFloat32Array())).toEqual(Array.from(a));
+    expect(Array.from(rand([3]).toFloat32Array())).toEqual(Array.from(ua));
+    defaultRng.seed(0);
+  });
+
+  it("rejects non-finite seeds", () => {
+    expect(() => new Rng(NaN)).toThrow(/Rng: seed must be a finite number \(got NaN\)/);
+    expect(() => new Rng(Infinity)).toThrow(TypeError);
+  });
+
+  it("int() is uniform, in range, and validates its bounds", () => {
+    const r = new Rng(3);
+    const counts = new Array<number>(7).fill(0);
+    for (let i = 0; i < 70000; i++) {
+      const v = r.int(-3, 4);
+      expect(Number.isInteger(v)).toBe(true);
+      counts[v + 3]!++;
+    }
+    for (const c of counts) expect(Math.abs(c - 10000)).toBeLessThan(500); // ~5 sigma
+    expect(r.int(5, 6)).toBe(5);
+    const big = r.int(0, 4294967296);
+    expect(big).toBeGreaterThanOrEqual(0);
+    expect(big).toBeLessThan(4294967296);
+    expect(() => r.int(3, 3)).toThrow(/Rng\.int: need integers low < high with high - low <= 2\^32 \(got 3, 3\)/);
+    expect(() => r.int(0, 1.5)).toThrow(RangeError);
+    expect(() => r.int(0, 2 ** 33)).toThrow(RangeError);
+  });
+
+  it("shuffle / permutation give permutations and are seeded", () => {
+    const p = new Rng(4).permutation(20);
+    expect(Array.from(p).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(Array.from(new Rng(4).permutation(20))).toEqual(Array.from(p));
+    expect(Array.from(p)).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(new Rng(1).permutation(0).length).toBe(0);
+    const arr = [1, 2, 3, 4, 5];
+    expect(new Rng(2).shuffle(arr)).toBe(arr);
+    expect(arr.slice().sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("fork() gives an independent, reproducible stream", () => {
+    const a = new Rng(8);
+    const c1 = a.fork();
+    const b = new Rng(8);
+    const c2 = b.fork();
+    expect(c1.nextUint32()).toBe(c2.nextUint32());
+    expect(a.nextUint32()).toBe(b.nextUint32());
+    expect(new Rng(8).fork().nextUint32()).not.toBe(new Rng(8).nextUint32());
+  });
+});
+
+describe("rand / randn / randint", () => {
+  it("rand fills [low, high) with the right shape", () => {
+    const t = rand([100, 10], new Rng(1), -2, 3);
+    expect(t.shape).toEqual([100, 10]);
+    const v = t.toFloat32Array();
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(-2);
+    expect(Math.max(...v)).toBeLessThan(3);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.15);
+    expect(rand([], new Rng(1)).shape).toEqual([]);
+    expect(rand([0, 4], new Rng(1)).size).toBe(0);
+  });
+
+  it("randn has mean ~0 and std ~1 over 100k samples, and honours mean/std", () => {
+    const v = randn([100000], new Rng(2024)).toFloat32Array();
+    let s = 0;
+    for (const x of v) s += x;
+    const mu = s / v.length;
+    let q = 0;
+    let k4 = 0;
+    for (const x of v) {
+      q += (x - mu) ** 2;
+      k4 += (x - mu) ** 4;
+    }
+    const sd = Math.sqrt(q / (v.length - 1));
+    expect(Math.abs(mu)).toBeLessThan(0.015); // std error 0.0032
+    expect(Math.abs(sd - 1)).toBeLessThan(0.01);
+    expect(Math.abs(k4 / v.length / sd ** 4 - 3)).toBeLessThan(0.1); // Gaussian kurtosis
+    let within1 = 0;
+    for (const x of v) if (Math.abs(x - mu) < sd) within1++;
+    expect(Math.abs(within1 / v.length - 0.6827)).toBeLessThan(0.01);
+    const w = randn([20000], new Rng(3), 5, 0.5).toFloat32Array();
+    const wm = w.reduce((a, b) => a + b, 0) / w.length;
+    expect(Math.abs(wm - 5)).toBeLessThan(0.02);
+  });
+
+  it("randint gives integers in [low, high) covering the range", () => {
+    const t = randint(-2, 3, [1000], new Rng(5));
+    const v = Array.from(t.toFloat32Array());
+    expect(v.every((x) => Number.isInteger(x) && x >= -2 && x < 3)).toBe(true);
+    expect(new Set(v).size).toBe(5);
+    expect(() => randint(3, 3, [2])).toThrow(/randint: need integers low < high \(got 3, 3\)/);
+    expect(() => randint(0, 2.5, [2])).toThrow(RangeError);
+    expect(() => randint(0, 2, [-1])).toThrow(/randint: sizes must be non-negative integers \(got \[-1\]\)/);
+  });
+
+  it("random fills reject bad shapes with their own names", () => {
+    expect(() => rand([NaN])).toThrow(/rand: sizes must be non-negative integers \(got \[NaN\]\)/);
+    expect(() => randn([2, 0.5])).toThrow(/randn: sizes must be non-negative integers \(got \[2,0\.5\]\)/);
+  });
+
+  it("consumes the generator so consecutive calls differ", () => {
+    const r = new Rng(6);
+    const a = randn([4], r).toFloat32Array();
+    const b = randn([4], r).toFloat32Array();
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+    expect(randn([3], r)).toBeInstanceOf(Tensor);
+  });
+});
