@@ -7,6 +7,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CaseResult, GoldenFile } from "./schema.js";
 import { runOpsFile } from "./ops.js";
+import { runClipFile } from "./clip.js";
+import { runOptimFile } from "./optim.js";
+import { runSeedLinregFile } from "./seed_linreg.js";
 
 /** Runs every case of one parsed golden file. */
 export type FileHandler = (file: GoldenFile) => CaseResult[];
@@ -14,6 +17,9 @@ export type FileHandler = (file: GoldenFile) => CaseResult[];
 /** Handlers by file name; files without a handler fail every case. */
 export const handlers: Record<string, FileHandler> = {
   "ops.json": runOpsFile,
+  "clip.json": runClipFile,
+  "optim.json": runOptimFile,
+  "seed_linreg.json": runSeedLinregFile,
 };
 
 /** Results for one file. */

@@ -1,0 +1,181 @@
+/**
+ * @file Adam and AdamW with PyTorch's exact update rules (`torch.optim.Adam` / `AdamW`,
+ * `foreach=False`, as in torch 1.13). Per element, `t` the parameter's step count from 1:
+ *
+ * ```text
+ * g ← −g                                   if maximize
+ * θ ← θ·(1 − lr·weightDecay)               AdamW only (decoupled decay, before the step)
+ * g ← g + weightDecay·θ                    Adam only (L2, coupled)
+ * m ← β1·m + (1 − β1)·g ;  v ← β2·v + (1 − β2)·g²
+ * v̂ ← amsgrad ? (vmax ← max(vmax, v)) : v
+ * denom = √v̂ / √(1 − β2^t) + eps          (epsRoot > 0: √(v̂/(1 − β2^t) + epsRoot) + eps, Optax)
+ * θ ← θ − (lr / (1 − β1^t)) · m / denom
+ * ```
+ *
+ * Defaults: `lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0` (AdamW: 1e-2), `amsgrad`,
+ * `maximize` false, `epsRoot 0`. Buffers are float32 like PyTorch's; the bias corrections are
+ * computed in float64 as PyTorch computes them in Python floats.
+ */
+import { checkBool, checkNonNegative, checkRange, fmtValue } from "./errors.js";
+import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import type { ParamState, StateSpec } from "./state-dict.js";
+
+/** Adam/AdamW hyper-parameters (per parameter group). */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Decay rates of the first and second moment, each in [0, 1) (default [0.9, 0.999]). */
+  betas: readonly [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps: number;
+  /** Adam: L2 penalty added to the gradient; AdamW: decoupled decay rate (default 0 / 1e-2). */
+  weightDecay: number;
+  /** Use the running maximum of the second moment (AMSGrad). */
+  amsgrad: boolean;
+  /** Maximize the objective instead of minimizing it. */
+  maximize: boolean;
+  /** Optax's `eps_root`, added inside the square root (default 0 = PyTorch). */
+  epsRoot: number;
+}
+
+/**
+ * PyTorch's Adam defaults.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * new Adam(params, { ...ADAM_DEFAULTS, lr: 0.01 });
+ * ```
+ */
+export const ADAM_DEFAULTS: Readonly<AdamOptions> = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, epsRoot: 0 };
+/**
+ * PyTorch's AdamW defaults (`weightDecay` 1e-2).
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * ADAMW_DEFAULTS.weightDecay; // 0.01
+ * ```
+ */
+export const ADAMW_DEFAULTS: Readonly<AdamOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
+
+const fround = Math.fround;
+
+/**
+ * The shared Adam/AdamW implementation (exported for subclassing; use {@link Adam} or
+ * {@link AdamW}).
+ *
+ * @throws {RangeError} / {TypeError} from the constructor for invalid parameters or hyper-parameters (see {@link Adam}).
+ * @example
+ * ```ts
+ * class MyAdam extends AdamCore { constructor(p: Var[]) { super("MyAdam", p, ADAM_DEFAULTS, {}); } }
+ * ```
+ */
+export abstract class AdamCore extends Optimizer<AdamOptions> {
+  /** True for AdamW: weight decay multiplies the parameter instead of adding to the gradient. */
+  protected abstract get decoupled(): boolean;
+
+  /** @throws as {@link Adam}. */
+  protected constructor(name: string, params: ParamsInput<AdamOptions>, defaults: Readonly<AdamOptions>, options: Partial<AdamOptions> & OptimizerConfig) {
+    super(name, params, { ...defaults, betas: [defaults.betas[0], defaults.betas[1]] }, options);
+  }
+
+  protected checkHyper(h: AdamOptions, where: string): void {
+    const op = `${this.name}${where}`;
+    checkNonNegative(op, "lr", h.lr);
+    if (!Array.isArray(h.betas) || h.betas.length !== 2) throw new TypeError(`${op}: betas must be an array of two numbers (got ${fmtValue(h.betas)})`);
+    checkRange(op, "betas[0]", h.betas[0], 0, 1, { hiOpen: true });
+    checkRange(op, "betas[1]", h.betas[1], 0, 1, { hiOpen: true });
+    checkNonNegative(op, "eps", h.eps);
+    checkNonNegative(op, "weightDecay", h.weightDecay);
+    checkBool(op, "amsgrad", h.amsgrad);
+    checkBool(op, "maximize", h.maximize);
+    checkNonNegative(op, "epsRoot", h.epsRoot);
+  }
+
+  protected stateSpec(): StateSpec {
+    return { counters: ["step"], buffers: ["expAvg", "expAvgSq", "maxExpAvgSq"] };
+  }
+
+  protected updateParam(group: ParamGroup<AdamOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
+    const { lr, eps, weightDecay: wd, amsgrad, maximize, epsRoot } = group;
+    const [b1, b2] = group.betas;
+    const n = value.length;
+    const t = (state.step as number) + 1;
+    state.step = t;
+    const m = (state.expAvg as Float32Array | null) ?? (state.expAvg = new Float32Array(n));
+    const v = (state.expAvgSq as Float32Array | null) ?? (state.expAvgSq = new Float32Array(n));
+    const vmax = amsgrad ? ((state.maxExpAvgSq as Float32Array | null) ?? (state.maxExpAvgSq = new Float32Array(n))) : null;
+    const bc1 = 1 - Math.pow(b1, t);
+    const bc2 = 1 - Math.pow(b2, t);
+    const stepSize = lr / bc1;
+    const bc2Sqrt = Math.sqrt(bc2);
+    const sign = maximize ? -1 : 1;
+    const decay = this.decoupled ? 1 - lr * wd : 1;
+    const l2 = this.decoupled ? 0 : wd;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    for (let i = 0; i < n; i++) {
+      let p = value[i]!;
+      if (decay !== 1) p = fround(p * decay);
+      let g = sign * grad[i]!;
+      if (l2 !== 0) g = fround(g + l2 * p);
+      const mi = fround(fround(m[i]! * b1) + c1 * g);
+      const vi = fround(fround(v[i]! * b2) + c2 * g * g);
+      m[i] = mi;
+      v[i] = vi;
+      let vv = vi;
+      if (vmax !== null) {
+        vv = Math.max(vmax[i]!, vi); // propagates NaN like torch.maximum
+        vmax[i] = vv;
+      }
+      const denom = epsRoot === 0 ? fround(fround(Math.sqrt(vv) / bc2Sqrt) + eps) : Math.sqrt(vv / bc2 + epsRoot) + eps;
+      value[i] = p - stepSize * (mi / denom);
+    }
+  }
+}
+
+/**
+ * Adam (Kingma & Ba 2015) with coupled L2 weight decay, PyTorch-exact. State per parameter:
+ * `step`, `expAvg`, `expAvgSq` (+ `maxExpAvgSq` with amsgrad).
+ *
+ * @throws {RangeError} / {TypeError} from the constructor for invalid parameters or hyper-parameters; {NonFiniteGradientError} from `step()` under the `"error"`/`"skip"` policies.
+ * @example
+ * ```ts
+ * const opt = new Adam(model.parameters(), { lr: 1e-3, betas: [0.9, 0.999], clip: clipByGlobalNorm(1) });
+ * ```
+ */
+export class Adam extends AdamCore {
+  protected get decoupled(): boolean {
+    return false;
+  }
+
+  /**
+   * @throws {RangeError} for negative `lr`/`eps`/`weightDecay`/`epsRoot` or betas outside
+   * [0, 1); {TypeError} for wrongly typed or unknown options.
+   */
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> & OptimizerConfig = {}) {
+    super("Adam", params, ADAM_DEFAULTS, options);
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay `θ ← θ(1 − lr·λ)` applied
+ * before the Adam step, PyTorch-exact (default `weightDecay` 1e-2).
+ *
+ * @throws as {@link Adam}.
+ * @example
+ * ```ts
+ * const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0.1, clip: zClip() });
+ * ```
+ */
+export class AdamW extends AdamCore {
+  protected get decoupled(): boolean {
+    return true;
+  }
+
+  /** @throws as {@link Adam}. */
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> & OptimizerConfig = {}) {
+    super("AdamW", params, ADAMW_DEFAULTS, options);
+  }
+}

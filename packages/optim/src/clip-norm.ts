@@ -1,0 +1,251 @@
+/**
+ * @file Global-norm clipping: `getTotalNorm`, `clipGradsWithNorm` and `clipGradNorm` (PyTorch's
+ * `get_total_norm` / `clip_grads_with_norm_` / `clip_grad_norm_`), with the edge semantics of
+ * Optax, Keras and TensorFlow selectable by `compat`, and an explicit non-finite policy.
+ *
+ * Edge cases side by side (`n` = total norm, `c` = maxNorm; "applied" = every gradient times coef):
+ *
+ * | case            | `"torch"` (default)          | `"optax"`                 | `"keras"`            | `"tf"`                  |
+ * | --------------- | ---------------------------- | ------------------------- | -------------------- | ----------------------- |
+ * | coefficient     | `min(1, c/(n+eps))`, always  | `n < c ? 1 : c/n`         | `c/max(n,c)`; c=0 off| `c/max(n,c)`            |
+ * | `n == c`        | `c/(c+1e-6)` (shrinks a bit) | `1` (clip branch, exact)  | `1`                  | `1`                     |
+ * | `n == 0`        | `1` when `c ≥ 1e-6`          | `1`; `c == 0`: **NaN**    | `1`                  | `1`; `c == 0`: **NaN**  |
+ * | `c == 0`        | `0`: gradients zeroed        | `0` (`n > 0`)             | clipping **off**     | `0` (`n > 0`)           |
+ * | `n == Infinity` | `0`: finite → ±0, ±Inf → NaN | `0`: same as torch        | **NaN** everywhere   | **NaN** everywhere      |
+ * | `n` is NaN      | NaN everywhere               | NaN everywhere            | NaN everywhere       | NaN everywhere          |
+ *
+ * `"optax"` is `optax.clip_by_global_norm` (strict `<`, no epsilon, the `0/0` of optax#1752);
+ * `"tf"` is `tf.clip_by_global_norm` (`(n − n)` turns a non-finite norm into NaN, tf#21363);
+ * `"keras"` is a Keras optimizer's `global_clipnorm` (the tf formula, active only for `c > 0`).
+ * Our norm is accumulated in float64, so finite float32 gradients never produce `n = Infinity`
+ * (PyTorch, Optax and TF all overflow to `inf` for gradients around 1e20).
+ *
+ * The non-finite policy acts before the coefficient: `"propagate"` (PyTorch's default: the
+ * formulas above), `"error"` (`error_if_nonfinite=True`: throw when the total norm is non-finite,
+ * gradients untouched), `"zero"`
+ * (replace NaN and ±Infinity by 0, then clip) and `"skip"` (leave the gradients alone and report
+ * `skipped`, so the caller can skip the update, as Optax `apply_if_finite`).
+ */
+import { NonFiniteGradientError, checkChoice, checkNonNegative, checkNumber, checkRange, fmtValue } from "./errors.js";
+import { countNonFinite, normOf, scaleInPlace, zeroNonFiniteInPlace } from "./norms.js";
+import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
+
+/** Which library's edge semantics the norm clip reproduces (see the file's table). */
+export type ClipCompat = "torch" | "optax" | "keras" | "tf";
+/**
+ * The accepted `compat` values.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * CLIP_COMPATS.includes("optax"); // true
+ * ```
+ */
+export const CLIP_COMPATS: readonly ClipCompat[] = ["torch", "optax", "keras", "tf"];
+/** What to do when gradients contain NaN or ±Infinity. */
+export type NonFinitePolicy = "propagate" | "error" | "zero" | "skip";
+/**
+ * The accepted non-finite policies.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * NON_FINITE_POLICIES; // ["propagate", "error", "zero", "skip"]
+ * ```
+ */
+export const NON_FINITE_POLICIES: readonly NonFinitePolicy[] = ["propagate", "error", "zero", "skip"];
+
+/** Options of {@link clipGradNorm}. */
+export interface ClipNormOptions {
+  /** p of the p-norm: any number (1, 2, 3, 0.5, …), `Infinity`, `-Infinity`; default 2. */
+  normType?: number;
+  /** The epsilon of the `"torch"` coefficient `c/(n+eps)`; default 1e-6. */
+  eps?: number;
+  /** Edge semantics; default `"torch"`. */
+  compat?: ClipCompat;
+  /** Non-finite policy; default `"propagate"` (PyTorch). */
+  nonFinite?: NonFinitePolicy;
+}
+
+/** What {@link clipGradNorm} did. */
+export interface ClipNormResult {
+  /** Total norm before clipping (after the `"zero"` policy replaced non-finite values). */
+  totalNorm: number;
+  /** Coefficient every gradient was multiplied by (1 when nothing changed). */
+  coef: number;
+  /** True when the gradients were changed (`coef` is not 1, NaN included). */
+  clipped: boolean;
+  /** NaN/±Infinity gradient elements seen before the policy acted. */
+  nonFiniteCount: number;
+  /** True when the `"skip"` policy left non-finite gradients untouched. */
+  skipped: boolean;
+}
+
+/**
+ * The clipping coefficient for total norm `n` and max norm `c` under `compat` (the file's table).
+ *
+ * @throws Never throws. (NaN inputs give NaN or 1 as in the table.)
+ * @example
+ * ```ts
+ * clipCoefficient(10, 5);            // 5 / (10 + 1e-6) = 0.49999995
+ * clipCoefficient(0, 0, "optax");    // NaN (optax#1752)
+ * clipCoefficient(Infinity, 1, "tf"); // NaN
+ * ```
+ */
+export function clipCoefficient(n: number, c: number, compat: ClipCompat = "torch", eps = 1e-6): number {
+  switch (compat) {
+    case "torch":
+      return Math.min(c / (n + eps), 1); // Math.min propagates NaN like torch.clamp
+    case "optax":
+      return n < c ? 1 : c / n;
+    case "keras":
+      if (!(c > 0)) return 1;
+      return Number.isFinite(n) ? c / Math.max(n, c) : NaN;
+    case "tf":
+      return Number.isFinite(n) ? c / Math.max(n, c) : NaN;
+  }
+}
+
+function nonFiniteMessage(op: string, normType: number, total: number, bad: number): string {
+  return (
+    `${op}: the total norm of order ${fmtValue(normType)} of the gradients is non-finite (got ${fmtValue(total)}; ` +
+    `${bad} non-finite gradient element${bad === 1 ? "" : "s"}), so it cannot be clipped. ` +
+    `Use nonFinite: "propagate" to scale by the non-finite norm anyway (PyTorch error_if_nonfinite=False), "zero" or "skip"`
+  );
+}
+
+/**
+ * Validates the options shared by the norm clippers and fills the defaults.
+ *
+ * @throws {TypeError} for wrong kinds of values; {RangeError} for a negative `eps`.
+ * @example
+ * ```ts
+ * resolveNormOptions("clipGradNorm", {}); // { normType: 2, eps: 1e-6, compat: "torch", nonFinite: "propagate" }
+ * ```
+ */
+export function resolveNormOptions(op: string, opts: ClipNormOptions): Required<ClipNormOptions> {
+  if (opts === null || typeof opts !== "object") throw new TypeError(`${op}: options must be an object (got ${fmtValue(opts)})`);
+  return {
+    normType: checkNumber(op, "normType", opts.normType ?? 2),
+    eps: checkNonNegative(op, "eps", opts.eps ?? 1e-6),
+    compat: checkChoice(op, "compat", opts.compat ?? "torch", CLIP_COMPATS),
+    nonFinite: checkChoice(op, "nonFinite", opts.nonFinite ?? "propagate", NON_FINITE_POLICIES),
+  };
+}
+
+/**
+ * Checks a max norm: a number `>= 0` (Infinity allowed, meaning "never clip").
+ *
+ * @throws {TypeError} for NaN/non-numbers; {RangeError} for negative values.
+ * @example
+ * ```ts
+ * checkMaxNorm("clipGradNorm", -1); // throws "clipGradNorm: maxNorm must be >= 0 (got -1)"
+ * ```
+ */
+export function checkMaxNorm(op: string, maxNorm: unknown, name = "maxNorm"): number {
+  return checkRange(op, name, maxNorm, 0, Infinity);
+}
+
+/**
+ * Global-norm clipping of an already gathered batch (the kernel behind {@link clipGradNorm} and
+ * the `clipByGlobalNorm` transform).
+ *
+ * @throws {NonFiniteGradientError} with the `"error"` policy and non-finite gradients.
+ * @example
+ * ```ts
+ * clipBatchNorm("clipGradNorm", gatherGrads("clipGradNorm", params), 1, resolveNormOptions("clipGradNorm", {}));
+ * ```
+ */
+export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: Required<ClipNormOptions>): ClipNormResult {
+  const grads = batch.grads;
+  let total = normOf(grads, o.normType);
+  // For p > 0 a finite float64 total proves there is no NaN/±Infinity; otherwise count them.
+  const bad = !Number.isFinite(total) || !(o.normType > 0) ? countNonFinite(grads) : 0;
+  // "error" mirrors error_if_nonfinite exactly: it looks at the total norm only (for p > 0 that is
+  // the same as "any element is non-finite"; norms with p <= 0 can hide NaN/±Infinity elements).
+  if (o.nonFinite === "error" && !Number.isFinite(total)) throw new NonFiniteGradientError(nonFiniteMessage(op, o.normType, total, bad), total, bad);
+  if (bad > 0 || !Number.isFinite(total)) {
+    if (o.nonFinite === "skip") return { totalNorm: total, coef: 1, clipped: false, nonFiniteCount: bad, skipped: true };
+    if (o.nonFinite === "zero") {
+      zeroNonFiniteInPlace(grads);
+      total = normOf(grads, o.normType);
+    }
+  }
+  const coef = clipCoefficient(total, maxNorm, o.compat, o.eps);
+  scaleInPlace(grads, coef);
+  return { totalNorm: total, coef, clipped: coef !== 1, nonFiniteCount: bad, skipped: false };
+}
+
+/**
+ * Total p-norm of gradients, as `torch.nn.utils.get_total_norm`: the p-norm of all elements taken
+ * together, accumulated in float64 (see {@link normOf}). Accepts gradient tensors or parameters
+ * (their `.grad`); `null` entries and parameters without gradients are skipped; an empty list has
+ * norm 0. `normType = 0` follows PyTorch's two-stage reduction and counts the *tensors* with a
+ * nonzero element (use `countNonzero` for elements).
+ *
+ * @throws {NonFiniteGradientError} when `errorIfNonfinite` and the norm is non-finite; {TypeError} for a NaN `normType` or bad entries.
+ * @example
+ * ```ts
+ * getTotalNorm([tensor([3]), tensor([4])]); // 5
+ * getTotalNorm([w, b], Infinity);            // max |grad|
+ * ```
+ */
+export function getTotalNorm(grads: ParamsLike, normType = 2, opts: { errorIfNonfinite?: boolean } = {}): number {
+  const p = checkNumber("getTotalNorm", "normType", normType);
+  const batch = gatherGrads("getTotalNorm", grads);
+  const total = normOf(batch.grads, p);
+  if (opts.errorIfNonfinite && !Number.isFinite(total)) {
+    const bad = countNonFinite(batch.grads);
+    throw new NonFiniteGradientError(nonFiniteMessage("getTotalNorm", p, total, bad), total, bad);
+  }
+  return total;
+}
+
+/**
+ * Scales gradients in place by the coefficient for a given total norm, as
+ * `torch.nn.utils.clip_grads_with_norm_` (use it with {@link getTotalNorm} when the norm is
+ * computed elsewhere, e.g. summed across pipeline stages).
+ *
+ * @throws {RangeError} for a negative `maxNorm`; {TypeError} for a NaN `maxNorm` or `totalNorm`
+ * that is not a number.
+ * @example
+ * ```ts
+ * const n = getTotalNorm(params);
+ * clipGradsWithNorm(params, 1.0, n); // { coef: min(1, 1/(n+1e-6)), clipped }
+ * ```
+ */
+export function clipGradsWithNorm(params: ParamsLike, maxNorm: number, totalNorm: number, opts: { eps?: number; compat?: ClipCompat } = {}): { coef: number; clipped: boolean } {
+  const op = "clipGradsWithNorm";
+  const c = checkMaxNorm(op, maxNorm);
+  if (typeof totalNorm !== "number") throw new TypeError(`${op}: totalNorm must be a number (got ${fmtValue(totalNorm)})`);
+  const o = resolveNormOptions(op, opts);
+  const batch = gatherGrads(op, params);
+  const coef = clipCoefficient(totalNorm, c, o.compat, o.eps);
+  scaleInPlace(batch.grads, coef);
+  return { coef, clipped: coef !== 1 };
+}
+
+/**
+ * Clips the global p-norm of the parameters' gradients in place, as
+ * `torch.nn.utils.clip_grad_norm_`: `coef = min(1, maxNorm/(totalNorm + 1e-6))` and every gradient
+ * is multiplied by it. Returns the pre-clip total norm, the coefficient, whether it clipped, and
+ * the non-finite count. Parameters without gradients are skipped; an empty list gives
+ * `totalNorm` 0. Other edge semantics: `compat`; NaN/±Infinity handling: `nonFinite`.
+ *
+ * @throws {RangeError} for a negative `maxNorm` or `eps`; {TypeError} for NaN or wrongly typed
+ * options; {NonFiniteGradientError} with `nonFinite: "error"` and non-finite gradients (the
+ * gradients are then unchanged).
+ * @example
+ * ```ts
+ * loss.backward();
+ * const { totalNorm, coef, clipped } = clipGradNorm([w, b], 1.0);
+ * clipGradNorm(params, 0.5, { normType: Infinity, nonFinite: "error" });
+ * clipGradNorm(params, 1.0, { compat: "optax" }); // strict n < c, no epsilon
+ * ```
+ */
+export function clipGradNorm(params: ParamsLike, maxNorm: number, opts: ClipNormOptions = {}): ClipNormResult {
+  const op = "clipGradNorm";
+  const c = checkMaxNorm(op, maxNorm);
+  const o = resolveNormOptions(op, opts);
+  return clipBatchNorm(op, gatherGrads(op, params), c, o);
+}

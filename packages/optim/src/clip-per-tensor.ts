@@ -1,0 +1,105 @@
+/**
+ * @file Per-tensor norm clipping: each gradient is clipped by its own norm (Keras `clipnorm`,
+ * `tf.clip_by_norm`; in PyTorch, calling `clip_grad_norm_` once per tensor).
+ *
+ * Coefficient per tensor (`n` its norm, `c` = maxNorm), by `compat`:
+ * - `"torch"` (default): `min(1, c/(n + eps))`, as `clip_grad_norm_(p, c)` on that tensor alone;
+ * - `"optax"`: `n < c ? 1 : c/n` (Optax has no per-tensor clip; this is its global rule per leaf);
+ * - `"tf"`: `c / max(n, c)`, i.e. `tf.clip_by_norm(g, c)` = `g·c / max(‖g‖, c)`: no epsilon, an
+ *   all-zero tensor with `c = 0` gives `0/0 = NaN`, `n = Infinity` gives 0 (±Infinity → NaN);
+ * - `"keras"`: the `"tf"` rule, but `c <= 0` switches clipping off (Keras treats `clipnorm=0` as
+ *   unset).
+ */
+import { normOf, scaleInPlace } from "./norms.js";
+import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
+import { checkMaxNorm, resolveNormOptions, type ClipCompat } from "./clip-norm.js";
+
+/** Options of {@link clipGradNormPerTensor}. */
+export interface PerTensorClipOptions {
+  /** p of each tensor's norm (default 2; Keras and TF define only 2). */
+  normType?: number;
+  /** Epsilon of the `"torch"` coefficient (default 1e-6). */
+  eps?: number;
+  /** Edge semantics (default `"torch"`). */
+  compat?: ClipCompat;
+}
+
+/** What {@link clipGradNormPerTensor} did, one entry per gradient that was present. */
+export interface PerTensorClipResult {
+  /** Norm of each gradient before clipping. */
+  norms: number[];
+  /** Coefficient applied to each gradient. */
+  coefs: number[];
+  /** Number of gradients that changed. */
+  numClipped: number;
+  /** True when any gradient changed. */
+  clipped: boolean;
+}
+
+/**
+ * The per-tensor coefficient for norm `n` and bound `c` under `compat` (see the file comment).
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * perTensorCoefficient(4, 1, "tf"); // 0.25
+ * perTensorCoefficient(0, 0, "tf"); // NaN (0/0, as tf.clip_by_norm)
+ * ```
+ */
+export function perTensorCoefficient(n: number, c: number, compat: ClipCompat = "torch", eps = 1e-6): number {
+  switch (compat) {
+    case "torch":
+      return Math.min(c / (n + eps), 1);
+    case "optax":
+      return n < c ? 1 : c / n;
+    case "keras":
+      return c > 0 ? c / Math.max(n, c) : 1;
+    case "tf":
+      return c / Math.max(n, c); // Math.max propagates NaN, like torch.maximum
+  }
+}
+
+/**
+ * Per-tensor clipping of a gathered batch (kernel of {@link clipGradNormPerTensor} and the
+ * `clipByNormPerTensor` transform).
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * clipBatchPerTensor(gatherGrads("op", params), 1, 2, "keras", 1e-6);
+ * ```
+ */
+export function clipBatchPerTensor(batch: GradBatch, maxNorm: number, normType: number, compat: ClipCompat, eps: number): PerTensorClipResult {
+  const norms: number[] = [];
+  const coefs: number[] = [];
+  let numClipped = 0;
+  const one: Float32Array[] = [new Float32Array(0)];
+  for (const g of batch.grads) {
+    one[0] = g;
+    const n = normOf(one, normType);
+    const coef = perTensorCoefficient(n, maxNorm, compat, eps);
+    scaleInPlace(one, coef);
+    norms.push(n);
+    coefs.push(coef);
+    if (coef !== 1) numClipped++;
+  }
+  return { norms, coefs, numClipped, clipped: numClipped > 0 };
+}
+
+/**
+ * Clips each gradient by its own norm in place (Keras `clipnorm`): with the default `"torch"`
+ * rule `g ← g · min(1, maxNorm/(‖g‖ + 1e-6))` per tensor; `compat: "keras"` or `"tf"` gives
+ * `g·c / max(‖g‖, c)` exactly. Parameters without gradients are skipped.
+ *
+ * @throws {RangeError} for a negative `maxNorm`; {TypeError} for NaN or bad options.
+ * @example
+ * ```ts
+ * const { norms, coefs } = clipGradNormPerTensor([w, b], 1.0, { compat: "keras" });
+ * ```
+ */
+export function clipGradNormPerTensor(params: ParamsLike, maxNorm: number, opts: PerTensorClipOptions = {}): PerTensorClipResult {
+  const op = "clipGradNormPerTensor";
+  const c = checkMaxNorm(op, maxNorm);
+  const o = resolveNormOptions(op, opts);
+  return clipBatchPerTensor(gatherGrads(op, params), c, o.normType, o.compat, o.eps);
+}

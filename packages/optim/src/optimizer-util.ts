@@ -1,0 +1,62 @@
+/**
+ * @file Small helpers of `Optimizer.step` and its hooks (internal).
+ */
+import { Tensor } from "@tapegrad/tensor";
+import { Var, type RemovableHandle } from "@tapegrad/autograd";
+import { fmtValue } from "./errors.js";
+import { describeParam, type GradBatch } from "./params.js";
+
+/**
+ * Appends `hook` to `list` and returns a handle that removes it.
+ *
+ * @throws {TypeError} for a non-function.
+ * @example
+ * ```ts
+ * const h = addHook("SGD", hooks, () => {}); h.remove();
+ * ```
+ */
+export function addHook<T>(op: string, list: T[], hook: T): RemovableHandle {
+  if (typeof hook !== "function") throw new TypeError(`${op}: a hook must be a function (got ${fmtValue(hook)})`);
+  list.push(hook);
+  return {
+    remove() {
+      const i = list.indexOf(hook);
+      if (i >= 0) list.splice(i, 1);
+    },
+  };
+}
+
+/**
+ * The closure's return value as a number (`undefined` when it returned nothing).
+ *
+ * @throws {TypeError} for other values; {ShapeError} for multi-element Vars/Tensors.
+ * @example
+ * ```ts
+ * toLoss("SGD.step", 0.5); // 0.5
+ * ```
+ */
+export function toLoss(op: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "number") return v;
+  if (v instanceof Var || v instanceof Tensor) return v.item();
+  throw new TypeError(`${op}: the closure must return a number, a one-element Var/Tensor or nothing (got ${fmtValue(v)})`);
+}
+
+/**
+ * Describes the first non-finite gradient element, for messages.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * firstBad(batch); // 'first in parameter "w" [2,2] at element 3: NaN'
+ * ```
+ */
+export function firstBad(batch: GradBatch): string {
+  for (let k = 0; k < batch.grads.length; k++) {
+    const g = batch.grads[k]!;
+    for (let i = 0; i < g.length; i++) {
+      if (!Number.isFinite(g[i]!)) return `first in ${describeParam(batch.owners[k]!, batch.indices[k]!)} at element ${i}: ${g[i]}`;
+    }
+  }
+  return "none left";
+}

@@ -1,0 +1,379 @@
+/**
+ * @file The `Optimizer` base class: parameter groups with per-group hyper-parameters, the step
+ * pipeline with clipping as a first-class stage, hooks, telemetry and state dicts.
+ *
+ * `step()` runs, in this order:
+ * 1. the closure, if one is given (it usually zeroes the gradients, computes the loss and calls
+ *    `backward()`);
+ * 2. the step pre-hooks, in registration order (they may edit gradients);
+ * 3. the non-finite policy (`nonFinite`: `"propagate"` | `"error"` | `"zero"` | `"skip"`);
+ * 4. the gradient transforms of the `clip` option, in order, on all gradients at once;
+ * 5. the update of every parameter that has a gradient (skipped when step 3 or a transform asks);
+ * 6. telemetry (`lastStats`, opt-in `history`), then the step post-hooks in registration order.
+ *
+ * Clipping edits `grad.data` in place and updates write `value.data` in place: parameters are
+ * autograd leaves whose value and gradient buffers they own (see `variable()`).
+ */
+import { Tensor } from "@tapegrad/tensor";
+import { Var, type RemovableHandle } from "@tapegrad/autograd";
+import { NonFiniteGradientError, checkChoice, checkInt, checkKeys, fmtValue } from "./errors.js";
+import { countNonFinite, sumSquares, zeroNonFiniteInPlace } from "./norms.js";
+import { describeParam, gradView, valueView, type GradBatch } from "./params.js";
+import { cloneHyper, stripParams, toGroups, type ParamGroup, type ParamGroupInput, type ParamsInput } from "./groups.js";
+import { addHook, firstBad, toLoss } from "./optimizer-util.js";
+import { checkTransform, type GradTransform, type TransformReport } from "./transform.js";
+import { NON_FINITE_POLICIES, type NonFinitePolicy } from "./clip-norm.js";
+import { historyLimit, pushHistory, type SkipReason, type StepStats } from "./telemetry.js";
+import { loadOptimizerState, saveOptimizerState, type OptimizerStateDict, type ParamState, type StateSpec } from "./state-dict.js";
+
+export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";
+
+/** Optimizer-wide settings (not per parameter group). */
+export interface OptimizerConfig {
+  /** Gradient transforms applied in order before every update (clipping as an optimizer option). */
+  clip?: GradTransform | readonly GradTransform[];
+  /** What to do with NaN/±Infinity gradients (default `"propagate"`, PyTorch's behaviour). */
+  nonFinite?: NonFinitePolicy;
+  /** With skipping, how many consecutive skipped steps are tolerated before `step()` throws (default 10). */
+  maxConsecutiveSkips?: number;
+  /** Keep `StepStats` of past steps in `history`: `true` (all) or the number to keep (default off). */
+  history?: boolean | number;
+  /** Compute the gradient norms for `lastStats` every step (default true). */
+  telemetry?: boolean;
+}
+
+const CONFIG_KEYS = ["clip", "nonFinite", "maxConsecutiveSkips", "history", "telemetry"] as const;
+
+/** Runs before each step (may edit gradients); receives the optimizer it is registered on. */
+export type StepPreHook<O = Optimizer> = (optimizer: O) => void;
+/** Runs after each step with its telemetry; receives the optimizer it is registered on. */
+export type StepPostHook<O = Optimizer> = (optimizer: O, stats: StepStats) => void;
+
+/**
+ * Base class of all optimizers. Subclasses provide the defaults, the hyper-parameter checks, the
+ * state layout and a per-parameter `updateParam` over Float32Arrays.
+ *
+ * @throws {TypeError} / {RangeError} from the constructor for bad parameters, options or hyper-parameters; {NonFiniteGradientError} from `step()` (see there).
+ * @example
+ * ```ts
+ * const opt = new SGD([{ params: [w] }, { params: [b], lr: 0.01 }], { lr: 0.1, clip: clipByGlobalNorm(1) });
+ * opt.zeroGrad(); loss.backward(); opt.step();
+ * opt.lastStats; // { preClipNorm, postClipNorm, coef, clipped, ... }
+ * ```
+ */
+export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
+  /** Class name, used in messages and state dicts. */
+  readonly name: string;
+  /** Hyper-parameter defaults of new parameter groups. */
+  readonly defaults: Readonly<H>;
+  /** The parameter groups; change `lr` (or any hyper-parameter) here between steps. */
+  readonly paramGroups: ParamGroup<H>[] = [];
+  /** Per-parameter state (buffers are Float32Arrays of the parameter's size). */
+  readonly state = new Map<Var, ParamState>();
+  /** The clip chain: transforms applied in order before each update. */
+  readonly transforms: GradTransform[];
+  /** Non-finite policy. */
+  nonFinite: NonFinitePolicy;
+  /** Consecutive skipped steps tolerated before `step()` gives up with an error. */
+  maxConsecutiveSkips: number;
+  /** Whether gradient norms are computed for telemetry. */
+  telemetry: boolean;
+  /** Stats of the last step (null before the first). */
+  lastStats: StepStats | null = null;
+  /** Stats of past steps, oldest first (only with the `history` option). */
+  readonly history: StepStats[] = [];
+  /** Number of entries `history` keeps (0 = off). */
+  historyLimit: number;
+  /** Number of completed `step()` calls, skipped ones included. */
+  stepCount = 0;
+  /** Number of skipped steps in a row. */
+  consecutiveSkips = 0;
+  // Stored loosely typed: a `this`-typed field would make subclasses unassignable to Optimizer.
+  private readonly preHooks: StepPreHook<any>[] = [];
+  private readonly postHooks: StepPostHook<any>[] = [];
+
+  /** @throws {TypeError} / {RangeError} for bad parameters, options or hyper-parameters. */
+  protected constructor(name: string, params: ParamsInput<H>, defaults: H, options: Partial<H> & OptimizerConfig) {
+    this.name = name;
+    if (options === null || typeof options !== "object") throw new TypeError(`${name}: options must be an object (got ${fmtValue(options)})`);
+    const hyperKeys = Object.keys(defaults);
+    checkKeys(name, options, [...hyperKeys, ...CONFIG_KEYS]);
+    const merged = { ...defaults } as Record<string, unknown>;
+    for (const k of hyperKeys) if ((options as Record<string, unknown>)[k] !== undefined) merged[k] = (options as Record<string, unknown>)[k];
+    this.checkHyper(merged as H, "");
+    this.defaults = merged as H;
+    const clip = options.clip === undefined ? [] : Array.isArray(options.clip) ? options.clip : [options.clip];
+    this.transforms = (clip as unknown[]).map((t) => checkTransform(name, t));
+    this.nonFinite = checkChoice(name, "nonFinite", options.nonFinite ?? "propagate", NON_FINITE_POLICIES);
+    this.maxConsecutiveSkips = checkInt(name, "maxConsecutiveSkips", options.maxConsecutiveSkips ?? 10, 0);
+    this.historyLimit = historyLimit(name, options.history);
+    if (options.telemetry !== undefined && typeof options.telemetry !== "boolean") throw new TypeError(`${name}: telemetry must be a boolean (got ${fmtValue(options.telemetry)})`);
+    this.telemetry = options.telemetry ?? true;
+    for (const g of toGroups(name, params)) this.addParamGroup(g);
+    if (this.paramGroups.every((g) => g.params.length === 0)) throw new RangeError(`${name}: got an empty parameter list`);
+  }
+
+  /** Checks hyper-parameters; `where` is appended to messages (e.g. " (parameter group 1)"). */
+  protected abstract checkHyper(h: H, where: string): void;
+  /** Names of the per-parameter state fields (counters and Float32Array buffers). */
+  protected abstract stateSpec(): StateSpec;
+  /** Updates one parameter in place from its (already clipped) gradient. */
+  protected abstract updateParam(group: ParamGroup<H>, value: Float32Array, grad: Float32Array, state: ParamState): void;
+
+  /**
+   * Adds a parameter group (e.g. layers unfrozen while fine-tuning); unset hyper-parameters take
+   * the optimizer's defaults.
+   *
+   * @throws {TypeError} for non-Var or non-leaf parameters, unknown keys or optimizer-wide keys;
+   * {RangeError} for duplicates or invalid hyper-parameters.
+   * @example
+   * ```ts
+   * opt.addParamGroup({ params: [head.weight], lr: 1e-4 });
+   * ```
+   */
+  addParamGroup(group: ParamGroupInput<H>): void {
+    const op = this.name;
+    const gi = this.paramGroups.length;
+    if (group === null || typeof group !== "object" || !("params" in group)) throw new TypeError(`${op}: a parameter group must be an object with "params" (got ${fmtValue(group)})`);
+    for (const k of Object.keys(group)) {
+      if ((CONFIG_KEYS as readonly string[]).includes(k)) throw new TypeError(`${op}: "${k}" is an optimizer-wide option, not a parameter-group option (group ${gi})`);
+    }
+    checkKeys(op, group, ["params", ...Object.keys(this.defaults)], `key in parameter group ${gi}:`);
+    const raw: unknown = group.params;
+    const params = raw instanceof Var ? [raw] : raw instanceof Tensor || raw === null || typeof raw !== "object" || !(Symbol.iterator in raw) ? null : Array.from(raw as Iterable<Var>);
+    if (params === null) throw new TypeError(`${op}: params of group ${gi} must be a Var or an iterable of Vars (got ${fmtValue(raw)})`);
+    const seen = new Set<Var>(this.paramGroups.flatMap((g) => g.params));
+    const mine = new Set<Var>();
+    params.forEach((p, i) => {
+      if (!(p instanceof Var)) throw new TypeError(`${op}: parameters must be Vars (got ${(p as unknown) instanceof Tensor ? "a Tensor" : fmtValue(p)} at index ${i} of group ${gi}); wrap tensors with variable()`);
+      if (!p.isLeaf) throw new TypeError(`${op}: can't optimize a non-leaf Var (${p.describe()} at index ${i} of group ${gi})`);
+      if (mine.has(p)) throw new RangeError(`${op}: ${describeParam(p, i)} appears more than once in parameter group ${gi}`);
+      if (seen.has(p)) throw new RangeError(`${op}: ${describeParam(p, i)} appears in more than one parameter group`);
+      mine.add(p);
+    });
+    const merged = { ...cloneHyper(this.defaults), ...stripParams(group) } as unknown as H;
+    this.checkHyper(merged, ` (parameter group ${gi})`);
+    this.paramGroups.push({ ...merged, params } as ParamGroup<H>);
+  }
+
+  /**
+   * Every parameter, in group order (the indices used by state dicts and transforms).
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * opt.flatParams().length; // number of parameters
+   * ```
+   */
+  flatParams(): Var[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /**
+   * Clears the gradients: `null` (default, as PyTorch's `set_to_none=True`) or zeros in place.
+   *
+   * @throws {RangeError} (with `setToNone = false`) for a gradient whose size differs from its parameter.
+   * @example
+   * ```ts
+   * opt.zeroGrad(); loss.backward(); opt.step();
+   * ```
+   */
+  zeroGrad(setToNone = true): void {
+    this.flatParams().forEach((p, i) => {
+      if (setToNone) p.grad = null;
+      else gradView(`${this.name}.zeroGrad`, p, i)?.fill(0);
+    });
+  }
+
+  /**
+   * Registers `hook(optimizer)`, run at the start of every `step()` (after the closure), in
+   * registration order; it may edit gradients in place (e.g. unscale or clip them).
+   *
+   * @throws {TypeError} for a non-function.
+   * @example
+   * ```ts
+   * const h = opt.registerStepPreHook((o) => clipGradNorm(o.flatParams(), 1));
+   * h.remove();
+   * ```
+   */
+  registerStepPreHook(hook: StepPreHook<this>): RemovableHandle {
+    return addHook(this.name, this.preHooks, hook);
+  }
+
+  /**
+   * Registers `hook(optimizer, stats)`, run at the end of every `step()` (also skipped ones), in
+   * registration order.
+   *
+   * @throws {TypeError} for a non-function.
+   * @example
+   * ```ts
+   * opt.registerStepPostHook((o, s) => log(s.step, s.preClipNorm, s.clipped));
+   * ```
+   */
+  registerStepPostHook(hook: StepPostHook<this>): RemovableHandle {
+    return addHook(this.name, this.postHooks, hook);
+  }
+
+  /**
+   * Performs one optimization step over every parameter that has a gradient (see the file
+   * comment for the order of the stages). Returns the closure's loss, if any.
+   *
+   * @throws {NonFiniteGradientError} with `nonFinite: "error"` and NaN/±Infinity gradients, or
+   * when more than `maxConsecutiveSkips` steps in a row were skipped (nothing is updated then);
+   * {RangeError} for hyper-parameters made invalid since construction; whatever hooks and
+   * transforms throw.
+   * @example
+   * ```ts
+   * opt.zeroGrad(); loss.backward(); opt.step();
+   * const loss = opt.step(() => { opt.zeroGrad(); const l = lossFn(); l.backward(); return l; });
+   * ```
+   */
+  step(closure?: () => number | Var | Tensor | void): number | undefined {
+    const op = `${this.name}.step`;
+    const loss = closure === undefined ? undefined : toLoss(op, closure());
+    for (const h of this.preHooks.slice()) h(this);
+    this.paramGroups.forEach((g, i) => this.checkHyper(g, ` (parameter group ${i})`));
+    const step = this.stepCount + 1;
+    const { batch, groupOf } = this.gather(op, step);
+    const sq = this.telemetry || this.nonFinite !== "propagate" ? sumSquares(batch.grads) : 0;
+    let pre = this.telemetry ? Math.sqrt(sq) : NaN;
+    const nonFiniteCount = Number.isFinite(sq) ? 0 : countNonFinite(batch.grads);
+    let skipReason: SkipReason | null = null;
+    if (nonFiniteCount > 0) {
+      if (this.nonFinite === "error") {
+        throw new NonFiniteGradientError(`${op}: ${nonFiniteCount} non-finite gradient element${nonFiniteCount === 1 ? "" : "s"} (${firstBad(batch)}) with nonFinite: "error"`, Math.sqrt(sq), nonFiniteCount);
+      }
+      if (this.nonFinite === "zero") {
+        zeroNonFiniteInPlace(batch.grads);
+        if (this.telemetry) pre = Math.sqrt(sumSquares(batch.grads));
+      } else if (this.nonFinite === "skip") skipReason = "nonFinite";
+    }
+    const reports: TransformReport[] = [];
+    if (skipReason === null) {
+      for (const t of this.transforms) {
+        const r = t.apply(batch);
+        reports.push(r);
+        if (r.skip) {
+          skipReason = "transform";
+          break;
+        }
+      }
+    }
+    if (skipReason !== null) {
+      if (this.consecutiveSkips + 1 > this.maxConsecutiveSkips) {
+        throw new NonFiniteGradientError(
+          `${op}: giving up after ${this.consecutiveSkips + 1} consecutive skipped steps (maxConsecutiveSkips ${this.maxConsecutiveSkips}); ` +
+            `the gradients are still non-finite (${nonFiniteCount > 0 ? firstBad(batch) : "a transform asked to skip"}). Lower the learning rate or check the loss for NaN`,
+          pre,
+          nonFiniteCount,
+        );
+      }
+      this.consecutiveSkips++;
+    } else {
+      this.consecutiveSkips = 0;
+      for (let k = 0; k < batch.grads.length; k++) {
+        const p = batch.owners[k] as Var;
+        let s = this.state.get(p);
+        if (!s) this.state.set(p, (s = this.newState()));
+        this.updateParam(this.paramGroups[groupOf[k]!]!, batch.values[k]!, batch.grads[k]!, s);
+      }
+    }
+    const clipped = reports.some((r) => r.clipped);
+    const post = clipped && this.telemetry ? Math.sqrt(sumSquares(batch.grads)) : pre;
+    const coef = !clipped ? 1 : pre > 0 && Number.isFinite(pre) ? post / pre : NaN;
+    const stats: StepStats = {
+      step, preClipNorm: pre, postClipNorm: post, coef, clipped, nonFiniteCount,
+      skipped: skipReason !== null, skipReason, numGrads: batch.grads.length,
+      lrs: this.paramGroups.map((g) => g.lr), transforms: reports,
+    };
+    if (loss !== undefined) stats.loss = loss;
+    this.stepCount = step;
+    this.lastStats = stats;
+    pushHistory(this.history, stats, this.historyLimit);
+    for (const h of this.postHooks.slice()) h(this, stats);
+    return loss;
+  }
+
+  /**
+   * Empties `history`.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * opt.clearHistory();
+   * ```
+   */
+  clearHistory(): void {
+    this.history.length = 0;
+  }
+
+  /**
+   * A snapshot of the optimizer: per-parameter state (copied buffers, keyed by flat parameter
+   * index), parameter groups (hyper-parameters, `params` as indices), counters, and the states of
+   * stateful transforms. Buffers are Float32Arrays; for JSON convert them with `Array.from`
+   * (`loadStateDict` accepts number arrays).
+   *
+   * @throws Never throws. (stateful transforms may throw from their own `stateDict`.)
+   * @example
+   * ```ts
+   * const saved = opt.stateDict();
+   * opt2.loadStateDict(saved); // same trajectory from here on
+   * ```
+   */
+  stateDict(): OptimizerStateDict {
+    return saveOptimizerState(this.name, this.paramGroups, this.state, this.stateSpec(), this.stepCount, this.consecutiveSkips, this.transforms);
+  }
+
+  /**
+   * Restores a snapshot from {@link stateDict}. Everything is validated before anything changes.
+   *
+   * @throws {TypeError} for a malformed dict, another optimizer's dict, unknown keys or
+   * hyper-parameters; {RangeError} for mismatched group/parameter counts or buffer sizes.
+   * @example
+   * ```ts
+   * opt.loadStateDict(JSON.parse(json));
+   * ```
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const loaded = loadOptimizerState(`${this.name}.loadStateDict`, this.name, sd, this.paramGroups, this.stateSpec(), this.transforms, (h, where) => this.checkHyper(h as H, where));
+    loaded.groups.forEach((h, i) => Object.assign(this.paramGroups[i]!, h));
+    this.state.clear();
+    for (const [p, s] of loaded.state) this.state.set(p, { ...this.newState(), ...s });
+    this.stepCount = loaded.stepCount;
+    this.consecutiveSkips = loaded.consecutiveSkips;
+  }
+
+  /** A fresh per-parameter state: counters 0, buffers null (created on first use). */
+  protected newState(): ParamState {
+    const spec = this.stateSpec();
+    const s: ParamState = {};
+    for (const k of spec.counters) s[k] = 0;
+    for (const k of spec.buffers) s[k] = null;
+    return s;
+  }
+
+  private gather(op: string, step: number): { batch: GradBatch; groupOf: number[] } {
+    const owners: Var[] = [];
+    const indices: number[] = [];
+    const grads: Float32Array[] = [];
+    const values: Float32Array[] = [];
+    const shapes: (readonly number[])[] = [];
+    const groupOf: number[] = [];
+    let index = 0;
+    this.paramGroups.forEach((g, gi) => {
+      for (const p of g.params) {
+        const gv = gradView(op, p, index);
+        if (gv !== null) {
+          owners.push(p);
+          indices.push(index);
+          grads.push(gv);
+          values.push(valueView(op, p, index));
+          shapes.push(p.shape);
+          groupOf.push(gi);
+        }
+        index++;
+      }
+    });
+    return { batch: { owners, indices, grads, values, shapes, step }, groupOf };
+  }
+}

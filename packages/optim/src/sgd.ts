@@ -1,0 +1,112 @@
+/**
+ * @file Stochastic gradient descent with PyTorch's exact update rule (`torch.optim.SGD`,
+ * `foreach=False`, as in torch 1.13): per element, with `g` the (clipped) gradient,
+ *
+ * ```text
+ * g ← −g                          if maximize
+ * g ← g + weightDecay·θ           (L2, coupled)
+ * b ← g                           at the first momentum step (no dampening on it)
+ * b ← momentum·b + (1 − dampening)·g   later
+ * g ← nesterov ? g + momentum·b : b    (when momentum ≠ 0)
+ * θ ← θ − lr·g
+ * ```
+ *
+ * Intermediate results that PyTorch stores as float32 tensors are rounded to float32
+ * (`Math.fround`), so trajectories match PyTorch's to a few ulps.
+ */
+import { checkBool, checkFinite, checkNonNegative } from "./errors.js";
+import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import type { ParamState, StateSpec } from "./state-dict.js";
+
+/** SGD hyper-parameters (per parameter group). */
+export interface SGDOptions {
+  /** Learning rate (default 1e-3, PyTorch ≥ 2.2). */
+  lr: number;
+  /** Momentum factor μ (default 0). */
+  momentum: number;
+  /** Dampening τ of the momentum (default 0). */
+  dampening: number;
+  /** L2 penalty λ added to the gradient (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
+  nesterov: boolean;
+  /** Maximize the objective instead of minimizing it. */
+  maximize: boolean;
+}
+
+/**
+ * PyTorch's SGD defaults.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * SGD_DEFAULTS.lr; // 0.001
+ * ```
+ */
+export const SGD_DEFAULTS: Readonly<SGDOptions> = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+
+const fround = Math.fround;
+
+/**
+ * Stochastic gradient descent (optionally with momentum, dampening, Nesterov, weight decay,
+ * maximize), PyTorch-exact. State per parameter: `momentumBuffer` (when momentum ≠ 0).
+ *
+ * @throws {RangeError} / {TypeError} from the constructor for invalid parameters or hyper-parameters; {NonFiniteGradientError} from `step()` under the `"error"`/`"skip"` policies.
+ * @example
+ * ```ts
+ * const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9, nesterov: true, clip: clipByGlobalNorm(1) });
+ * opt.zeroGrad(); loss.backward(); opt.step();
+ * ```
+ */
+export class SGD extends Optimizer<SGDOptions> {
+  /**
+   * @throws {RangeError} for negative `lr`, `momentum` or `weightDecay`, or Nesterov without
+   * momentum / with dampening; {TypeError} for wrongly typed or unknown options.
+   */
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & OptimizerConfig = {}) {
+    super("SGD", params, { ...SGD_DEFAULTS }, options);
+  }
+
+  protected checkHyper(h: SGDOptions, where: string): void {
+    const op = `SGD${where}`;
+    checkNonNegative(op, "lr", h.lr);
+    checkNonNegative(op, "momentum", h.momentum);
+    checkFinite(op, "dampening", h.dampening);
+    checkNonNegative(op, "weightDecay", h.weightDecay);
+    checkBool(op, "nesterov", h.nesterov);
+    checkBool(op, "maximize", h.maximize);
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
+      throw new RangeError(`${op}: nesterov requires momentum > 0 and dampening = 0 (got momentum ${h.momentum}, dampening ${h.dampening})`);
+    }
+  }
+
+  protected stateSpec(): StateSpec {
+    return { counters: [], buffers: ["momentumBuffer"] };
+  }
+
+  protected updateParam(group: ParamGroup<SGDOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
+    const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = group;
+    const sign = maximize ? -1 : 1;
+    const n = value.length;
+    if (mu === 0) {
+      for (let i = 0; i < n; i++) {
+        let g = sign * grad[i]!;
+        if (wd !== 0) g = fround(g + wd * value[i]!);
+        value[i] = value[i]! - lr * g;
+      }
+      return;
+    }
+    let buf = state.momentumBuffer as Float32Array | null;
+    const first = buf === null;
+    if (buf === null) state.momentumBuffer = buf = new Float32Array(n);
+    const keep = 1 - dampening;
+    for (let i = 0; i < n; i++) {
+      let g = sign * grad[i]!;
+      if (wd !== 0) g = fround(g + wd * value[i]!);
+      buf[i] = first ? g : fround(mu * buf[i]!) + keep * g;
+      const b = buf[i]!; // the float32 value PyTorch keeps
+      const d = nesterov ? fround(g + mu * b) : b;
+      value[i] = value[i]! - lr * d;
+    }
+  }
+}

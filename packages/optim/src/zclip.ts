@@ -1,0 +1,242 @@
+/**
+ * @file ZClip (Kumar et al. 2025, arXiv 2504.02507; reference `bluorion-com/ZClip`
+ * `zclip/zclip.py`): spike detection on the global gradient norm with EMA statistics.
+ *
+ * Defaults are the published ones: `alpha 0.97, zThresh 2.5, maxGradNorm 1.0, eps 1e-6,
+ * warmupSteps 25, mode "zscore", clipOption "adaptiveScaling", clipFactor 1.0,
+ * skipUpdateOnSpike false`. Per step, with `g` the global L2 norm:
+ *
+ * 1. Warm-up (first `warmupSteps` steps): record `g`; clip like `clip_grad_norm_(maxGradNorm)`
+ *    (`coef = min(1, max/(g + 1e-6))`, skipped when `maxGradNorm` is null). When the buffer is
+ *    full: `μ = mean`, `σ² = population variance` of it.
+ * 2. Then `z = (g − μ)/(σ + eps)`. A spike is `z > zThresh`; its threshold is
+ *    `adaptiveScaling`: `(μ + zThresh·σ/(z/zThresh))·clipFactor = (μ + zThresh²σ/z)·clipFactor`,
+ *    or `mean`: `μ`. (`mode: "percentile"`: spike when `g > μ + zThresh·σ`, threshold
+ *    `μ + zThresh·σ`.) Without a spike the threshold is `g` itself.
+ * 3. Effective clip `c = min(threshold, maxGradNorm)`; if `g > c` every gradient is multiplied
+ *    by `c/(g + 1e-6)`.
+ * 4. EMA update with the spike threshold (or `g`): `μ ← αμ + (1−α)x`, `σ² ← ασ² + (1−α)(x − μ)²`
+ *    with the *new* μ; skipped on spikes when `skipUpdateOnSpike` (which skips the statistics
+ *    update, not the optimizer step).
+ *
+ * Unlike the reference, a non-finite norm leaves the gradients and the statistics untouched
+ * (the reference would poison μ with NaN forever); the optimizer's non-finite policy decides.
+ */
+import { checkBool, checkChoice, checkInt, checkNonNegative, checkRange, fmtValue } from "./errors.js";
+import { normOf, scaleInPlace } from "./norms.js";
+import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
+import type { GradTransform, TransformReport } from "./transform.js";
+
+/** Options of {@link ZClip} (published defaults in the file comment). */
+export interface ZClipOptions {
+  /** EMA smoothing factor of μ and σ² (0.97). */
+  alpha?: number;
+  /** z-score above which a norm is a spike (2.5). */
+  zThresh?: number;
+  /** Static cap on the norm, also used during warm-up (1.0); `null` disables it. */
+  maxGradNorm?: number | null;
+  /** Added to σ in the z-score (1e-6). */
+  eps?: number;
+  /** Steps whose norms initialise μ and σ² (25). */
+  warmupSteps?: number;
+  /** Spike rule: z-score (default) or `g > μ + zThresh·σ`. */
+  mode?: "zscore" | "percentile";
+  /** Threshold of a z-score spike: adaptive scaling (default) or μ. */
+  clipOption?: "adaptiveScaling" | "mean";
+  /** Multiplies the adaptive threshold (1.0; 0.5–0.9 clip more aggressively). */
+  clipFactor?: number;
+  /** Do not update μ and σ² on spikes (false). */
+  skipUpdateOnSpike?: boolean;
+}
+
+/** What one ZClip call did. */
+export interface ZClipResult {
+  /** Global L2 norm before clipping. */
+  totalNorm: number;
+  /** Effective clip threshold used (Infinity when nothing could clip). */
+  threshold: number;
+  /** Coefficient applied (1 when unchanged). */
+  coef: number;
+  clipped: boolean;
+  /** True during warm-up. */
+  warmup: boolean;
+  /** True when a spike was detected. */
+  spike: boolean;
+  /** z-score of this norm (NaN during warm-up). */
+  z: number;
+  /** EMA mean and standard deviation after this step (NaN before initialisation). */
+  mean: number;
+  std: number;
+}
+
+/**
+ * ZClip as a stateful gradient transform (use it as `clip: new ZClip()` or call `clip()` between
+ * `backward()` and `step()`, like the reference's `zclip.step(model)`).
+ *
+ * @throws {RangeError} / {TypeError} from the constructor for invalid options.
+ * @example
+ * ```ts
+ * const opt = new AdamW(params, { lr: 3e-4, clip: new ZClip({ zThresh: 2.5 }) });
+ * opt.step(); opt.lastStats!.transforms[0]; // { name: "zClip", threshold, ... }
+ * ```
+ */
+export class ZClip implements GradTransform {
+  readonly name = "zClip";
+  /** The resolved options. */
+  readonly options: Readonly<Required<ZClipOptions>>;
+  private buffer: number[] = [];
+  private initialized = false;
+  private mean = NaN;
+  private variance = NaN;
+
+  /** @throws {RangeError} for out-of-range options; {TypeError} for wrong kinds. */
+  constructor(opts: ZClipOptions = {}) {
+    const op = "ZClip";
+    const maxGradNorm = opts.maxGradNorm === undefined ? 1.0 : opts.maxGradNorm;
+    this.options = {
+      alpha: checkRange(op, "alpha", opts.alpha ?? 0.97, 0, 1),
+      zThresh: checkRange(op, "zThresh", opts.zThresh ?? 2.5, 0, Infinity, { loOpen: true }),
+      maxGradNorm: maxGradNorm === null ? null : checkRange(op, "maxGradNorm", maxGradNorm, 0, Infinity),
+      eps: checkNonNegative(op, "eps", opts.eps ?? 1e-6),
+      warmupSteps: checkInt(op, "warmupSteps", opts.warmupSteps ?? 25, 0),
+      mode: checkChoice(op, "mode", opts.mode ?? "zscore", ["zscore", "percentile"] as const),
+      clipOption: checkChoice(op, "clipOption", opts.clipOption ?? "adaptiveScaling", ["adaptiveScaling", "mean"] as const),
+      clipFactor: checkRange(op, "clipFactor", opts.clipFactor ?? 1.0, 0, Infinity, { loOpen: true }),
+      skipUpdateOnSpike: checkBool(op, "skipUpdateOnSpike", opts.skipUpdateOnSpike ?? false),
+    };
+  }
+
+  /**
+   * Clips the parameters' gradients in place and updates the statistics.
+   *
+   * @throws {TypeError} for entries that are not Vars or Tensors.
+   * @example
+   * ```ts
+   * const { totalNorm, spike } = zclip.clip([w, b]);
+   * ```
+   */
+  clip(params: ParamsLike): ZClipResult {
+    return this.run(gatherGrads("ZClip.clip", params));
+  }
+
+  /**
+   * Transform protocol: see {@link GradTransform.apply}.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * zclip.apply(gatherGrads("ZClip", params)).threshold;
+   * ```
+   */
+  apply(batch: GradBatch): TransformReport {
+    const r = this.run(batch);
+    return { name: this.name, clipped: r.clipped, totalNorm: r.totalNorm, threshold: r.threshold, coef: r.coef, detail: { warmup: r.warmup, spike: r.spike, z: r.z, mean: r.mean, std: r.std } };
+  }
+
+  /** The spike threshold for norm `g`, or null without a spike; and the z-score. */
+  private spikeThreshold(g: number): [number | null, number] {
+    const { zThresh, eps, mode, clipOption, clipFactor } = this.options;
+    const std = Math.sqrt(this.variance);
+    const z = (g - this.mean) / (std + eps);
+    if (mode === "percentile") {
+      const t = this.mean + zThresh * std;
+      return [g > t ? t : null, z];
+    }
+    if (!(z > zThresh)) return [null, z];
+    if (clipOption === "mean") return [this.mean, z];
+    const eta = z / zThresh; // larger outliers get a lower threshold
+    return [(this.mean + (zThresh * std) / eta) * clipFactor, z];
+  }
+
+  private run(batch: GradBatch): ZClipResult {
+    const g = normOf(batch.grads, 2);
+    const { maxGradNorm, warmupSteps, alpha } = this.options;
+    const stats = () => ({ mean: this.mean, std: Math.sqrt(this.variance) });
+    if (!Number.isFinite(g) || batch.grads.length === 0) {
+      return { totalNorm: g, threshold: Infinity, coef: 1, clipped: false, warmup: !this.initialized, spike: false, z: NaN, ...stats() };
+    }
+    if (!this.initialized) {
+      this.buffer.push(g);
+      if (this.buffer.length >= warmupSteps) {
+        const n = this.buffer.length;
+        this.mean = this.buffer.reduce((a, b) => a + b, 0) / n;
+        this.variance = this.buffer.reduce((a, b) => a + (b - this.mean) ** 2, 0) / n;
+        this.initialized = true;
+        this.buffer = [];
+      }
+      const coef = maxGradNorm === null ? 1 : Math.min(maxGradNorm / (g + 1e-6), 1);
+      scaleInPlace(batch.grads, coef);
+      return { totalNorm: g, threshold: maxGradNorm ?? Infinity, coef, clipped: coef !== 1, warmup: true, spike: false, z: NaN, ...stats() };
+    }
+    const [spikeT, z] = this.spikeThreshold(g);
+    const adaptive = spikeT ?? g;
+    const threshold = maxGradNorm === null ? adaptive : Math.min(adaptive, maxGradNorm);
+    const coef = g > threshold ? threshold / (g + 1e-6) : 1;
+    scaleInPlace(batch.grads, coef);
+    if (!(spikeT !== null && this.options.skipUpdateOnSpike)) {
+      const x = spikeT ?? g;
+      this.mean = alpha * this.mean + (1 - alpha) * x;
+      this.variance = alpha * this.variance + (1 - alpha) * (x - this.mean) ** 2;
+    }
+    return { totalNorm: g, threshold, coef, clipped: coef !== 1, warmup: false, spike: spikeT !== null, z, ...stats() };
+  }
+
+  /**
+   * The warm-up buffer and EMA statistics.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * zc2.loadStateDict(zc.stateDict());
+   * ```
+   */
+  stateDict(): Record<string, unknown> {
+    return { buffer: this.buffer.slice(), initialized: this.initialized, mean: this.mean, variance: this.variance };
+  }
+
+  /**
+   * Restores a state saved by {@link stateDict}.
+   *
+   * @throws {TypeError} for a malformed state (nothing is changed then).
+   * @example
+   * ```ts
+   * zc.loadStateDict({ buffer: [], initialized: true, mean: 0.8, variance: 0.01 });
+   * ```
+   */
+  loadStateDict(state: Record<string, unknown>): void {
+    const op = "ZClip.loadStateDict";
+    if (state === null || typeof state !== "object") throw new TypeError(`${op}: expected an object (got ${fmtValue(state)})`);
+    const { buffer, initialized, mean, variance } = state;
+    if (!Array.isArray(buffer) || !buffer.every((x) => typeof x === "number" && Number.isFinite(x))) throw new TypeError(`${op}: buffer must be an array of finite numbers (got ${fmtValue(buffer)})`);
+    if (typeof initialized !== "boolean") throw new TypeError(`${op}: initialized must be a boolean (got ${fmtValue(initialized)})`);
+    const num = (v: unknown, name: string): number => {
+      // NaN before initialisation may arrive as null after a JSON round trip.
+      if (v === null && !initialized) return NaN;
+      if (typeof v !== "number" || (initialized && !Number.isFinite(v))) throw new TypeError(`${op}: ${name} must be a ${initialized ? "finite " : ""}number (got ${fmtValue(v)})`);
+      return v;
+    };
+    const m = num(mean, "mean");
+    const v = num(variance, "variance");
+    if (initialized && v < 0) throw new RangeError(`${op}: variance must be >= 0 (got ${v})`);
+    this.buffer = buffer.slice();
+    this.initialized = initialized;
+    this.mean = m;
+    this.variance = v;
+  }
+
+  /**
+   * Starts over with a fresh warm-up.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * zc.reset();
+   * ```
+   */
+  reset(): void {
+    this.buffer = [];
+    this.initialized = false;
+    this.mean = NaN;
+    this.variance = NaN;
+  }
+}
