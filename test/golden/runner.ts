@@ -10,6 +10,8 @@ import { runOpsFile } from "./ops.js";
 import { runClipFile } from "./clip.js";
 import { runOptimFile } from "./optim.js";
 import { runSeedLinregFile } from "./seed_linreg.js";
+import { runMlpStepFile } from "./mlp_step.js";
+import { runRnnExplodeFile } from "./rnn_explode.js";
 
 /** Runs every case of one parsed golden file. */
 export type FileHandler = (file: GoldenFile) => CaseResult[];
@@ -20,6 +22,8 @@ export const handlers: Record<string, FileHandler> = {
   "clip.json": runClipFile,
   "optim.json": runOptimFile,
   "seed_linreg.json": runSeedLinregFile,
+  "mlp_step.json": runMlpStepFile,
+  "rnn_explode.json": runRnnExplodeFile,
 };
 
 /** Results for one file. */
