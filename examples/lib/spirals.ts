@@ -1,0 +1,21 @@
+/**
+ * @file A synthetic classification set with no download: `k` interleaved noisy spirals in 2-D.
+ */
+import { Rng, Tensor } from "@tapegrad/tensor";
+
+/** `n` points per class of `classes` spirals; returns features `[n·classes, 2]` and labels. */
+export function spirals(n: number, classes: number, noise: number, rng: Rng): { x: Tensor; y: Int32Array } {
+  const x = new Float32Array(n * classes * 2);
+  const y = new Int32Array(n * classes);
+  let k = 0;
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < n; i++, k++) {
+      const r = i / n;
+      const theta = (c * 2 * Math.PI) / classes + r * 4 + noise * rng.normal();
+      x[2 * k] = r * Math.sin(theta);
+      x[2 * k + 1] = r * Math.cos(theta);
+      y[k] = c;
+    }
+  }
+  return { x: new Tensor(x, [n * classes, 2]), y };
+}
