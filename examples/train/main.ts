@@ -1,0 +1,101 @@
+/**
+ * @file `pnpm train`: trains an MLP on Fashion-MNIST (read from Debian's `dataset-fashion-mnist`
+ * files) with a chosen optimizer and clipping method; progress bar per epoch; `--json` prints a
+ * final JSON line with the test accuracy, training time, steps and clip statistics.
+ *
+ * Example: `pnpm train --data fashion-mnist --optimizer sgd --lr 0.05 --clip agc --clip-threshold 0.01 --epochs 5`
+ */
+import { parseArgs } from "node:util";
+import { kernels } from "@tapegrad/tensor";
+import { DEFAULT_DATA_DIR, loadFashionMnist } from "./data.js";
+import { CLIP_METHODS, DEFAULTS, OPTIMIZERS, train, type ClipMethod, type OptimizerName, type TrainOptions } from "./trainer.js";
+import { Progress, formatSeconds } from "../lib/progress.js";
+
+const HELP = `Usage: pnpm train [options]
+
+  --data <name>            dataset (only "fashion-mnist")              [fashion-mnist]
+  --data-dir <dir>         directory with the idx .gz files            [${DEFAULT_DATA_DIR}]
+  --optimizer <name>       ${OPTIMIZERS.join(" | ")}                 [${DEFAULTS.optimizer}]
+  --lr <x>                 learning rate                               [${DEFAULTS.lr}]
+  --momentum <x>           momentum (sgd, rmsprop)                     [${DEFAULTS.momentum}]
+  --weight-decay <x>       weight decay                                [${DEFAULTS.weightDecay}]
+  --clip <method>          ${CLIP_METHODS.join(" | ")}     [${DEFAULTS.clip}]
+  --clip-threshold <x>     max norm / clip value / AGC lambda          [${DEFAULTS.clipThreshold}]
+  --epochs <n>             epochs                                      [${DEFAULTS.epochs}]
+  --batch-size <n>         batch size                                  [${DEFAULTS.batchSize}]
+  --hidden <a,b,...>       hidden layer sizes                          [${DEFAULTS.hidden.join(",")}]
+  --dropout <p>            dropout after each hidden layer             [${DEFAULTS.dropout}]
+  --no-cosine              keep the learning rate constant (default: cosine annealing)
+  --seed <n>               seed                                        [${DEFAULTS.seed}]
+  --train-subset <n>       use only the first n training images (0 = all)
+  --test-subset <n>        evaluate on the first n test images (0 = all)
+  --json                   print a final JSON line with the results
+  -h, --help               this help`;
+
+function num(name: string, v: string | undefined, def: number, integer = false): number {
+  if (v === undefined) return def;
+  const x = Number(v);
+  if (!Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} (got ${v})`);
+  return x;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: "string", default: "fashion-mnist" }, "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
+      optimizer: { type: "string" }, lr: { type: "string" }, momentum: { type: "string" }, "weight-decay": { type: "string" },
+      clip: { type: "string" }, "clip-threshold": { type: "string" }, epochs: { type: "string" }, "batch-size": { type: "string" },
+      hidden: { type: "string" }, dropout: { type: "string" }, "no-cosine": { type: "boolean", default: false }, seed: { type: "string" },
+      "train-subset": { type: "string" }, "test-subset": { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (values.data !== "fashion-mnist") throw new Error(`--data: unknown dataset "${values.data}" (supported: fashion-mnist)`);
+  const optimizer = (values.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
+  if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")} (got ${optimizer})`);
+  const clip = (values.clip ?? DEFAULTS.clip) as ClipMethod;
+  if (!CLIP_METHODS.includes(clip)) throw new Error(`--clip must be one of ${CLIP_METHODS.join(", ")} (got ${clip})`);
+  const hidden = values.hidden === undefined ? DEFAULTS.hidden : values.hidden.split(",").map((s) => num("hidden", s, 0, true));
+  const opts: TrainOptions = {
+    optimizer, clip, hidden,
+    lr: num("lr", values.lr, DEFAULTS.lr),
+    momentum: num("momentum", values.momentum, DEFAULTS.momentum),
+    weightDecay: num("weight-decay", values["weight-decay"], DEFAULTS.weightDecay),
+    clipThreshold: num("clip-threshold", values["clip-threshold"], DEFAULTS.clipThreshold),
+    epochs: num("epochs", values.epochs, DEFAULTS.epochs, true),
+    batchSize: num("batch-size", values["batch-size"], DEFAULTS.batchSize, true),
+    dropout: num("dropout", values.dropout, DEFAULTS.dropout),
+    cosine: !values["no-cosine"],
+    seed: num("seed", values.seed, DEFAULTS.seed, true),
+    trainSubset: num("train-subset", values["train-subset"], 0, true),
+    testSubset: num("test-subset", values["test-subset"], 0, true),
+  };
+  const data = await loadFashionMnist(values["data-dir"]);
+  console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; MLP 784-${opts.hidden.join("-")}-10, ${opts.optimizer} lr ${opts.lr}, clip ${opts.clip}${opts.clip === "none" ? "" : ` (${opts.clipThreshold})`}, ${kernels().name} kernels`);
+  let bar: Progress | null = null;
+  const result = train(data, opts, {
+    onStep: (epoch, step, per, loss) => {
+      if (step === 1) bar = new Progress(`epoch ${String(epoch).padStart(2)}/${opts.epochs}`, per);
+      bar!.update(step, `loss ${loss.toFixed(4)}`);
+    },
+    onEpoch: (r) => bar!.done(`loss ${r.trainLoss.toFixed(4)}, train acc ${(100 * r.trainAccuracy).toFixed(2)}%, test acc ${(100 * r.testAccuracy).toFixed(2)}%, ${Math.round(r.samplesPerSecond)} samples/s`),
+  });
+  const c = result.clip;
+  console.log(
+    `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${result.epochs} epochs (${result.steps} steps) in ${formatSeconds(result.trainSeconds)} of training` +
+      ` (${Math.round(result.samplesPerSecond)} samples/s); clipped ${c.clippedSteps}/${result.steps} steps, mean pre-clip norm ${c.meanPreClipNorm.toFixed(3)}, max ${c.maxPreClipNorm.toFixed(3)}`,
+  );
+  if (values.json) {
+    const { history, ...rest } = result;
+    console.log(JSON.stringify({ ...rest, backend: kernels().name, epochsDetail: history }));
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});
