@@ -1,4 +1,5 @@
 /**
+ * @module @tapegrad/autograd
  * @file Public surface of `@tapegrad/autograd`: `Var`, the tape (`backward`, hooks, `noGrad`),
  * differentiable ops with forward and backward side by side, losses, and the functional API
  * (`grad`, `valueAndGrad`, `gradients`, `gradcheck`, `defineOp`).

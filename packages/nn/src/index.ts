@@ -1,4 +1,5 @@
 /**
+ * @module @tapegrad/nn
  * @file Public surface of `@tapegrad/nn`: `Module` and layers with PyTorch's layouts, parameter
  * initialisers, losses (incl. knowledge distillation) and data utilities.
  *

@@ -1,4 +1,5 @@
 /**
+ * @module @tapegrad/optim
  * @file Public surface of `@tapegrad/optim`: optimizers with PyTorch-exact update rules, the
  * complete gradient-clipping toolkit (as in-place functions and as composable transforms), hooks,
  * per-step telemetry, state dicts and learning-rate schedules.

@@ -1,4 +1,5 @@
 /**
+ * @module @tapegrad/tensor
  * @file Public surface of `@tapegrad/tensor`: float32 N-d tensors with copy-free views,
  * broadcasting elementwise math, reductions, softmax, matmul, indexing and a seeded RNG.
  *
