@@ -47,10 +47,10 @@ export const goldenOps: Record<string, OpBuilder> = {
   softmax: ([x], a) => A.softmax(x!, (a.axis as number) ?? -1),
   log_softmax: ([x], a) => A.logSoftmax(x!, (a.axis as number) ?? -1),
   cross_entropy: ([logits], a, raw) =>
-    A.crossEntropy(logits!, toIndices(raw[1]!), { reduction: reduction(a), labelSmoothing: (a.label_smoothing as number) ?? 0 }),
+    A.crossEntropy(logits!, toIndices(raw[1]!), { reduction: reduction(a), labelSmoothing: (a.label_smoothing as number) ?? 0, ignoreIndex: (a.ignore_index as number) ?? -100 }),
   mse_loss: ([x, t], a) => A.mseLoss(x!, t!, { reduction: reduction(a) }),
   binary_cross_entropy_with_logits: ([x, t], a) => A.bceWithLogits(x!, t!, { reduction: reduction(a) }),
-  nll_loss: ([x], a, raw) => A.nllLoss(x!, toIndices(raw[1]!), { reduction: reduction(a) }),
+  nll_loss: ([x], a, raw) => A.nllLoss(x!, toIndices(raw[1]!), { reduction: reduction(a), ignoreIndex: (a.ignore_index as number) ?? -100 }),
   kl_div: ([q, p], a) => A.klDiv(q!, p!, { reduction: (a.reduction ?? "mean") as A.KLReduction, logTarget: Boolean(a.log_target) }),
   kl_div_distill: ([s, t], a) => {
     const T = num(a.temperature as number);

@@ -13,6 +13,8 @@ import type { OpRule } from "../rule.js";
 export interface ReduceAttrs {
   axes: number[];
   keepDims: boolean;
+  /** True when no axis was given (reduce everything): max/min then split ties evenly, as PyTorch's `x.max()`. */
+  all?: boolean;
 }
 
 /** Shape of `x` with the reduced axes kept as size 1. */
@@ -26,15 +28,16 @@ function expandBack(dy: Tensor, x: Tensor, axes: readonly number[]): Tensor {
 }
 
 function extremeBackward(dy: Tensor, x: Tensor, y: Tensor, a: ReduceAttrs, isMax: boolean): Tensor {
-  if (a.axes.length === 1 && x.ndim > 0) {
+  if (a.axes.length === 1 && !a.all) {
     // single axis: the gradient goes to the (first) arg-max/arg-min position
     const ax = a.axes[0]!;
     const idx = isMax ? T.argmax(x, ax, true) : T.argmin(x, ax, true);
     return T.scatterAdd(T.zeros(x.shape), ax, idx, dy.reshape(keptShape(x, a.axes)));
   }
-  // all / several axes: split evenly among the elements equal to the extreme value
+  // all / several axes: split evenly among the elements equal to the extreme value (NaN counts as
+  // equal to a NaN result, as in PyTorch's evenly_distribute_backward)
   const yk = y.reshape(keptShape(x, a.axes));
-  const mask = T.eq(x, yk);
+  const mask = T.maximum(T.eq(x, yk), T.mul(T.isNaN(x), T.isNaN(yk)));
   const count = T.sum(mask, a.axes, true);
   return T.mul(mask, T.div(dy.reshape(keptShape(x, a.axes)), count));
 }
@@ -81,7 +84,7 @@ export function reduceAttrs(op: string, x: Var, axes: T.Axes, keepDims: boolean)
     const list = typeof axes === "number" ? [axes] : Array.from(axes);
     if (list.every((a) => a === 0 || a === -1)) return { axes: [], keepDims };
   }
-  return { axes: normalizeAxes(op, axes, x.ndim, x.shape), keepDims };
+  return { axes: normalizeAxes(op, axes, x.ndim, x.shape), keepDims, all: axes === null || axes === undefined };
 }
 
 /**
