@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     testTimeout: 60_000,
+    // TAPEGRAD_KERNELS=js|wasm|auto picks the kernel set for the run (see the file).
+    setupFiles: ["test/setup-backend.ts"],
     // Lets memory tests force a collection (globalThis.gc) to prove the tape is released.
     execArgv: ["--expose-gc"],
   },

@@ -3,6 +3,7 @@
  * and prints one line per file, `golden <file>: <passed>/<total> passed[, <k> skipped (optional)]`,
  * then the failures. Exits with status 1 when any case failed.
  */
+import "../setup-backend.js"; // TAPEGRAD_KERNELS=js|wasm|auto selects the kernels, as for vitest
 import { goldenDir, runGoldenDir } from "./runner.js";
 
 const dir = goldenDir();

@@ -1,9 +1,15 @@
 /**
  * @file The active kernel set. Ops call hot kernels (GEMM, ...) through {@link kernels} so a
  * faster implementation (WebAssembly, threads) can be swapped in at run time without touching
- * op code. The pure TypeScript kernels are always available and are the default.
+ * op code.
+ *
+ * Default ("auto"): the WebAssembly SIMD kernels when the engine supports them and they
+ * initialise, otherwise the pure TypeScript kernels. The choice is made on the first
+ * {@link kernels} call and revisited once `initWasm()` succeeds later; {@link useKernels} pins a
+ * set explicitly (e.g. `useKernels(jsKernels)` for pure TS and float64-accumulated GEMM).
  */
 import { gemmTs, type GemmFn } from "./kernels/gemm.js";
+import { wasmKernels } from "./wasm/kernels.js";
 
 /** A named set of hot kernels. */
 export interface KernelSet {
@@ -16,22 +22,29 @@ export interface KernelSet {
 /** The pure TypeScript kernels (no WebAssembly, no threads). */
 export const jsKernels: KernelSet = { name: "js", gemm: gemmTs };
 
-let active: KernelSet = jsKernels;
+/** The explicitly chosen set, or undefined for automatic selection. */
+let pinned: KernelSet | undefined;
+/** The automatic choice once made (wasm, or js when wasm was unavailable at that moment). */
+let auto: KernelSet | undefined;
 
 /**
  * The kernel set ops use right now.
  *
  * @example
  * ```ts
- * kernels().name; // "js"
+ * kernels().name; // "wasm" where WebAssembly SIMD works, else "js"
  * ```
  */
 export function kernels(): KernelSet {
-  return active;
+  if (pinned) return pinned;
+  if (auto === undefined || auto === jsKernels) auto = wasmKernels() ?? jsKernels;
+  return auto;
 }
 
 /**
- * Makes `set` the active kernel set; returns the previous one (to restore it later).
+ * Makes `set` the active kernel set; returns the previous one (to restore it later). Under
+ * automatic selection the previous one is the set it had picked, so restoring it pins that set;
+ * call {@link useDefaultKernels} to return to automatic selection instead.
  *
  * @throws {TypeError} when `set` lacks a kernel.
  * @example
@@ -43,7 +56,22 @@ export function kernels(): KernelSet {
  */
 export function useKernels(set: KernelSet): KernelSet {
   if (!set || typeof set.gemm !== "function") throw new TypeError("useKernels: a kernel set needs a gemm function");
-  const prev = active;
-  active = set;
+  const prev = kernels();
+  pinned = set;
+  return prev;
+}
+
+/**
+ * Returns to automatic selection (wasm when available, else js); returns the previous set.
+ *
+ * @example
+ * ```ts
+ * useKernels(jsKernels);
+ * useDefaultKernels(); // back to wasm where available
+ * ```
+ */
+export function useDefaultKernels(): KernelSet {
+  const prev = kernels();
+  pinned = undefined;
   return prev;
 }

@@ -1,0 +1,130 @@
+/**
+ * @file Named WebAssembly value types and opcodes (the subset tapegrad's kernels use). Numbers
+ * are from the WebAssembly core specification 2.0 (binary format, §5.4) and the fixed-width SIMD
+ * proposal; SIMD opcodes follow the `0xfd` prefix byte as unsigned LEB128 values.
+ */
+
+/** Value types, as encoded in signatures and local declarations. */
+export const ValType = {
+  i32: 0x7f,
+  i64: 0x7e,
+  f32: 0x7d,
+  f64: 0x7c,
+  v128: 0x7b,
+} as const;
+
+/** One of the {@link ValType} codes. */
+export type ValType = (typeof ValType)[keyof typeof ValType];
+
+/** Block type of a `block`/`loop`/`if` with no result. */
+export const BLOCK_VOID = 0x40;
+
+/** Section ids (module structure). */
+export const Section = {
+  type: 1,
+  import: 2,
+  function: 3,
+  memory: 5,
+  export: 7,
+  code: 10,
+} as const;
+
+/** External kinds used in import and export entries. */
+export const ExternalKind = { function: 0, memory: 2 } as const;
+
+/** Single-byte opcodes: control, variables, memory, numeric. */
+export const Op = {
+  unreachable: 0x00,
+  nop: 0x01,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  br_if: 0x0d,
+  return: 0x0f,
+  call: 0x10,
+  drop: 0x1a,
+  select: 0x1b,
+
+  local_get: 0x20,
+  local_set: 0x21,
+  local_tee: 0x22,
+
+  i32_load: 0x28,
+  f32_load: 0x2a,
+  f64_load: 0x2b,
+  i32_store: 0x36,
+  f32_store: 0x38,
+  f64_store: 0x39,
+  memory_size: 0x3f,
+  memory_grow: 0x40,
+
+  i32_const: 0x41,
+  f32_const: 0x43,
+  f64_const: 0x44,
+
+  i32_eqz: 0x45,
+  i32_eq: 0x46,
+  i32_ne: 0x47,
+  i32_lt_s: 0x48,
+  i32_lt_u: 0x49,
+  i32_gt_s: 0x4a,
+  i32_gt_u: 0x4b,
+  i32_le_s: 0x4c,
+  i32_le_u: 0x4d,
+  i32_ge_s: 0x4e,
+  i32_ge_u: 0x4f,
+
+  i32_add: 0x6a,
+  i32_sub: 0x6b,
+  i32_mul: 0x6c,
+  i32_and: 0x71,
+  i32_or: 0x72,
+  i32_shl: 0x74,
+  i32_shr_s: 0x75,
+  i32_shr_u: 0x76,
+
+  f32_add: 0x92,
+  f32_sub: 0x93,
+  f32_mul: 0x94,
+  f64_add: 0xa0,
+  f64_sub: 0xa1,
+  f64_mul: 0xa2,
+  f32_demote_f64: 0xb6,
+  f64_promote_f32: 0xbb,
+} as const;
+
+/** Prefix byte of every SIMD instruction. */
+export const SIMD_PREFIX = 0xfd;
+
+/** SIMD opcodes (written after {@link SIMD_PREFIX} as unsigned LEB128). */
+export const SimdOp = {
+  v128_load: 0x00,
+  v128_load32_splat: 0x09,
+  v128_store: 0x0b,
+  v128_const: 0x0c,
+  i8x16_shuffle: 0x0d,
+  f32x4_splat: 0x13,
+  f64x2_splat: 0x14,
+  f32x4_extract_lane: 0x1f,
+  f64x2_extract_lane: 0x21,
+  f64x2_promote_low_f32x4: 0x5f,
+  f32x4_abs: 0xe0,
+  f32x4_neg: 0xe1,
+  f32x4_add: 0xe4,
+  f32x4_sub: 0xe5,
+  f32x4_mul: 0xe6,
+  f32x4_div: 0xe7,
+  f32x4_min: 0xe8,
+  f32x4_max: 0xe9,
+  f64x2_add: 0xf0,
+  f64x2_sub: 0xf1,
+  f64x2_mul: 0xf2,
+  /** Relaxed SIMD (`a·b + c`, fused or not, implementation-defined). */
+  f32x4_relaxed_madd: 0x105,
+} as const;
+
+/** Natural alignment (log2 of the access size in bytes) for memory instructions. */
+export const Align = { b4: 2, b8: 3, b16: 4 } as const;

@@ -1,0 +1,152 @@
+/**
+ * @file The WebAssembly emitter (LEB128, module sections, control flow, memory) and the emitted
+ * packing and reduction kernels, checked against plain JS on seeded data.
+ */
+import { describe, expect, it } from "vitest";
+import { Rng, simdSupported } from "@tapegrad/tensor";
+import { ByteWriter } from "../../packages/tensor/src/wasm/encoding.js";
+import { ModuleBuilder } from "../../packages/tensor/src/wasm/emitter.js";
+import { ValType } from "../../packages/tensor/src/wasm/opcodes.js";
+import { kernelModuleBytes, simdProbeBytes } from "../../packages/tensor/src/wasm/module.js";
+import { KernelInstance } from "../../packages/tensor/src/wasm/runtime.js";
+
+const { i32, f32 } = ValType;
+
+function run(mod: ModuleBuilder, memory?: WebAssembly.Memory): Record<string, (...args: number[]) => number> {
+  const imports: WebAssembly.Imports = memory ? { env: { memory } } : {};
+  return new WebAssembly.Instance(new WebAssembly.Module(mod.finish()), imports).exports as never;
+}
+
+describe("ByteWriter", () => {
+  it("encodes unsigned LEB128", () => {
+    const enc = (n: number) => Array.from(new ByteWriter().u32(n).bytes());
+    expect(enc(0)).toEqual([0]);
+    expect(enc(127)).toEqual([0x7f]);
+    expect(enc(128)).toEqual([0x80, 0x01]);
+    expect(enc(300)).toEqual([0xac, 0x02]);
+    expect(enc(0xffffffff)).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
+  });
+
+  it("encodes signed LEB128", () => {
+    const enc = (n: number) => Array.from(new ByteWriter().s32(n).bytes());
+    expect(enc(0)).toEqual([0]);
+    expect(enc(-1)).toEqual([0x7f]);
+    expect(enc(63)).toEqual([0x3f]);
+    expect(enc(64)).toEqual([0xc0, 0x00]);
+    expect(enc(-64)).toEqual([0x40]);
+    expect(enc(-65)).toEqual([0xbf, 0x7f]);
+    expect(enc(-2147483648)).toEqual([0x80, 0x80, 0x80, 0x80, 0x78]);
+  });
+
+  it("rejects out-of-range values", () => {
+    expect(() => new ByteWriter().u32(-1)).toThrow(RangeError);
+    expect(() => new ByteWriter().u32(1.5)).toThrow(RangeError);
+    expect(() => new ByteWriter().byte(256)).toThrow(RangeError);
+  });
+});
+
+describe("ModuleBuilder", () => {
+  it("builds a callable function and shares identical signatures", () => {
+    const mod = new ModuleBuilder();
+    mod.addFunction([i32, i32], [i32], (f) => void f.get(0).get(1).i32Add(), "add");
+    mod.addFunction([i32, i32], [i32], (f) => void f.get(0).get(1).i32Mul(), "mul");
+    const ex = run(mod);
+    expect(ex.add!(2, 3)).toBe(5);
+    expect(ex.mul!(-4, 3)).toBe(-12);
+  });
+
+  it("emits loops, blocks and branches to named labels", () => {
+    // sum of 1..n with a counted loop; early exit for n <= 0
+    const mod = new ModuleBuilder();
+    mod.addFunction([i32], [i32], (f) => {
+      const acc = f.local(i32);
+      f.block((exit) => {
+        f.get(0).i32Const(1).op(0x48 /* i32.lt_s */).brIf(exit);
+        f.loop((again) => {
+          f.get(acc).get(0).i32Add().set(acc);
+          f.get(0).i32Const(-1).i32Add().tee(0).brIf(again);
+        });
+      });
+      f.get(acc);
+    }, "tri");
+    const ex = run(mod);
+    expect(ex.tri!(100)).toBe(5050);
+    expect(ex.tri!(0)).toBe(0);
+    expect(ex.tri!(-3)).toBe(0);
+  });
+
+  it("imports a memory and loads/stores through it", () => {
+    const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1 });
+    mod.addFunction([i32, f32], [], (f) => void f.get(0).get(0).f32Load().get(1).f32Mul().f32Store(), "scaleAt");
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    new Float32Array(memory.buffer)[3] = 2.5;
+    run(mod, memory).scaleAt!(12, 4);
+    expect(new Float32Array(memory.buffer)[3]).toBe(10);
+  });
+
+  it("rejects a shared memory without a maximum and a branch to a closed label", () => {
+    expect(() => new ModuleBuilder().importMemory("env", "memory", { initial: 1, shared: true })).toThrow(/maximum/);
+    const mod = new ModuleBuilder();
+    expect(() =>
+      mod.addFunction([], [], (f) => {
+        let outer: Parameters<Parameters<typeof f.block>[0]>[0] | undefined;
+        f.block((l) => (outer = l));
+        f.br(outer!);
+      }),
+    ).toThrow(/internal:/);
+  });
+});
+
+describe.runIf(simdSupported())("emitted SIMD kernels", () => {
+  it("the probe validates and the kernel module stays under Chrome's 4 KB sync-compile limit", () => {
+    expect(WebAssembly.validate(simdProbeBytes())).toBe(true);
+    expect(kernelModuleBytes().length).toBeLessThan(4096);
+    expect(kernelModuleBytes({ gemm: { mr: 4, nr: 8, relaxedMadd: true } }).length).toBeLessThan(4096);
+    expect(WebAssembly.validate(kernelModuleBytes({ shared: true, maximumPages: 256 }))).toBe(true);
+  });
+
+  const inst = KernelInstance.create(new WebAssembly.Module(kernelModuleBytes()));
+  const rng = new Rng(7);
+
+  it.each([
+    [4, 1, 1], [4, 3, 7], [8, 2, 4], [8, 5, 13], [4, 6, 256],
+  ])("pack_copy%i and pack_tr%i match JS (panels %i, kc %i)", (w, panels, kc) => {
+    const mem = inst.ensure(1 << 20);
+    const ld = panels * w + 3; // staging row stride, floats (deliberately not a multiple of 4 for copy)
+    // copy: staged rows indexed by p
+    for (let i = 0; i < kc * ld; i++) mem[i] = rng.normal();
+    const dst = 1 << 17;
+    (w === 4 ? inst.exports.pack_copy4 : inst.exports.pack_copy8)(0, ld * 4, panels, kc, dst * 4);
+    for (let pn = 0; pn < panels; pn++)
+      for (let p = 0; p < kc; p++)
+        for (let j = 0; j < w; j++) expect(mem[dst + (pn * kc + p) * w + j]).toBe(mem[p * ld + pn * w + j]);
+    // transpose: staged rows indexed by the panel's row; ld must be a multiple of 4 floats
+    const ldT = Math.ceil(kc / 4) * 4 + 4;
+    for (let i = 0; i < panels * w * ldT; i++) mem[i] = rng.normal();
+    (w === 4 ? inst.exports.pack_tr4 : inst.exports.pack_tr8)(0, ldT * 4, panels, kc, dst * 4);
+    for (let pn = 0; pn < panels; pn++)
+      for (let p = 0; p < kc; p++)
+        for (let i = 0; i < w; i++) expect(mem[dst + (pn * kc + p) * w + i]).toBe(mem[(pn * w + i) * ldT + p]);
+  });
+
+  it.each([0, 1, 3, 15, 16, 17, 63, 64, 4095, 4096, 4097, 10_000, 100_003])("sumsq of %i floats matches float64", (n) => {
+    const mem = inst.ensure(8 + n * 4);
+    let ref = 0;
+    for (let i = 0; i < n; i++) {
+      const x = (mem[2 + i] = rng.normal() * 3);
+      ref += Math.fround(x) * Math.fround(x);
+    }
+    const got = inst.exports.sumsq(8, n);
+    expect(Math.abs(got - ref)).toBeLessThanOrEqual(1e-6 * ref);
+  });
+
+  it("scale multiplies in place, including the scalar tail", () => {
+    const n = 37;
+    const mem = inst.ensure(4 + n * 4 + 4);
+    for (let i = 0; i <= n + 1; i++) mem[i] = i;
+    inst.exports.scale(4, n, 0.5);
+    expect(mem[0]).toBe(0);
+    for (let i = 1; i <= n; i++) expect(mem[i]).toBe(i * 0.5);
+    expect(mem[n + 1]).toBe(n + 1);
+  });
+});
