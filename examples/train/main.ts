@@ -78,9 +78,9 @@ async function main(): Promise<void> {
   console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; MLP 784-${opts.hidden.join("-")}-10, ${opts.optimizer} lr ${opts.lr}, clip ${opts.clip}${opts.clip === "none" ? "" : ` (${opts.clipThreshold})`}, ${kernels().name} kernels`);
   let bar: Progress | null = null;
   const result = train(data, opts, {
-    onStep: (epoch, step, per, loss) => {
+    onStep: (epoch, step, per, run) => {
       if (step === 1) bar = new Progress(`epoch ${String(epoch).padStart(2)}/${opts.epochs}`, per);
-      bar!.update(step, `loss ${loss.toFixed(4)}`);
+      bar!.update(step, `loss ${run.loss.toFixed(4)} acc ${(100 * run.accuracy).toFixed(1)}% ${Math.round(run.samplesPerSecond)} samples/s`);
     },
     onEpoch: (r) => bar!.done(`loss ${r.trainLoss.toFixed(4)}, train acc ${(100 * r.trainAccuracy).toFixed(2)}%, test acc ${(100 * r.testAccuracy).toFixed(2)}%, ${Math.round(r.samplesPerSecond)} samples/s`),
   });

@@ -131,7 +131,7 @@ function subset(split: Split, n: number): Split {
 export function train(
   data: { train: Split; test: Split },
   options: Partial<TrainOptions> = {},
-  hooks: { onStep?: (epoch: number, step: number, stepsPerEpoch: number, loss: number) => void; onEpoch?: (r: EpochReport) => void } = {},
+  hooks: { onStep?: (epoch: number, step: number, stepsPerEpoch: number, running: { loss: number; accuracy: number; samplesPerSecond: number }) => void; onEpoch?: (r: EpochReport) => void } = {},
 ): TrainResult {
   const o: TrainOptions = { ...DEFAULTS, ...options };
   if (!(o.epochs >= 1) || !Number.isInteger(o.epochs)) throw new RangeError(`train: epochs must be a positive integer (got ${o.epochs})`);
@@ -168,7 +168,7 @@ export function train(
       const pred = argmax(logits.value, 1).data;
       for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
       seen += labels.length;
-      hooks.onStep?.(epoch, ++k, loader.length, lv);
+      hooks.onStep?.(epoch, ++k, loader.length, { loss: lossSum / seen, accuracy: correct / seen, samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
     }
     const seconds = (performance.now() - t0) / 1000;
     trainSeconds += seconds;
