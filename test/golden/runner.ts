@@ -36,10 +36,8 @@ export interface FileReport {
   total: number;
 }
 
-/** The golden directory: `GOLDEN_DIR` or `../shared/golden` relative to the repository root. */
-export function goldenDir(): string {
-  return process.env.GOLDEN_DIR ?? join(import.meta.dirname, "..", "..", "..", "shared", "golden");
-}
+export { goldenDir } from "./dir.js";
+import { goldenDir } from "./dir.js";
 
 /** Runs one file by path. */
 export function runGoldenFile(path: string): FileReport {

@@ -11,12 +11,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   abs, add, concat, div, exp, gelu, indexSelect, leakyRelu, log, logSoftmax, logsumexp, matmul, max, mean, min, mul, neg, pow, relu,
   sigmoid, softmax, softplus, sqrt, stack, sub, sum, tanh, where, type Tensor,
 } from "@tapegrad/tensor";
+import { goldenDir } from "../golden/dir.js";
 import { compareTensor, num, toIndices, toTensor, type GTensor, type GoldenFile, type Tolerance } from "../golden/schema.js";
 
 interface OpsCase {
@@ -32,8 +32,7 @@ interface OpsCase {
 /** Ops of autograd-level losses and optional layers: not tensor-level, skipped in this file. */
 const AUTOGRAD_LEVEL = new Set(["cross_entropy", "mse_loss", "binary_cross_entropy_with_logits", "nll_loss", "kl_div", "kl_div_distill", "conv2d", "max_pool2d"]);
 
-const goldenDir = process.env.GOLDEN_DIR ?? join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "..", "shared", "golden");
-const file = JSON.parse(readFileSync(join(goldenDir, "ops.json"), "utf8")) as GoldenFile;
+const file = JSON.parse(readFileSync(join(goldenDir(), "ops.json"), "utf8")) as GoldenFile;
 const cases = file.cases as unknown as OpsCase[];
 const tol: Tolerance = { rtol: num(file.tolerance.rtol), atol: num(file.tolerance.atol) };
 
