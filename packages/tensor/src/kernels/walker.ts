@@ -8,6 +8,7 @@
  * innermost dimension, walked by a tight loop in the caller with one stride per operand. A
  * contiguous tensor therefore becomes a single row, whatever its rank.
  */
+import { contiguousStrides } from "../shape.js";
 
 /** Iterates rows of a strided N-d index space; see the file comment. */
 export class RowWalker {
@@ -142,7 +143,7 @@ export function stridedCopy(
   dst: Float32Array,
   dstOffset: number,
 ): void {
-  const w = makeWalker(shape, [strides, contiguousOf(shape)], [offset, dstOffset]);
+  const w = makeWalker(shape, [strides, contiguousStrides(shape)], [offset, dstOffset]);
   const n = w.n;
   const ss = w.rowStrides[0]!;
   const off = w.offsets;
@@ -153,14 +154,4 @@ export function stridedCopy(
     else for (let e = 0; e < n; e++, i += ss) dst[o++] = src[i]!;
     w.next();
   }
-}
-
-function contiguousOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
