@@ -10,7 +10,7 @@ import { ShapeError, fmt } from "./errors.js";
 import { checkShape, contiguousStrides, normalizeAxis, type Shape } from "./shape.js";
 import { stridedCopy } from "./kernels/walker.js";
 import { formatTensor, toNested, type Nested } from "./format.js";
-import { describe, flatArgs, inferShape, sliceRange, viewStrides } from "./view.js";
+import { checkLayout, flatArgs, inferShape, sliceRange, viewStrides } from "./view.js";
 
 /**
  * An N-dimensional float32 array: `data[offset + Σ index[i]·strides[i]]` is the element at
@@ -49,39 +49,13 @@ export class Tensor {
    * ```
    */
   constructor(data: Float32Array, shape: ArrayLike<number>, strides?: ArrayLike<number>, offset = 0) {
-    if (!(data instanceof Float32Array)) throw new TypeError(`Tensor: data must be a Float32Array (got ${describe(data)})`);
-    const sh = checkShape("Tensor", shape);
-    const st = strides === undefined ? contiguousStrides(sh) : Array.from(strides);
-    if (st.length !== sh.length) throw new ShapeError("Tensor", `strides ${fmt(st)} do not match the shape's rank`, [sh]);
-    if (!Number.isInteger(offset) || offset < 0) throw new ShapeError("Tensor", `offset ${offset} is not a non-negative integer`, [sh]);
-    let size = 1;
-    let lo = offset;
-    let hi = offset;
-    for (let i = 0; i < sh.length; i++) {
-      const d = sh[i]!;
-      const s = st[i]!;
-      if (!Number.isInteger(s)) throw new ShapeError("Tensor", `strides ${fmt(st)} must be integers`, [sh]);
-      size *= d;
-      if (d > 0) {
-        if (s > 0) hi += (d - 1) * s;
-        else lo += (d - 1) * s;
-      }
-    }
-    if (size > 0 && (lo < 0 || hi >= data.length)) {
-      throw new ShapeError("Tensor", `layout (strides ${fmt(st)}, offset ${offset}) reaches outside data of length ${data.length}`, [sh]);
-    }
+    const layout = checkLayout(data, shape, strides, offset);
     this.data = data;
-    this.shape = sh;
-    this.strides = st;
+    this.shape = layout.shape;
+    this.strides = layout.strides;
     this.offset = offset;
-    this.size = size;
-    let contiguous = true;
-    let expect = 1;
-    for (let i = sh.length - 1; i >= 0; i--) {
-      if (sh[i] !== 1 && st[i] !== expect) contiguous = false;
-      expect *= sh[i]!;
-    }
-    this.isContiguous = contiguous;
+    this.size = layout.size;
+    this.isContiguous = layout.isContiguous;
   }
 
   /** Number of dimensions (0 for a scalar). */
@@ -100,8 +74,7 @@ export class Tensor {
    */
   item(): number {
     if (this.size !== 1) throw new ShapeError("item", "only a one-element tensor can be converted to a number", [this.shape]);
-    let i = this.offset;
-    return this.data[i]!;
+    return this.data[this.offset]!;
   }
 
   /**

@@ -4,7 +4,7 @@
  * reshape rule.
  */
 import { ShapeError, fmt } from "./errors.js";
-import { contiguousStrides, shapeSize, type Shape } from "./shape.js";
+import { checkShape, contiguousStrides, shapeSize, type Shape } from "./shape.js";
 
 /**
  * A short description of a value's kind for error messages.
@@ -124,4 +124,46 @@ export function viewStrides(oldShape: Shape, oldStrides: readonly number[], newS
   for (let k = ni; k < newShape.length; k++) nst[k] = 1; // trailing size-1 dims
   for (let k = 0; k < newShape.length; k++) if (newShape[k] === 1 && k < ni && nst[k] === 0) nst[k] = 1;
   return nst;
+}
+
+/**
+ * Validates a tensor layout: sizes are non-negative integers, strides integers of the same rank,
+ * the offset a non-negative integer, and every addressable element inside `data`. Returns the
+ * normalised shape and strides, the element count and whether the layout is row-major contiguous.
+ *
+ * @throws {TypeError} when `data` is not a Float32Array; {ShapeError} for any invalid part.
+ * @example
+ * ```ts
+ * checkLayout(new Float32Array(6), [3, 2], [1, 3], 0).isContiguous; // false (a transposed view)
+ * ```
+ */
+export function checkLayout(data: Float32Array, shape: ArrayLike<number>, strides: ArrayLike<number> | undefined, offset: number): { shape: number[]; strides: number[]; size: number; isContiguous: boolean } {
+  if (!(data instanceof Float32Array)) throw new TypeError(`Tensor: data must be a Float32Array (got ${describe(data)})`);
+  const sh = checkShape("Tensor", shape);
+  const st = strides === undefined ? contiguousStrides(sh) : Array.from(strides);
+  if (st.length !== sh.length) throw new ShapeError("Tensor", `strides ${fmt(st)} do not match the shape's rank`, [sh]);
+  if (!Number.isInteger(offset) || offset < 0) throw new ShapeError("Tensor", `offset ${offset} is not a non-negative integer`, [sh]);
+  let size = 1;
+  let lo = offset;
+  let hi = offset;
+  for (let i = 0; i < sh.length; i++) {
+    const d = sh[i]!;
+    const s = st[i]!;
+    if (!Number.isInteger(s)) throw new ShapeError("Tensor", `strides ${fmt(st)} must be integers`, [sh]);
+    size *= d;
+    if (d > 0) {
+      if (s > 0) hi += (d - 1) * s;
+      else lo += (d - 1) * s;
+    }
+  }
+  if (size > 0 && (lo < 0 || hi >= data.length)) {
+    throw new ShapeError("Tensor", `layout (strides ${fmt(st)}, offset ${offset}) reaches outside data of length ${data.length}`, [sh]);
+  }
+  let isContiguous = true;
+  let expect = 1;
+  for (let i = sh.length - 1; i >= 0; i--) {
+    if (sh[i] !== 1 && st[i] !== expect) isContiguous = false;
+    expect *= sh[i]!;
+  }
+  return { shape: sh, strides: st, size, isContiguous };
 }
