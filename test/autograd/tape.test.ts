@@ -153,6 +153,54 @@ describe("gradient ownership", () => {
     x.grad!.data[0] = 0;
     expect(seed.toArray()).toEqual([5, 6]);
   });
+  describe("rules overwriting an engine-owned dy (freshGrads / dyOwned)", () => {
+    // linear → relu → linear: relu's dy is linear's fresh dx, which relu's rule may overwrite.
+    const x = tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]]);
+    const build = () => {
+      const w1 = A.variable(tensor([[1, -2, 0.5], [0.3, 0.7, -1], [2, 0, 1]]));
+      const w2 = A.variable(tensor([[1, 1, -1], [0.5, -2, 3]]));
+      const h = A.linear(x, w1);
+      const r = A.relu(h);
+      return { w1, w2, h, r, y: A.linear(r, w2) };
+    };
+    const reference = () => {
+      const { w1, w2, y } = build();
+      A.sum(A.mul(y, y)).backward();
+      return [w1.grad!.toArray(), w2.grad!.toArray()];
+    };
+    it("gives the same gradients as without ownership, and hooks see untouched values", () => {
+      const expected = reference();
+      const { w1, w2, r, y } = build();
+      let seen: Tensor | null = null;
+      let atHook: unknown = null;
+      r.registerHook((g) => {
+        seen = g;
+        atHook = g.toArray();
+      });
+      A.sum(A.mul(y, y)).backward();
+      expect([w1.grad!.toArray(), w2.grad!.toArray()]).toEqual(expected);
+      expect(seen!.toArray()).toEqual(atHook); // relu's rule did not write into the hooked gradient
+    });
+    it("a retained intermediate gradient is not overwritten by the next rule", () => {
+      const { w1, r, y } = build();
+      r.retainGrad();
+      A.sum(A.mul(y, y)).backward();
+      const g = r.grad!.toArray();
+      const { r: r2, y: y2 } = build();
+      const [gr] = A.gradients(A.sum(A.mul(y2, y2)), [r2]);
+      expect(g).toEqual(gr!.toArray());
+      expect(w1.grad).not.toBeNull();
+    });
+    it("a caller's seed is never overwritten, also on a second pass with retainGraph", () => {
+      const v = A.variable(tensor([-1, 2, -3, 4]));
+      const out = A.relu(A.mul(v, 1));
+      const seed = tensor([1, 1, 1, 1]);
+      out.backward(seed, { retainGraph: true });
+      out.backward(seed);
+      expect(seed.toArray()).toEqual([1, 1, 1, 1]);
+      expect(v.grad!.toArray()).toEqual([0, 2, 0, 2]);
+    });
+  });
   it("variable() copies its value, so optimizer updates never touch the caller's data", () => {
     const data = t([1, 2]);
     const w = A.variable(data);

@@ -6,7 +6,9 @@
  * 2. Walk that array with a plain loop. Each node's output gradient is complete when the node is
  *    reached (all consumers were recorded later), so its hooks run, then its rule maps it to input
  *    gradients, which are un-broadcast (for broadcasting rules), shape-checked and summed into the
- *    inputs' pending gradients.
+ *    inputs' pending gradients. A pending gradient is "owned" when only the engine holds it (it
+ *    allocated it, or a `freshGrads` rule did): sums go into it in place, and the consuming rule
+ *    may overwrite it (`dyOwned`) unless hooks, `retainGrad` or capture got to see it.
  * 3. Leaves get their total gradient last: hooks, accumulation into `.grad` (owned, contiguous),
  *    post-accumulate hooks.
  * 4. Unless `retainGraph`, every walked node releases its inputs and saved tensors, so the graph's
@@ -109,9 +111,11 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
     }
     nodes.sort((a, b) => b.seq - a.seq);
     root.node.pending = g0;
+    root.node.pendingOwned = false; // the seed may be the caller's tensor
   } else {
     leaves.push(root);
     root.pending = g0;
+    root.pendingOwned = false;
   }
   // Buffers the user can see: a leaf .grad must never share storage with them or with each other.
   const visible = new Set<Float32Array>([g0.data]);
@@ -125,13 +129,15 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
         continue;
       }
       const out = node.out!;
+      // Only the engine holds dy when a freshGrads rule made it and nothing else got to see it.
+      const dyOwned = node.pendingOwned && !(out.hooks && out.hooks.length > 0) && !out.retainsGrad && !captureSet?.has(out);
       g = runHooks(out, g);
       if (captureSet?.has(out)) captured.set(out, g);
       if (out.retainsGrad && !capture) {
         out.grad = accumulate(out.grad, g, visible);
       }
       const rule = node.rule!;
-      const grads = rule.backward(g, { x: node.xs!, y: node.y!, attrs: node.attrs, saved: node.saved, needs: node.needs });
+      const grads = rule.backward(g, { x: node.xs!, y: node.y!, attrs: node.attrs, saved: node.saved, needs: node.needs, dyOwned });
       const inputs = node.inputs;
       for (let i = 0; i < inputs.length; i++) {
         const v = inputs[i];
@@ -156,7 +162,7 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
         }
         if (holder.pending === null) {
           holder.pending = gi;
-          holder.pendingOwned = false;
+          holder.pendingOwned = rule.freshGrads === true;
         } else if (holder.pendingOwned && holder.pending.isContiguous) {
           add(holder.pending, gi, holder.pending);
         } else {

@@ -17,6 +17,11 @@ export interface BackwardCtx<A, S> {
   readonly saved: S;
   /** Which inputs need a gradient (others may return null). */
   readonly needs: readonly boolean[];
+  /**
+   * True when `dy` is a buffer only the engine holds (produced by a rule with `freshGrads`, not
+   * seen by hooks, retained or captured): the rule may write its result into `dy` in place.
+   */
+  readonly dyOwned?: boolean;
 }
 
 /** A forward result that also saves data for backward (e.g. softmax probabilities). */
@@ -45,9 +50,22 @@ export class RegionGrad {
  * gradient `dy · ∂y/∂x_i` (or null when `needs[i]` is false or the input is not differentiable).
  * With `broadcast: true` the engine sums each gradient down to its input's (broadcast) shape, so
  * rules never un-broadcast; otherwise every gradient must have exactly its input's shape.
+ *
+ * @example
+ * ```ts
+ * const cube: OpRule<{}> = {
+ *   forward: ([x]) => T.mul(T.mul(x!, x!), x!),
+ *   backward: (dy, c) => [T.mul(dy, T.mul(T.square(c.x[0]!), 3))], // d x³ = 3x²
+ * };
+ * ```
  */
 export interface OpRule<A, S = undefined> {
   readonly broadcast?: boolean;
+  /**
+   * Promise that every gradient `backward` returns is a distinct buffer nobody else holds (newly
+   * allocated, or `dy` itself when `dyOwned`), so the engine may let the next rule overwrite it.
+   */
+  readonly freshGrads?: boolean;
   forward(x: readonly Tensor[], attrs: A): Tensor | Saved<S>;
   backward(dy: Tensor, ctx: BackwardCtx<A, S>): (Tensor | RegionGrad | null)[];
 }

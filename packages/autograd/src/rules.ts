@@ -18,7 +18,7 @@ export const OP_NAMES = [
   "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg",
   "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leakyRelu", "gelu", "softplus", "clamp", "powScalar",
   "square", "reciprocal", "sin", "cos", "log1p", "expm1",
-  "matmul",
+  "matmul", "linear",
   "reshape", "permute", "broadcastTo", "slice", "select", "concat", "indexSelect", "gather", "where",
   "sum", "mean", "max", "min", "logsumexp",
   "softmax", "logSoftmax",

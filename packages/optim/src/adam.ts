@@ -19,6 +19,7 @@
 import { checkBool, checkNonNegative, checkRange, fmtValue } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
+import { adamUpdate } from "./update-kernels.js";
 
 /** Adam/AdamW hyper-parameters (per parameter group). */
 export interface AdamOptions {
@@ -58,8 +59,6 @@ export const ADAM_DEFAULTS: Readonly<AdamOptions> = { lr: 1e-3, betas: [0.9, 0.9
  * ```
  */
 export const ADAMW_DEFAULTS: Readonly<AdamOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
-
-const fround = Math.fround;
 
 /**
  * The shared Adam/AdamW implementation (exported for subclassing; use {@link Adam} or
@@ -108,30 +107,10 @@ export abstract class AdamCore extends Optimizer<AdamOptions> {
     const vmax = amsgrad ? ((state.maxExpAvgSq as Float32Array | null) ?? (state.maxExpAvgSq = new Float32Array(n))) : null;
     const bc1 = 1 - Math.pow(b1, t);
     const bc2 = 1 - Math.pow(b2, t);
-    const stepSize = lr / bc1;
-    const bc2Sqrt = Math.sqrt(bc2);
-    const sign = maximize ? -1 : 1;
-    const decay = this.decoupled ? 1 - lr * wd : 1;
-    const l2 = this.decoupled ? 0 : wd;
-    const c1 = 1 - b1;
-    const c2 = 1 - b2;
-    for (let i = 0; i < n; i++) {
-      let p = value[i]!;
-      if (decay !== 1) p = fround(p * decay);
-      let g = sign * grad[i]!;
-      if (l2 !== 0) g = fround(g + l2 * p);
-      const mi = fround(fround(m[i]! * b1) + c1 * g);
-      const vi = fround(fround(v[i]! * b2) + c2 * g * g);
-      m[i] = mi;
-      v[i] = vi;
-      let vv = vi;
-      if (vmax !== null) {
-        vv = Math.max(vmax[i]!, vi); // propagates NaN like torch.maximum
-        vmax[i] = vv;
-      }
-      const denom = epsRoot === 0 ? fround(fround(Math.sqrt(vv) / bc2Sqrt) + eps) : Math.sqrt(vv / bc2 + epsRoot) + eps;
-      value[i] = p - stepSize * (mi / denom);
-    }
+    adamUpdate(value, grad, m, v, vmax, {
+      stepSize: lr / bc1, b1, b2, c1: 1 - b1, c2: 1 - b2, eps, bc2, bc2Sqrt: Math.sqrt(bc2),
+      decay: this.decoupled ? 1 - lr * wd : 1, l2: this.decoupled ? 0 : wd, sign: maximize ? -1 : 1, epsRoot,
+    });
   }
 }
 

@@ -158,7 +158,8 @@ export function checkMaxNorm(op: string, maxNorm: unknown, name = "maxNorm"): nu
  */
 export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: Required<ClipNormOptions>): ClipNormResult {
   const grads = batch.grads;
-  let total = normOf(grads, o.normType);
+  // normOf(grads, 2) is exactly Math.sqrt(sumSquares(grads)): reuse the caller's sum if given.
+  let total = o.normType === 2 && batch.sumSquares !== undefined ? Math.sqrt(batch.sumSquares) : normOf(grads, o.normType);
   // For p > 0 a finite float64 total proves there is no NaN/±Infinity; otherwise count them.
   const bad = !Number.isFinite(total) || !(o.normType > 0) ? countNonFinite(grads) : 0;
   // "error" mirrors error_if_nonfinite exactly: it looks at the total norm only (for p > 0 that is

@@ -4,7 +4,8 @@
 import { Tensor } from "@tapegrad/tensor";
 import { Var, type RemovableHandle } from "@tapegrad/autograd";
 import { fmtValue } from "./errors.js";
-import { describeParam, type GradBatch } from "./params.js";
+import { describeParam, gradView, valueView, type GradBatch } from "./params.js";
+import type { ParamGroup } from "./groups.js";
 
 /**
  * Appends `hook` to `list` and returns a handle that removes it.
@@ -59,4 +60,39 @@ export function firstBad(batch: GradBatch): string {
     }
   }
   return "none left";
+}
+
+/**
+ * The gradients and values of every parameter that has a gradient, in group order, as the
+ * `GradBatch` a step works on, plus each entry's group index.
+ *
+ * @throws {TypeError} / {RangeError} from `gradView` / `valueView` for unusable parameters.
+ * @example
+ * ```ts
+ * const { batch, groupOf } = gatherParams("SGD.step", opt.paramGroups, 1);
+ * ```
+ */
+export function gatherParams(op: string, groups: readonly ParamGroup<{ lr: number }>[], step: number): { batch: GradBatch; groupOf: number[] } {
+  const owners: Var[] = [];
+  const indices: number[] = [];
+  const grads: Float32Array[] = [];
+  const values: Float32Array[] = [];
+  const shapes: (readonly number[])[] = [];
+  const groupOf: number[] = [];
+  let index = 0;
+  groups.forEach((g, gi) => {
+    for (const p of g.params) {
+      const gv = gradView(op, p, index);
+      if (gv !== null) {
+        owners.push(p);
+        indices.push(index);
+        grads.push(gv);
+        values.push(valueView(op, p, index));
+        shapes.push(p.shape);
+        groupOf.push(gi);
+      }
+      index++;
+    }
+  });
+  return { batch: { owners, indices, grads, values, shapes, step }, groupOf };
 }

@@ -11,16 +11,22 @@
  * 5. the update of every parameter that has a gradient (skipped when step 3 or a transform asks);
  * 6. telemetry (`lastStats`, opt-in `history`), then the step post-hooks in registration order.
  *
+ * Cost: the telemetry norms are summed per parameter inside the update pass, right before each
+ * update reads that gradient, whenever nothing runs between them (the post-clip norm; and the
+ * pre-clip norm too without transforms under `"propagate"`), so they add no pass over memory.
+ * Otherwise the pre-clip Σg² is handed to the first transform (`GradBatch.sumSquares`), so a
+ * global L2 clip does not sum it again.
+ *
  * Clipping edits `grad.data` in place and updates write `value.data` in place: parameters are
  * autograd leaves whose value and gradient buffers they own (see `variable()`).
  */
 import { Tensor } from "@tapegrad/tensor";
 import { Var, type RemovableHandle } from "@tapegrad/autograd";
 import { NonFiniteGradientError, checkChoice, checkInt, checkKeys, fmtValue } from "./errors.js";
-import { countNonFinite, sumSquares, zeroNonFiniteInPlace } from "./norms.js";
-import { describeParam, gradView, valueView, type GradBatch } from "./params.js";
+import { countNonFinite, sumSquares, sumSquaresOf, zeroNonFiniteInPlace } from "./norms.js";
+import { describeParam, gradView, type GradBatch } from "./params.js";
 import { cloneHyper, stripParams, toGroups, type ParamGroup, type ParamGroupInput, type ParamsInput } from "./groups.js";
-import { addHook, firstBad, toLoss } from "./optimizer-util.js";
+import { addHook, firstBad, gatherParams, toLoss } from "./optimizer-util.js";
 import { checkTransform, type GradTransform, type TransformReport } from "./transform.js";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "./clip-norm.js";
 import { historyLimit, pushHistory, type SkipReason, type StepStats } from "./telemetry.js";
@@ -234,10 +240,14 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     for (const h of this.preHooks.slice()) h(this);
     this.paramGroups.forEach((g, i) => this.checkHyper(g, ` (parameter group ${i})`));
     const step = this.stepCount + 1;
-    const { batch, groupOf } = this.gather(op, step);
-    const sq = this.telemetry || this.nonFinite !== "propagate" ? sumSquares(batch.grads) : 0;
+    const { batch, groupOf } = gatherParams(op, this.paramGroups, step);
+    // With nothing between the norm and the update that could edit or skip (no transforms, the
+    // "propagate" policy), the telemetry norm is summed inside the update pass (`fused`).
+    const fused = this.transforms.length === 0 && this.nonFinite === "propagate";
+    const sq = !fused && (this.telemetry || this.nonFinite !== "propagate") ? sumSquares(batch.grads) : 0;
     let pre = this.telemetry ? Math.sqrt(sq) : NaN;
-    const nonFiniteCount = Number.isFinite(sq) ? 0 : countNonFinite(batch.grads);
+    let nonFiniteCount = Number.isFinite(sq) ? 0 : countNonFinite(batch.grads);
+    let known = !fused && (this.telemetry || this.nonFinite !== "propagate") ? sq : undefined;
     let skipReason: SkipReason | null = null;
     if (nonFiniteCount > 0) {
       if (this.nonFinite === "error") {
@@ -245,13 +255,15 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
       }
       if (this.nonFinite === "zero") {
         zeroNonFiniteInPlace(batch.grads);
-        if (this.telemetry) pre = Math.sqrt(sumSquares(batch.grads));
+        known = this.telemetry ? sumSquares(batch.grads) : undefined;
+        if (known !== undefined) pre = Math.sqrt(known);
       } else if (this.nonFinite === "skip") skipReason = "nonFinite";
     }
     const reports: TransformReport[] = [];
     if (skipReason === null) {
-      for (const t of this.transforms) {
-        const r = t.apply(batch);
+      for (let i = 0; i < this.transforms.length; i++) {
+        // The first transform sees the gradients exactly as summed above: it may reuse Σg².
+        const r = this.transforms[i]!.apply(i === 0 && known !== undefined ? { ...batch, sumSquares: known } : batch);
         reports.push(r);
         if (r.skip) {
           skipReason = "transform";
@@ -269,17 +281,19 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
         );
       }
       this.consecutiveSkips++;
-    } else {
-      this.consecutiveSkips = 0;
-      for (let k = 0; k < batch.grads.length; k++) {
-        const p = batch.owners[k] as Var;
-        let s = this.state.get(p);
-        if (!s) this.state.set(p, (s = this.newState()));
-        this.updateParam(this.paramGroups[groupOf[k]!]!, batch.values[k]!, batch.grads[k]!, s);
-      }
     }
     const clipped = reports.some((r) => r.clipped);
-    const post = clipped && this.telemetry ? Math.sqrt(sumSquares(batch.grads)) : pre;
+    let post = pre;
+    if (skipReason === null) {
+      this.consecutiveSkips = 0;
+      const norm = this.telemetry && (fused || clipped);
+      const [sqUsed, bad] = this.updateAll(batch, groupOf, norm);
+      if (norm) post = Math.sqrt(sqUsed);
+      if (fused && this.telemetry) {
+        pre = post;
+        nonFiniteCount = bad;
+      }
+    } else if (clipped && this.telemetry) post = Math.sqrt(sumSquares(batch.grads));
     const coef = !clipped ? 1 : pre > 0 && Number.isFinite(pre) ? post / pre : NaN;
     const stats: StepStats = {
       step, preClipNorm: pre, postClipNorm: post, coef, clipped, nonFiniteCount,
@@ -352,28 +366,26 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     return s;
   }
 
-  private gather(op: string, step: number): { batch: GradBatch; groupOf: number[] } {
-    const owners: Var[] = [];
-    const indices: number[] = [];
-    const grads: Float32Array[] = [];
-    const values: Float32Array[] = [];
-    const shapes: (readonly number[])[] = [];
-    const groupOf: number[] = [];
-    let index = 0;
-    this.paramGroups.forEach((g, gi) => {
-      for (const p of g.params) {
-        const gv = gradView(op, p, index);
-        if (gv !== null) {
-          owners.push(p);
-          indices.push(index);
-          grads.push(gv);
-          values.push(valueView(op, p, index));
-          shapes.push(p.shape);
-          groupOf.push(gi);
-        }
-        index++;
+  /**
+   * Updates every parameter of the batch. With `norm`, each gradient's Σg² is summed right before
+   * its update (while it is in cache), and its NaN/±Infinity elements counted when that sum is not
+   * finite; returns `[Σg², non-finite count]` (zeros without `norm`).
+   */
+  private updateAll(batch: GradBatch, groupOf: readonly number[], norm: boolean): [number, number] {
+    let sq = 0;
+    let bad = 0;
+    for (let k = 0; k < batch.grads.length; k++) {
+      const p = batch.owners[k] as Var;
+      let s = this.state.get(p);
+      if (!s) this.state.set(p, (s = this.newState()));
+      const g = batch.grads[k]!;
+      if (norm) {
+        const q = sumSquaresOf(g);
+        sq += q;
+        if (!Number.isFinite(q)) bad += countNonFinite([g]);
       }
-    });
-    return { batch: { owners, indices, grads, values, shapes, step }, groupOf };
+      this.updateParam(this.paramGroups[groupOf[k]!]!, batch.values[k]!, g, s);
+    }
+    return [sq, bad];
   }
 }

@@ -33,6 +33,11 @@ export interface GradBatch {
   readonly shapes: readonly (readonly number[])[];
   /** Optimizer step this batch belongs to (1-based), 0 outside an optimizer. */
   readonly step: number;
+  /**
+   * Σg² of `grads` as they are now (float64, as `sumSquares`), when the caller already summed
+   * it; a transform may use it instead of a pass of its own. Absent when unknown.
+   */
+  readonly sumSquares?: number;
 }
 
 /**

@@ -16,6 +16,7 @@
 import { checkBool, checkNonNegative, checkRange } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
+import { rmspropUpdate } from "./update-kernels.js";
 
 /** RMSprop hyper-parameters (per parameter group). */
 export interface RMSpropOptions {
@@ -45,8 +46,6 @@ export interface RMSpropOptions {
  * ```
  */
 export const RMSPROP_DEFAULTS: Readonly<RMSpropOptions> = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
-
-const fround = Math.fround;
 
 /**
  * RMSprop (Hinton's lecture 6e; centered variant of Graves 2013), PyTorch-exact. State per
@@ -89,28 +88,6 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const sq = (state.squareAvg as Float32Array | null) ?? (state.squareAvg = new Float32Array(n));
     const ga = centered ? ((state.gradAvg as Float32Array | null) ?? (state.gradAvg = new Float32Array(n))) : null;
     const buf = mu > 0 ? ((state.momentumBuffer as Float32Array | null) ?? (state.momentumBuffer = new Float32Array(n))) : null;
-    const sign = maximize ? -1 : 1;
-    const c = 1 - alpha;
-    for (let i = 0; i < n; i++) {
-      let g = sign * grad[i]!;
-      if (wd !== 0) g = fround(g + wd * value[i]!);
-      const s = fround(fround(alpha * sq[i]!) + c * g * g);
-      sq[i] = s;
-      let avg: number;
-      if (ga !== null) {
-        const a = fround(fround(alpha * ga[i]!) + c * g);
-        ga[i] = a;
-        avg = fround(fround(Math.sqrt(fround(s - a * a))) + eps);
-      } else {
-        avg = fround(fround(Math.sqrt(s)) + eps);
-      }
-      if (buf !== null) {
-        const b = fround(fround(mu * buf[i]!) + g / avg);
-        buf[i] = b;
-        value[i] = value[i]! - lr * b;
-      } else {
-        value[i] = value[i]! - lr * (g / avg);
-      }
-    }
+    rmspropUpdate(value, grad, sq, ga, buf, lr, alpha, eps, wd, mu, maximize ? -1 : 1);
   }
 }

@@ -12,11 +12,13 @@
  * ```
  *
  * Intermediate results that PyTorch stores as float32 tensors are rounded to float32
- * (`Math.fround`), so trajectories match PyTorch's to a few ulps.
+ * (`Math.fround`), so trajectories match PyTorch's to a few ulps. The loops live in
+ * update-kernels.ts, one per configuration.
  */
 import { checkBool, checkFinite, checkNonNegative } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
+import { sgdMomentum, sgdMomentumFirst, sgdPlain } from "./update-kernels.js";
 
 /** SGD hyper-parameters (per parameter group). */
 export interface SGDOptions {
@@ -44,8 +46,6 @@ export interface SGDOptions {
  * ```
  */
 export const SGD_DEFAULTS: Readonly<SGDOptions> = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
-
-const fround = Math.fround;
 
 /**
  * Stochastic gradient descent (optionally with momentum, dampening, Nesterov, weight decay,
@@ -87,26 +87,9 @@ export class SGD extends Optimizer<SGDOptions> {
   protected updateParam(group: ParamGroup<SGDOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
     const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = group;
     const sign = maximize ? -1 : 1;
-    const n = value.length;
-    if (mu === 0) {
-      for (let i = 0; i < n; i++) {
-        let g = sign * grad[i]!;
-        if (wd !== 0) g = fround(g + wd * value[i]!);
-        value[i] = value[i]! - lr * g;
-      }
-      return;
-    }
-    let buf = state.momentumBuffer as Float32Array | null;
-    const first = buf === null;
-    if (buf === null) state.momentumBuffer = buf = new Float32Array(n);
-    const keep = 1 - dampening;
-    for (let i = 0; i < n; i++) {
-      let g = sign * grad[i]!;
-      if (wd !== 0) g = fround(g + wd * value[i]!);
-      buf[i] = first ? g : fround(mu * buf[i]!) + keep * g;
-      const b = buf[i]!; // the float32 value PyTorch keeps
-      const d = nesterov ? fround(g + mu * b) : b;
-      value[i] = value[i]! - lr * d;
-    }
+    if (mu === 0) return sgdPlain(value, grad, lr, sign, wd);
+    const buf = state.momentumBuffer as Float32Array | null;
+    if (buf === null) sgdMomentumFirst(value, grad, (state.momentumBuffer = new Float32Array(value.length)), lr, mu, sign, wd, nesterov);
+    else sgdMomentum(value, grad, buf, lr, mu, 1 - dampening, sign, wd, nesterov);
   }
 }

@@ -29,6 +29,7 @@ export {
 export { type Axes, sum, mean, prod, max, min, argmax, argmin, argExtremeIndices, logsumexp, variance, std } from "./reduce.js";
 export { softmax, logSoftmax } from "./softmax.js";
 export { matmul } from "./matmul.js";
+export { linear, linearWeightGrad, linearBiasGrad } from "./linear.js";
 export { type Indices, toIndexArray, indexSelect, indexAdd, gather, scatterAdd, concat, stack, split, chunk } from "./indexing.js";
 export { BinOp, UnOp } from "./kernels/elementwise.js";
 export { type GemmFn, gemmTs } from "./kernels/gemm.js";

@@ -1,7 +1,8 @@
 /**
- * @file Matrix products: `matmul` (all NumPy forms) and the composite `linear` (`x Wᵀ + b`).
- * Backward uses transposed views (`.mT`), which the GEMM kernel reads through strides without
- * copying.
+ * @file Matrix products: `matmul` (all NumPy forms) and the fused primitive `linear`
+ * (`x Wᵀ + b`: one GEMM forward with the bias folded in, and a weight gradient computed straight
+ * into a contiguous `[out, in]` buffer). Backward uses transposed views (`.mT`), which the GEMM
+ * kernel reads through strides without copying.
  */
 import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
@@ -12,9 +13,11 @@ import { add } from "./arith.js";
 import { transpose } from "./movement.js";
 
 type NoAttrs = Record<string, never>;
+const none: NoAttrs = {};
 
 export const linalgRules = {
   matmul: {
+    freshGrads: true,
     forward: ([a, b]) => T.matmul(a!, b!),
     // y = a·b ⇒ da = dy·bᵀ, db = aᵀ·dy; 1-D operands are promoted and batch dims summed back
     backward: (dy, c) => {
@@ -27,6 +30,21 @@ export const linalgRules = {
       const da = c.needs[0] ? sumToShape(T.matmul(g, b2.mT), a2.shape).reshape(a.shape) : null;
       const db = c.needs[1] ? sumToShape(T.matmul(a2.mT, g), b2.shape).reshape(b.shape) : null;
       return [da, db];
+    },
+  } satisfies OpRule<NoAttrs>,
+  linear: {
+    freshGrads: true,
+    forward: ([x, w, b]) => T.linear(x!, w!, b),
+    // y = x·Wᵀ + b over rows r of x ⇒ dx = dy·W, dW = Σ_r dy_rᵀ x_r, db = Σ_r dy_r
+    backward: (dy, c) => {
+      const [x, w] = c.x as [Tensor, Tensor];
+      const nOut = w.shape[0]!;
+      // All leading dims are one batch of rows: one GEMM per product, not one per batch element.
+      const dy2 = dy.ndim === 2 ? dy : dy.reshape(T.shapeSize(dy.shape.slice(0, -1)), nOut);
+      const dx = c.needs[0] ? T.matmul(dy2, w).reshape(x.shape) : null;
+      const dw = c.needs[1] ? T.linearWeightGrad(dy, x) : null;
+      const db = c.needs[2] ? T.linearBiasGrad(dy2) : null;
+      return [dx, dw, db];
     },
   } satisfies OpRule<NoAttrs>,
 };
@@ -45,7 +63,9 @@ export function matmul(a: VarLike, b: VarLike): Var {
 }
 
 /**
- * `x · Wᵀ + b` with PyTorch's Linear layout (`W` is `[out, in]`, `b` is `[out]`).
+ * `x · Wᵀ + b` with PyTorch's Linear layout (`W` is `[out, in]`, `b` is `[out]`), for `x` of
+ * shape `[..., in]`. Recorded as the fused primitive `"linear"`; other layouts (a batched weight,
+ * a bias that broadcasts differently) fall back to `matmul` + `add`.
  *
  * @throws {ShapeError} when the shapes do not fit.
  * @example
@@ -54,6 +74,23 @@ export function matmul(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function linear(x: VarLike, weight: VarLike, bias?: VarLike | null): Var {
+  const hasBias = bias !== undefined && bias !== null;
+  if (fitsLinear(x, weight, hasBias ? bias : null)) return apply("linear", linalgRules.linear, none, hasBias ? [x, weight, bias] : [x, weight]);
+  // Other layouts (batched weights, broadcast biases): the composite, with matmul's rules.
   const y = matmul(x, transpose(weight, -2, -1));
-  return bias === undefined || bias === null ? y : add(y, bias);
+  return hasBias ? add(y, bias) : y;
+}
+
+/** The shape of a Var, Tensor or number (a number is 0-d). */
+function shapeOf(v: VarLike): readonly number[] {
+  return typeof v === "number" ? [] : v.shape;
+}
+
+/** True when the fused rule applies: `x` `[..., in]`, `weight` `[out, in]`, `bias` `[out]`. */
+function fitsLinear(x: VarLike, weight: VarLike, bias: VarLike | null): boolean {
+  const xs = shapeOf(x), ws = shapeOf(weight);
+  if (xs.length === 0 || ws.length !== 2 || xs[xs.length - 1] !== ws[1]) return false;
+  if (bias === null) return true;
+  const bs = shapeOf(bias);
+  return bs.length === 1 && bs[0] === ws[0];
 }

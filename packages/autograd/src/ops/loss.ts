@@ -33,6 +33,7 @@ function checkReduction(op: string, r: string): Reduction {
 
 export const lossRules = {
   crossEntropy: {
+    freshGrads: true,
     // l_i = (1-ε)(-log p_{i,y_i}) + (ε/C) Σ_c (-log p_{i,c}),  p = softmax(logits_i)
     forward: ([logits], a) => {
       const x = logits!.contiguous();

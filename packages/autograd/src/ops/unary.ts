@@ -5,13 +5,17 @@
 import * as T from "@tapegrad/tensor";
 import { BinOp, type Tensor } from "@tapegrad/tensor";
 import { apply, type Var, type VarLike } from "../var.js";
-import type { OpRule } from "../rule.js";
+import type { BackwardCtx, OpRule } from "../rule.js";
 
 type NoAttrs = Record<string, never>;
 const none: NoAttrs = {};
 
-/** dy ⊙ f'(·) through a fused kernel: `b` is the saved input or output named by the rule. */
-const fused = (name: string, code: BinOp, dy: Tensor, b: Tensor, p0 = 0, p1 = 0): Tensor => T.binaryOp(name, code, dy, b, undefined, p0, p1);
+/**
+ * dy ⊙ f'(·) through a fused kernel: `b` is the saved input or output named by the rule. When the
+ * engine owns `dy` (`c.dyOwned`, see rule.ts) the result overwrites it instead of a new buffer.
+ */
+const fused = (name: string, code: BinOp, dy: Tensor, b: Tensor, c: BackwardCtx<unknown, unknown>, p0 = 0, p1 = 0): Tensor =>
+  T.binaryOp(name, code, dy, b, c.dyOwned && dy.isContiguous && dy.size === b.size ? dy : undefined, p0, p1);
 
 export const unaryRules = {
   exp: {
@@ -23,45 +27,55 @@ export const unaryRules = {
     backward: (dy, c) => [T.div(dy, c.x[0]!)], // d ln x = 1/x
   } satisfies OpRule<NoAttrs>,
   sqrt: {
+    freshGrads: true,
     forward: ([x]) => T.sqrt(x!),
-    backward: (dy, c) => [fused("sqrt", BinOp.SQRT_GRAD, dy, c.y)], // d √x = 1/(2√x)
+    backward: (dy, c) => [fused("sqrt", BinOp.SQRT_GRAD, dy, c.y, c)], // d √x = 1/(2√x)
   } satisfies OpRule<NoAttrs>,
   abs: {
+    freshGrads: true,
     forward: ([x]) => T.abs(x!),
-    backward: (dy, c) => [fused("abs", BinOp.ABS_GRAD, dy, c.x[0]!)], // d|x| = sign(x) (0 at 0)
+    backward: (dy, c) => [fused("abs", BinOp.ABS_GRAD, dy, c.x[0]!, c)], // d|x| = sign(x) (0 at 0)
   } satisfies OpRule<NoAttrs>,
   tanh: {
+    freshGrads: true,
     forward: ([x]) => T.tanh(x!),
-    backward: (dy, c) => [fused("tanh", BinOp.TANH_GRAD, dy, c.y)], // d tanh = 1 - tanh²
+    backward: (dy, c) => [fused("tanh", BinOp.TANH_GRAD, dy, c.y, c)], // d tanh = 1 - tanh²
   } satisfies OpRule<NoAttrs>,
   sigmoid: {
+    freshGrads: true,
     forward: ([x]) => T.sigmoid(x!),
-    backward: (dy, c) => [fused("sigmoid", BinOp.SIGMOID_GRAD, dy, c.y)], // dσ = σ(1-σ)
+    backward: (dy, c) => [fused("sigmoid", BinOp.SIGMOID_GRAD, dy, c.y, c)], // dσ = σ(1-σ)
   } satisfies OpRule<NoAttrs>,
   relu: {
+    freshGrads: true,
     forward: ([x]) => T.relu(x!),
-    backward: (dy, c) => [fused("relu", BinOp.RELU_GRAD, dy, c.x[0]!)], // d relu = [x > 0]
+    backward: (dy, c) => [fused("relu", BinOp.RELU_GRAD, dy, c.x[0]!, c)], // d relu = [x > 0]
   } satisfies OpRule<NoAttrs>,
   leakyRelu: {
+    freshGrads: true,
     forward: ([x], a) => T.leakyRelu(x!, a.slope),
-    backward: (dy, c) => [fused("leakyRelu", BinOp.LEAKY_RELU_GRAD, dy, c.x[0]!, c.attrs.slope)], // 1 if x > 0 else slope
+    backward: (dy, c) => [fused("leakyRelu", BinOp.LEAKY_RELU_GRAD, dy, c.x[0]!, c, c.attrs.slope)], // 1 if x > 0 else slope
   } satisfies OpRule<{ slope: number }>,
   gelu: {
+    freshGrads: true,
     forward: ([x], a) => T.gelu(x!, a.approximate),
     // exact: Φ(x) + x φ(x); tanh form: ½(1+t) + ½x(1-t²)·√(2/π)(1+3·0.044715x²), t = tanh(√(2/π)(x+0.044715x³))
-    backward: (dy, c) => [fused("gelu", c.attrs.approximate === "tanh" ? BinOp.GELU_TANH_GRAD : BinOp.GELU_GRAD, dy, c.x[0]!)],
+    backward: (dy, c) => [fused("gelu", c.attrs.approximate === "tanh" ? BinOp.GELU_TANH_GRAD : BinOp.GELU_GRAD, dy, c.x[0]!, c)],
   } satisfies OpRule<{ approximate: "none" | "tanh" }>,
   softplus: {
+    freshGrads: true,
     forward: ([x], a) => T.softplus(x!, a.beta, a.threshold),
-    backward: (dy, c) => [fused("softplus", BinOp.SOFTPLUS_GRAD, dy, c.x[0]!, c.attrs.beta, c.attrs.threshold)], // σ(βx), or 1 above the threshold
+    backward: (dy, c) => [fused("softplus", BinOp.SOFTPLUS_GRAD, dy, c.x[0]!, c, c.attrs.beta, c.attrs.threshold)], // σ(βx), or 1 above the threshold
   } satisfies OpRule<{ beta: number; threshold: number }>,
   clamp: {
+    freshGrads: true,
     forward: ([x], a) => T.clamp(x!, a.min, a.max),
-    backward: (dy, c) => [fused("clamp", BinOp.CLAMP_GRAD, dy, c.x[0]!, c.attrs.min, c.attrs.max)], // 1 inside [min, max], else 0
+    backward: (dy, c) => [fused("clamp", BinOp.CLAMP_GRAD, dy, c.x[0]!, c, c.attrs.min, c.attrs.max)], // 1 inside [min, max], else 0
   } satisfies OpRule<{ min: number; max: number }>,
   powScalar: {
+    freshGrads: true,
     forward: ([x], a) => T.unaryOp("pow", T.UnOp.POW, x!, undefined, a.exponent),
-    backward: (dy, c) => [fused("pow", BinOp.POW_GRAD, dy, c.x[0]!, c.attrs.exponent)], // d x^p = p x^(p-1)
+    backward: (dy, c) => [fused("pow", BinOp.POW_GRAD, dy, c.x[0]!, c, c.attrs.exponent)], // d x^p = p x^(p-1)
   } satisfies OpRule<{ exponent: number }>,
   square: {
     forward: ([x]) => T.square(x!),

@@ -55,6 +55,41 @@ const GELU_C = 0.044715;
 const INV_SQRT2 = 0.7071067811865476;
 const INV_SQRT_2PI = 0.3989422804014327;
 
+/** Contiguous rows at least this long take the sign-bit kernels (a view per call pays off). */
+const SIGN_BIT_MIN = 64;
+
+/** The same storage as int32 bit patterns. */
+function int32View(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/**
+ * ReLU on float32 bit patterns, branch-free: a negative sign bit (and not NaN) gives +0, anything
+ * else passes through. Same results as `v <= 0 ? 0 : v` (-0 → +0, NaN kept, -Infinity → 0).
+ * NOTE: on random signs the compare-and-branch form mispredicts about half the time (about 3×
+ * slower on V8/x64, which emits a branch, not a select, for the float ternary).
+ */
+function reluBits(x: Int32Array, ix: number, o: Int32Array, io: number, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const b = x[ix + k]!;
+    const nan = (0x7f800000 - (b & 0x7fffffff)) >> 31; // -1 iff NaN
+    o[io + k] = b & ~((b >> 31) & ~nan);
+  }
+}
+
+/**
+ * `x > 0 ? g : 0` on float32 bit patterns, branch-free: `x` is positive and not NaN exactly when
+ * its sign bit is clear and `t = (bits & 0x7fffffff) − 1` lies in `[0, 0x7f800000)` (+Infinity
+ * included, ±0 and NaN excluded). Every intermediate stays within int32 (no overflow paths).
+ */
+function reluGradBits(g: Int32Array, ig: number, x: Int32Array, ix: number, o: Int32Array, io: number, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const b = x[ix + k]!;
+    const t = (b & 0x7fffffff) - 1;
+    o[io + k] = g[ig + k]! & ~(b >> 31) & ~(t >> 31) & ((t - 0x7f800000) >> 31);
+  }
+}
+
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
@@ -113,6 +148,7 @@ export function binaryRow(
     case BinOp.ATAN2:
       for (; io !== end; io += so, ia += sa, ib += sb) o[io] = Math.atan2(a[ia]!, b[ib]!); return;
     case BinOp.RELU_GRAD:
+      if (sa === 1 && sb === 1 && so === 1 && n >= SIGN_BIT_MIN) { reluGradBits(int32View(a), ia, int32View(b), ib, int32View(o), io, n); return; }
       for (; io !== end; io += so, ia += sa, ib += sb) o[io] = b[ib]! > 0 ? a[ia]! : 0; return;
     case BinOp.LEAKY_RELU_GRAD:
       for (; io !== end; io += so, ia += sa, ib += sb) o[io] = b[ib]! > 0 ? a[ia]! : a[ia]! * p0; return;
@@ -182,7 +218,9 @@ export function unaryRow(op: UnOp, x: Float32Array, ix: number, sx: number, o: F
         else { const e = Math.exp(v); o[io] = e / (1 + e); }
       }
       return;
-    case UnOp.RELU: for (; io !== end; io += so, ix += sx) { const v = x[ix]!; o[io] = v <= 0 ? 0 : v; } return;
+    case UnOp.RELU:
+      if (sx === 1 && so === 1 && n >= SIGN_BIT_MIN) { reluBits(int32View(x), ix, int32View(o), io, n); return; }
+      for (; io !== end; io += so, ix += sx) { const v = x[ix]!; o[io] = v <= 0 ? 0 : v; } return;
     case UnOp.LEAKY_RELU: for (; io !== end; io += so, ix += sx) { const v = x[ix]!; o[io] = v > 0 ? v : v * p0; } return;
     case UnOp.GELU: for (; io !== end; io += so, ix += sx) { const v = x[ix]!; o[io] = 0.5 * v * (1 + erf(v * INV_SQRT2)); } return;
     case UnOp.GELU_TANH:
