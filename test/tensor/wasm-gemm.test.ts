@@ -1,12 +1,15 @@
 /**
  * @file The WebAssembly SIMD GEMM against a naive float64 reference: seeded random shapes
- * (odd sizes, tiles not filled, several K panels and C super-blocks), every operand layout
+ * (odd sizes, tiles not filled, several K panels and N blocks), every operand layout
  * (row-major, transposed, strided, broadcast), offsets, `ldc > n`, accumulate on/off, k = 0,
- * and batched use through the public `matmul` with the wasm kernels active.
+ * operands and C in plain arrays or in the wasm heap (read and written in place, with guard
+ * elements around C), and batched use through the public `matmul` with the wasm kernels active.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng, Tensor, gemmWasm, kernels, matmul, randn, useKernels, wasmKernels, wasmStatus, type KernelSet } from "@tapegrad/tensor";
-import { scratchInstance } from "../../packages/tensor/src/wasm/runtime.js";
+import {
+  Rng, Tensor, gemmWasm, heapAlloc, heapFree, heapZeros, isHeapArray, kernels, matmul, randn, toHeap, useKernels, wasmKernels, wasmStatus, type KernelSet,
+} from "@tapegrad/tensor";
+import { mainArena } from "../../packages/tensor/src/wasm/runtime.js";
 import { fromTensor, refMatmul } from "../helpers/reference.js";
 
 /** Error bound relative to Σ|a·b| (+|C₀|): float32 accumulation over K panels of 256. */
@@ -14,27 +17,30 @@ const REL = 4e-6;
 
 type Layout = "rows" | "cols" | "strided" | "broadcast";
 
+/** `len` floats in the heap or in a plain array. */
+const buffer = (len: number, heap: boolean) => (heap ? heapAlloc(len) : new Float32Array(len));
+
 /** An operand of logical shape r×c stored in `layout`, with a leading offset; returns data and strides. */
-function operand(rng: Rng, r: number, c: number, layout: Layout): { data: Float32Array; off: number; rs: number; cs: number } {
+function operand(rng: Rng, r: number, c: number, layout: Layout, heap = false): { data: Float32Array; off: number; rs: number; cs: number } {
   const off = rng.int(0, 5);
   if (layout === "broadcast") {
     // every row is the same vector (row stride 0), as a broadcast view would be
-    const data = new Float32Array(off + c);
+    const data = buffer(off + c, heap);
     for (let i = 0; i < data.length; i++) data[i] = rng.normal();
     return { data, off, rs: 0, cs: 1 };
   }
   const [rs, cs] = layout === "rows" ? [c, 1] : layout === "cols" ? [1, r] : [2 * c + 1, 2];
-  const data = new Float32Array(off + Math.max(0, (r - 1) * rs + (c - 1) * cs + 1));
+  const data = buffer(off + Math.max(0, (r - 1) * rs + (c - 1) * cs + 1), heap);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return { data, off, rs, cs };
 }
 
-function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: Layout, accumulate: boolean): void {
-  const A = operand(rng, m, k, la);
-  const B = operand(rng, k, n, lb);
+function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: Layout, accumulate: boolean, heap = false): void {
+  const A = operand(rng, m, k, la, heap);
+  const B = operand(rng, k, n, lb, heap);
   const ldc = n + rng.int(0, 3);
   const cOff = rng.int(0, 4);
-  const c = new Float32Array(cOff + m * ldc + 2);
+  const c = buffer(cOff + m * ldc + 2, heap);
   for (let i = 0; i < c.length; i++) c[i] = rng.normal();
   const c0 = c.slice();
   gemmWasm(m, n, k, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, c, cOff, ldc, accumulate);
@@ -52,7 +58,7 @@ function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: La
       worst = Math.max(worst, err / (scale || 1));
     }
   }
-  const label = `m=${m} n=${n} k=${k} A=${la} B=${lb} acc=${accumulate}`;
+  const label = `m=${m} n=${n} k=${k} A=${la} B=${lb} acc=${accumulate} heap=${heap}`;
   expect(worst, label).toBeLessThanOrEqual(REL);
   // Nothing outside the m×n block of C may change (prefix, row gaps past n, suffix).
   for (let idx = 0; idx < c.length; idx++) {
@@ -60,6 +66,7 @@ function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: La
     const inside = idx >= cOff && r < m && col < n;
     if (!inside && c[idx] !== c0[idx]) expect.fail(`${label}: wrote outside C at ${idx}`);
   }
+  if (heap) for (const x of [A.data, B.data, c]) heapFree(x);
 }
 
 describe.runIf(wasmKernels() !== undefined)("gemmWasm", () => {
@@ -92,12 +99,38 @@ describe.runIf(wasmKernels() !== undefined)("gemmWasm", () => {
     }
   }
 
+  for (const la of layouts) {
+    it(`operands and C in the wasm heap (read and written in place), A ${la}`, () => {
+      expect(isHeapArray(heapAlloc(1))).toBe(wasmStatus().shared);
+      const rng = new Rng(77 + la.length);
+      for (const lb of [...layouts, "broadcast" as const]) {
+        for (let t = 0; t < 10; t++) {
+          const big = t % 5 === 0;
+          checkGemm(rng, rng.int(1, big ? 140 : 40), rng.int(1, big ? 600 : 40), rng.int(1, big ? 300 : 70), la, lb, t % 2 === 1, true);
+        }
+      }
+    });
+  }
+
+  it("heap operands give the same bits as plain copies of them", () => {
+    const rng = new Rng(31);
+    for (const [m, n, k] of [[37, 29, 41], [128, 256, 300], [5, 1030, 17], [131, 9, 600]]) {
+      const a = randn([m!, k!], rng), b = randn([k!, n!], rng);
+      const plain = matmul(a, b).data;
+      const out = heapZeros([m!, n!]);
+      const bT = toHeap(b.mT.contiguous()); // B stored transposed in the heap, read as bT.mT
+      matmul(toHeap(a), bT.mT, out);
+      expect(Array.from(out.data)).toEqual(Array.from(plain));
+    }
+  });
+
   it("sizes around the tile and block edges", () => {
     const rng = new Rng(5);
     for (const [m, n, k] of [[1, 1, 2048], [3, 7, 97], [4, 8, 64], [5, 9, 255], [97, 95, 256], [96, 1024, 3], [100, 9, 257], [7, 1030, 40], [1030, 9, 20], [64, 64, 513], [9, 17, 4500], [5, 40, 2049], [13, 9, 2300]]) {
       checkGemm(rng, m!, n!, k!, "rows", "rows", false);
       checkGemm(rng, m!, n!, k!, "cols", "cols", true);
       checkGemm(rng, m!, n!, k!, "strided", "rows", true);
+      checkGemm(rng, m!, n!, k!, "rows", "cols", true, true);
     }
   });
 
@@ -130,12 +163,14 @@ describe.runIf(wasmKernels() !== undefined)("gemmWasm", () => {
     }
   });
 
-  it("reuses its scratch memory across calls (no growth in steady state)", () => {
+  it("reuses its scratch memory across calls (no growth, no new blocks in steady state)", () => {
     const rng = new Rng(9);
     checkGemm(rng, 200, 300, 300, "rows", "rows", false);
-    const size = scratchInstance()!.memory.buffer.byteLength;
+    const arena = mainArena()!;
+    const size = arena.byteLength, blocks = arena.blocks;
     for (let t = 0; t < 3; t++) checkGemm(rng, 200, 300, 300, "cols", "rows", true);
-    expect(scratchInstance()!.memory.buffer.byteLength).toBe(size);
+    expect(arena.byteLength).toBe(size);
+    expect(arena.blocks).toBe(blocks);
   });
 
   it("public matmul: 2-D, transposed views, 1-D operands and broadcast batches", () => {

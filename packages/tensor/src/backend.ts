@@ -15,6 +15,11 @@ import { wasmKernels } from "./wasm/kernels.js";
 export interface KernelSet {
   /** Backend name, e.g. `"js"`. */
   readonly name: string;
+  /**
+   * Threads this set's kernels use at most (the caller included); absent for sets that follow
+   * the process-wide `setNumThreads` setting or are single-threaded.
+   */
+  readonly threads?: number;
   /** Matrix multiply, see {@link GemmFn}. */
   readonly gemm: GemmFn;
 }
@@ -34,6 +39,7 @@ let auto: KernelSet | undefined;
  * ```ts
  * kernels().name; // "wasm" where WebAssembly SIMD works, else "js"
  * ```
+ * @throws never.
  */
 export function kernels(): KernelSet {
   if (pinned) return pinned;
@@ -69,6 +75,7 @@ export function useKernels(set: KernelSet): KernelSet {
  * useKernels(jsKernels);
  * useDefaultKernels(); // back to wasm where available
  * ```
+ * @throws never.
  */
 export function useDefaultKernels(): KernelSet {
   const prev = kernels();

@@ -35,10 +35,14 @@ export { BinOp, UnOp } from "./kernels/elementwise.js";
 export { type GemmFn, gemmTs } from "./kernels/gemm.js";
 export { type KernelSet, jsKernels, kernels, useKernels, useDefaultKernels } from "./backend.js";
 export { type WasmStatus, initWasm, initWasmSync, wasmStatus, simdSupported, relaxedSimdSupported } from "./wasm/runtime.js";
-export { wasmKernels } from "./wasm/kernels.js";
-export { gemmWasm } from "./wasm/gemm.js";
-export { type ThreadedKernelSet, initWasmThreads } from "./wasm/threads/parallel-gemm.js";
-export { WasmHeap, ResidentArray, type WasmHeapOptions } from "./wasm/resident.js";
+export { type WasmKernelOptions, wasmKernels } from "./wasm/kernels.js";
+export { gemmWasm, gemmWasmOn } from "./wasm/gemm.js";
+export { setNumThreads, numThreads, threadsReady } from "./wasm/threads/pool.js";
+export { type HeapStats, heapAlloc, heapFree, isHeapArray, heapReserve, heapStats, heapZeros, toHeap } from "./heap.js";
+export {
+  type SgdStepOptions, foreachSumSquares, foreachScale, foreachAxpy, foreachSgdStep, foreachClipByGlobalNorm, clipCoef,
+} from "./foreach.js";
+export { type ThreadedKernelSet, type ResidentArray, initWasmThreads, WasmHeap } from "./wasm/compat.js";
 export { erf } from "./math.js";
 export { addInto } from "./inplace.js";
 export { conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, type Conv2dOptions, type MaxPool2dOptions } from "./conv.js";

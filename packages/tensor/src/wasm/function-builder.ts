@@ -144,6 +144,26 @@ export class FunctionBuilder {
     return this.op(Op.i32_or);
   }
 
+  /** `i32.lt_s` */
+  i32LtS(): this {
+    return this.op(Op.i32_lt_s);
+  }
+
+  /** `i32.ge_u` */
+  i32GeU(): this {
+    return this.op(Op.i32_ge_u);
+  }
+
+  /** `i32.div_u` */
+  i32DivU(): this {
+    return this.op(Op.i32_div_u);
+  }
+
+  /** `i32.rem_u` */
+  i32RemU(): this {
+    return this.op(Op.i32_rem_u);
+  }
+
   /** `select`: of two values take the first when the i32 on top is non-zero. */
   select(): this {
     return this.op(Op.select);
@@ -159,6 +179,11 @@ export class FunctionBuilder {
   /** `f64.mul` */
   f64Mul(): this {
     return this.op(Op.f64_mul);
+  }
+
+  /** `f64.sub` */
+  f64Sub(): this {
+    return this.op(Op.f64_sub);
   }
 
   /** `f32.mul` */
@@ -186,6 +211,50 @@ export class FunctionBuilder {
   /** `f32.store offset` (address, value on the stack). */
   f32Store(offset = 0): this {
     return this.mem(Op.f32_store, Align.b4, offset);
+  }
+
+  /** `i32.load offset` */
+  i32Load(offset = 0): this {
+    return this.mem(Op.i32_load, Align.b4, offset);
+  }
+
+  /** `i32.store offset` (address, value on the stack). */
+  i32Store(offset = 0): this {
+    return this.mem(Op.i32_store, Align.b4, offset);
+  }
+
+  /** `f64.load offset` */
+  f64Load(offset = 0): this {
+    return this.mem(Op.f64_load, Align.b8, offset);
+  }
+
+  /** `f64.store offset` (address, value on the stack). */
+  f64Store(offset = 0): this {
+    return this.mem(Op.f64_store, Align.b8, offset);
+  }
+
+  /** `v128.load64_zero offset`: two floats into the low lanes, zeros above. */
+  v128Load64Zero(offset = 0): this {
+    return this.memSimd(SimdOp.v128_load64_zero, Align.b4, offset);
+  }
+
+  /** `v128.load32_zero offset`: one float into lane 0, zeros above. */
+  v128Load32Zero(offset = 0): this {
+    return this.memSimd(SimdOp.v128_load32_zero, Align.b4, offset);
+  }
+
+  /** `v128.store64_lane offset lane` (address, vector on the stack). */
+  v128Store64Lane(offset: number, lane: number): this {
+    this.memSimd(SimdOp.v128_store64_lane, Align.b4, offset);
+    this.code.byte(lane);
+    return this;
+  }
+
+  /** `v128.store32_lane offset lane` (address, vector on the stack). */
+  v128Store32Lane(offset: number, lane: number): this {
+    this.memSimd(SimdOp.v128_store32_lane, Align.b4, offset);
+    this.code.byte(lane);
+    return this;
   }
 
   /** `v128.load offset` */
@@ -278,6 +347,12 @@ export class FunctionBuilder {
   /** `br_if label` (branches when the i32 on the stack is non-zero). */
   brIf(label: Label): this {
     this.code.byte(Op.br_if).u32(this.relativeDepth(label));
+    return this;
+  }
+
+  /** `call fn` (a function index returned by `ModuleBuilder.addFunction`). */
+  call(fn: number): this {
+    this.code.byte(Op.call).u32(fn);
     return this;
   }
 

@@ -1,22 +1,55 @@
 /**
- * @file The WebAssembly {@link KernelSet}: SIMD GEMM with pure-TS fallbacks for tiny products.
+ * @file The WebAssembly {@link KernelSet}s: SIMD GEMM on the calling thread or on a worker pool,
+ * with pure-TS fallbacks for tiny products.
  */
 import type { KernelSet } from "../backend.js";
-import { gemmWasm } from "./gemm.js";
+import type { GemmFn } from "../kernels/gemm.js";
+import { gemmWasmOn } from "./gemm.js";
 import { initWasmSync } from "./runtime.js";
+import { numThreads, setNumThreads } from "./threads/pool.js";
 
-const WASM_KERNELS: KernelSet = Object.freeze({ name: "wasm", gemm: gemmWasm });
+/** Follows {@link numThreads}: one thread unless `setNumThreads` asked for more. */
+const followGemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
+  gemmWasmOn(numThreads(), m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc);
+
+const WASM_KERNELS: KernelSet = Object.freeze({ name: "wasm", gemm: followGemm });
+const fixed = new Map<number, KernelSet>();
+
+/** Options of {@link wasmKernels}. */
+export interface WasmKernelOptions {
+  /**
+   * Threads the GEMM may use, the caller included. Omitted: follow {@link setNumThreads}
+   * (default 1). A number larger than the current setting raises it (starting workers).
+   */
+  readonly threads?: number;
+}
 
 /**
- * The wasm kernel set, or `undefined` when WebAssembly SIMD is unavailable here (no SIMD, a
+ * A wasm kernel set, or `undefined` when WebAssembly SIMD is unavailable here (no SIMD, a
  * Content-Security-Policy without `'wasm-unsafe-eval'`, ...). Initialises synchronously on first
- * use; call `await initWasm()` first where synchronous compilation is restricted.
+ * use; call `await initWasm()` first where synchronous compilation is restricted. With
+ * `threads`, large products are split between that many threads (where threads are supported;
+ * see `setNumThreads`); results are identical to one thread's.
  *
+ * @throws {RangeError} when `threads` is not an integer in 1..65.
  * @example
  * ```ts
- * useKernels(wasmKernels() ?? jsKernels);
+ * useKernels(wasmKernels({ threads: 2 }) ?? jsKernels);
+ * await threadsReady();
  * ```
  */
-export function wasmKernels(): KernelSet | undefined {
-  return initWasmSync() ? WASM_KERNELS : undefined;
+export function wasmKernels(options: WasmKernelOptions = {}): KernelSet | undefined {
+  const t = options.threads;
+  if (t !== undefined && (!Number.isInteger(t) || t < 1 || t > 65)) throw new RangeError(`wasmKernels: threads must be an integer in 1..65 (got ${t})`);
+  if (!initWasmSync()) return undefined;
+  if (t === undefined) return WASM_KERNELS;
+  if (t > numThreads()) setNumThreads(t);
+  let set = fixed.get(t);
+  if (!set) {
+    const gemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
+      gemmWasmOn(t, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc);
+    set = Object.freeze({ name: "wasm", threads: t, gemm });
+    fixed.set(t, set);
+  }
+  return set;
 }

@@ -1,13 +1,14 @@
 /**
- * @file The bytes of tapegrad's WebAssembly modules, produced at run time by the emitter: the
- * kernel module (GEMM block, sum of squares, scale) and the one-instruction SIMD probe used for
- * feature detection.
+ * @file The bytes of tapegrad's WebAssembly module, produced at run time by the emitter: the
+ * kernel module (GEMM macro-kernel, packing, the per-thread GEMM job, vector kernels and their
+ * job) and the one-instruction probes used for feature detection.
  */
 import { ModuleBuilder } from "./emitter.js";
 import { DEFAULT_GEMM_KERNEL, emitGemmBlock, type GemmKernelConfig } from "./gemm-kernel.js";
+import { emitGemmJob } from "./gemm-job-kernel.js";
 import { Op, SimdOp } from "./opcodes.js";
-import { emitPackCopy, emitPackTranspose } from "./pack-kernel.js";
-import { emitScale, emitSumSquares } from "./reduce-kernel.js";
+import { emitPackCopy, emitPackEdge, emitPackTranspose } from "./pack-kernel.js";
+import { emitVectorKernels } from "./vector-kernel.js";
 
 /** Exports of the kernel module; all addresses are byte offsets into its memory. */
 export interface KernelExports {
@@ -21,11 +22,28 @@ export interface KernelExports {
   pack_tr4(src: number, ldBytes: number, panels: number, kc: number, dst: number): void;
   /** Same, 8-wide. */
   pack_tr8(src: number, ldBytes: number, panels: number, kc: number, dst: number): void;
-  /** Σ x² over `n` floats at `ptr` (float64 result). */
-  sumsq(ptr: number, n: number): number;
-  /** `x ← x·s` over `n` floats at `ptr`. */
-  scale(ptr: number, n: number, s: number): void;
+  /** Packs one partial micro-panel with arbitrary strides, zero-filling (see `pack-kernel.ts`). */
+  pack_edge(src: number, strideI: number, strideP: number, live: number, w: number, kc: number, dst: number): void;
+  /** Item `item` of phase `phase` of the GEMM at `desc` on thread `tid`; `item < 0`: item count (see `gemm-job-kernel.ts`). */
+  gemm_job(desc: number, phase: number, item: number, tid: number): number;
+  /** `acc + Σx²` over `n` floats at `ptr`, float32 groups of 4 summed in float64 (see `vector-kernel.ts`). */
+  sumsq(ptr: number, n: number, acc: number): number;
+  /** `acc + Σx²` with exact float64 squares (see `vector-kernel.ts`). */
+  sumsq64(ptr: number, n: number, acc: number): number;
+  /** `x ← x·c` in float32. */
+  scale32(ptr: number, n: number, c: number): void;
+  /** `x ← fround(x·c)` with `c` a float64. */
+  scale64(ptr: number, n: number, c: number): void;
+  /** `y ← fround(y + a·x)`. */
+  axpy(y: number, x: number, n: number, a: number): void;
+  /** Fused SGD step with hyper-parameters at `hp` (see `vector-kernel.ts`). */
+  sgd(p: number, g: number, b: number, n: number, hp: number): void;
+  /** Piece `item` of the vector job at `desc`; `item < 0`: the piece count. */
+  vec_job(desc: number, phase: number, item: number, tid: number): number;
 }
+
+/** Exports that run job items, `(desc, phase, item, tid) → i32`; workers look them up by these names. */
+export const JOB_EXPORTS = ["gemm_job", "vec_job"] as const;
 
 /** Options of {@link kernelModuleBytes}. */
 export interface KernelModuleOptions {
@@ -52,13 +70,14 @@ export function kernelModuleBytes(opts: KernelModuleOptions = {}): Uint8Array<Ar
   const mod = new ModuleBuilder();
   const limits = opts.maximumPages === undefined ? { initial: 1 } : { initial: 1, maximum: opts.maximumPages };
   mod.importMemory("env", "memory", { ...limits, shared: opts.shared ?? false });
-  emitGemmBlock(mod, opts.gemm ?? DEFAULT_GEMM_KERNEL);
-  emitPackCopy(mod, 4);
-  emitPackCopy(mod, 8);
-  emitPackTranspose(mod, 4);
-  emitPackTranspose(mod, 8);
-  emitSumSquares(mod);
-  emitScale(mod);
+  const gemmBlock = emitGemmBlock(mod, opts.gemm ?? DEFAULT_GEMM_KERNEL);
+  const packCopy4 = emitPackCopy(mod, 4);
+  const packCopy8 = emitPackCopy(mod, 8);
+  const packTr4 = emitPackTranspose(mod, 4);
+  const packTr8 = emitPackTranspose(mod, 8);
+  const packEdge = emitPackEdge(mod);
+  emitGemmJob(mod, { gemmBlock, packCopy4, packCopy8, packTr4, packTr8, packEdge });
+  emitVectorKernels(mod);
   return mod.finish();
 }
 

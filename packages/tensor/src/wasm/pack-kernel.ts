@@ -9,7 +9,9 @@
  *   column-major B): 4×4 blocks are transposed with `i8x16.shuffle` (unpck/movlh patterns).
  *
  * Both take `(src, ldBytes, panels, kc, dst)`: byte addresses, the staging row stride in bytes,
- * the number of micro-panels and the depth.
+ * the number of micro-panels and the depth. They read whole panels, so the GEMM driver packs the
+ * last, partial panel of an operand (fewer than `W` live rows or columns) with the scalar
+ * `pack_edge`, which reads only live elements and writes zeros for the rest.
  */
 import type { ModuleBuilder } from "./emitter.js";
 import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
@@ -40,17 +42,19 @@ export function emitPackCopy(mod: ModuleBuilder, w: number): number {
   const I = ValType.i32;
   return mod.addFunction([I, I, I, I, I], [], (f) => {
     const [src, ld, panels, kc, dst] = [0, 1, 2, 3, 4];
-    const srcEnd = f.local(I), sp = f.local(I), rowEnd = f.local(I), dp = f.local(I);
+    const srcEnd = f.local(I), sp = f.local(I), p = f.local(I), dp = f.local(I);
     f.get(panels).i32Eqz().get(kc).i32Eqz().i32Or().if(() => f.return());
     f.get(dst).set(dp);
     f.get(src).get(panels).i32Const(w * 4).i32Mul().i32Add().set(srcEnd);
     f.loop((panelLoop) => {
       f.get(src).set(sp);
-      f.get(src).get(ld).get(kc).i32Mul().i32Add().set(rowEnd);
+      f.get(kc).set(p);
+      // counted, not ended by a pointer compare: ld may be 0 (a broadcast operand read in place)
       f.loop((pLoop) => {
         for (let v = 0; v < w / 4; v++) f.get(dp).get(sp).v128Load(16 * v).v128Store(16 * v);
         f.get(dp).i32Const(w * 4).i32Add().set(dp);
-        f.get(sp).get(ld).i32Add().tee(sp).get(rowEnd).i32Ne().brIf(pLoop);
+        f.get(sp).get(ld).i32Add().set(sp);
+        f.get(p).i32Const(-1).i32Add().tee(p).brIf(pLoop);
       });
       f.get(src).i32Const(w * 4).i32Add().tee(src).get(srcEnd).i32Ne().brIf(panelLoop);
     });
@@ -113,6 +117,39 @@ export function emitPackTranspose(mod: ModuleBuilder, w: number): number {
       f.get(panel).i32Const(1).i32Add().tee(panel).get(panels).i32Ne().brIf(panelLoop);
     });
   }, `pack_tr${w}`);
+}
+
+/**
+ * Adds `pack_edge(src, strideI, strideP, live, w, kc, dst)`, a scalar packer for one partial
+ * micro-panel with arbitrary byte strides: `dst[p·w + i] = i < live ? src[i·strideI + p·strideP] : 0`
+ * for `p < kc`, `i < w`. Requires `w ≥ 1`.
+ *
+ * @throws {Error} `internal:` if emitting fails.
+ * @example
+ * ```ts
+ * emitPackEdge(mod); // exports pack_edge
+ * ```
+ */
+export function emitPackEdge(mod: ModuleBuilder): number {
+  const I = ValType.i32;
+  return mod.addFunction([I, I, I, I, I, I, I], [], (f) => {
+    const [src, strideI, strideP, live, w, kc, dst] = [0, 1, 2, 3, 4, 5, 6];
+    const p = f.local(I), i = f.local(I), q = f.local(I);
+    f.get(kc).i32Eqz().if(() => f.return());
+    f.loop((pLoop) => {
+      f.get(src).set(q);
+      f.i32Const(0).set(i);
+      f.loop((iLoop) => {
+        f.get(dst).i32Const(0).i32Store();
+        f.get(i).get(live).i32LtU().if(() => void f.get(dst).get(q).f32Load().f32Store());
+        f.get(dst).i32Const(4).i32Add().set(dst);
+        f.get(q).get(strideI).i32Add().set(q);
+        f.get(i).i32Const(1).i32Add().tee(i).get(w).i32Ne().brIf(iLoop);
+      });
+      f.get(src).get(strideP).i32Add().set(src);
+      f.get(p).i32Const(1).i32Add().tee(p).get(kc).i32Ne().brIf(pLoop);
+    });
+  }, "pack_edge");
 }
 
 /** Transposes the 4×4 block in `r` (rows) in place, using `t` as temporaries. */

@@ -1,91 +1,31 @@
 /**
- * @file Feature detection, compilation and instantiation of the kernel module.
+ * @file Feature detection, compilation and the main arena.
  *
  * - {@link simdSupported} validates a one-instruction SIMD module (no compilation).
- * - {@link initWasmSync} compiles synchronously. Node allows this for any size; Chrome's main
- *   thread only for modules up to 4 KB, and the kernel module stays well under that (a test checks
- *   it), so it works on browser main threads too unless a Content-Security-Policy forbids
- *   WebAssembly (`'wasm-unsafe-eval'` missing), in which case it returns false.
- * - {@link initWasm} does the same asynchronously (`WebAssembly.compile`), for browsers that
- *   restrict synchronous compilation and for callers that prefer not to block.
+ * - {@link initWasmSync} compiles the kernel module synchronously and creates the main arena;
+ *   {@link initWasm} does the same asynchronously (`WebAssembly.compile`), for browsers that
+ *   restrict synchronous compilation of larger modules on the main thread (Chrome did above 4 KB
+ *   for years; the module is about 5 KB) and for callers that prefer not to block.
+ * - The main arena holds the GEMM scratch and, when its memory is shared, the heap too (see
+ *   `heap.ts`): a `SharedArrayBuffer`-backed memory (Node; browsers when cross-origin isolated)
+ *   never detaches views when it grows, lets worker threads share it, and lets the GEMM read
+ *   operands and write results that live in it without copying. Elsewhere the arena is a plain
+ *   memory used for scratch only.
  *
  * Every failure is caught and recorded in {@link wasmStatus}: callers fall back to pure TS.
  */
-import { kernelModuleBytes, relaxedSimdProbeBytes, simdProbeBytes, type KernelExports } from "./module.js";
+import { kernelModuleBytes, relaxedSimdProbeBytes, simdProbeBytes } from "./module.js";
 import { DEFAULT_GEMM_KERNEL } from "./gemm-kernel.js";
+import { WasmArena } from "./arena.js";
+import { setArenaSource } from "./threads/pool.js";
 
 const PAGE = 65536;
-
-/**
- * One instance of the kernel module with its own linear memory. The memory grows on demand and
- * is never shrunk; {@link KernelInstance.f32} always returns a view of the current buffer (a
- * non-shared memory's old `ArrayBuffer` is detached by `memory.grow`).
- */
-export class KernelInstance {
-  /** The instance's linear memory. */
-  readonly memory: WebAssembly.Memory;
-  /** The kernel functions. */
-  readonly exports: KernelExports;
-  private view: Float32Array;
-
-  /**
-   * Wraps an instance of the kernel module and the memory it imported.
-   *
-   * @example
-   * ```ts
-   * const inst = KernelInstance.create(module); // or: await KernelInstance.instantiate(module)
-   * ```
-   */
-  constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory) {
-    this.memory = memory;
-    this.exports = instance.exports as unknown as KernelExports;
-    this.view = new Float32Array(memory.buffer);
-  }
-
-  /**
-   * Instantiates `module` synchronously over `memory` (a fresh 1-page memory by default).
-   *
-   * @throws {WebAssembly.LinkError} when `memory` does not match the module's import.
-   * @example
-   * ```ts
-   * const inst = KernelInstance.create(new WebAssembly.Module(kernelModuleBytes()));
-   * ```
-   */
-  static create(module: WebAssembly.Module, memory: WebAssembly.Memory = new WebAssembly.Memory({ initial: 1 })): KernelInstance {
-    return new KernelInstance(new WebAssembly.Instance(module, { env: { memory } }), memory);
-  }
-
-  /**
-   * Instantiates `module` asynchronously (no main-thread size limit in browsers).
-   *
-   * @throws {WebAssembly.LinkError} (as a rejection) when `memory` does not match the import.
-   * @example
-   * ```ts
-   * const inst = await KernelInstance.instantiate(await WebAssembly.compile(bytes));
-   * ```
-   */
-  static async instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory = new WebAssembly.Memory({ initial: 1 })): Promise<KernelInstance> {
-    return new KernelInstance(await WebAssembly.instantiate(module, { env: { memory } }), memory);
-  }
-
-  /** A float32 view of the whole memory, valid until the memory next grows. */
-  get f32(): Float32Array {
-    const buf = this.memory.buffer;
-    if (this.view.buffer !== buf || this.view.byteLength !== buf.byteLength) this.view = new Float32Array(buf);
-    return this.view;
-  }
-
-  /**
-   * Grows the memory to at least `bytes` and returns a fresh view.
-   *
-   * @throws {RangeError} when the engine cannot grow the memory that far.
-   */
-  ensure(bytes: number): Float32Array {
-    const have = this.memory.buffer.byteLength;
-    if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    return this.f32;
-  }
-}
+/** Declared maximum of the shared module's memory import: the wasm32 limit (4 GiB). */
+const SHARED_MAX_PAGES = 65536;
+/** Maxima tried for the shared memory, largest first (address space is reserved up front). */
+const SHARED_TRY_PAGES = [65536, 16384, 4096] as const;
+/** Initial size of the main arena's memory. */
+const INITIAL_PAGES = 16;
 
 /** What the runtime found out. */
 export interface WasmStatus {
@@ -93,19 +33,23 @@ export interface WasmStatus {
   readonly simd: boolean;
   /** The engine validates relaxed SIMD, so the GEMM uses fused multiply-add. */
   readonly relaxedSimd: boolean;
-  /** The kernel module is compiled and an instance is ready. */
+  /** The kernel module is compiled and the main arena is ready. */
   readonly ready: boolean;
+  /** The main arena's memory is shared (heap arrays live in it; threads are possible). */
+  readonly shared: boolean;
   /** Why initialisation failed, if it did. */
   readonly error?: string;
 }
 
 let simd: boolean | undefined;
 let relaxed: boolean | undefined;
-let compiled: WebAssembly.Module | undefined;
-let scratch: KernelInstance | undefined;
+let arena: WasmArena | undefined;
+let plainModule: WebAssembly.Module | undefined;
 let error: string | undefined;
 let pending: Promise<boolean> | undefined;
 let syncBlocked = false;
+
+setArenaSource(() => (initWasmSync() ? arena : undefined));
 
 /**
  * True when the engine supports WebAssembly fixed-width SIMD (cached).
@@ -114,6 +58,7 @@ let syncBlocked = false;
  * ```ts
  * if (!simdSupported()) console.log("using pure TypeScript kernels");
  * ```
+ * @throws never.
  */
 export function simdSupported(): boolean {
   if (simd === undefined) {
@@ -128,12 +73,13 @@ export function simdSupported(): boolean {
 
 /**
  * True when the engine supports relaxed SIMD (`f32x4.relaxed_madd`), cached. The GEMM kernel
- * then uses fused multiply-add: about 30% faster, and rounding differs (slightly less error).
+ * then uses fused multiply-add: about 25% faster, and rounding differs (slightly less error).
  *
  * @example
  * ```ts
  * relaxedSimdSupported(); // false on Node 20, true on Node 22+ and Chrome 114+
  * ```
+ * @throws never.
  */
 export function relaxedSimdSupported(): boolean {
   if (relaxed === undefined) {
@@ -147,8 +93,37 @@ export function relaxedSimdSupported(): boolean {
 }
 
 /** The kernel module's bytes for this engine (FMA kernel where relaxed SIMD exists). */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  return kernelModuleBytes({ gemm: { ...DEFAULT_GEMM_KERNEL, relaxedMadd: relaxedSimdSupported() } });
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const gemm = { ...DEFAULT_GEMM_KERNEL, relaxedMadd: relaxedSimdSupported() };
+  return kernelModuleBytes(shared ? { gemm, shared: true, maximumPages: SHARED_MAX_PAGES } : { gemm });
+}
+
+/** A shared memory with the largest maximum the engine grants, or undefined. */
+function sharedMemory(): { memory: WebAssembly.Memory; maxBytes: number } | undefined {
+  if (typeof SharedArrayBuffer === "undefined") return undefined;
+  for (const maximum of SHARED_TRY_PAGES) {
+    try {
+      return { memory: new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum, shared: true }), maxBytes: maximum * PAGE };
+    } catch {
+      // try a smaller reservation (32-bit and mobile engines)
+    }
+  }
+  return undefined;
+}
+
+/** Builds the main arena from compiled modules: shared when possible, else plain. */
+function makeArena(compileShared: () => WebAssembly.Module, compilePlain: () => WebAssembly.Module): WasmArena {
+  const sm = sharedMemory();
+  if (sm) {
+    try {
+      return WasmArena.create(compileShared(), sm.memory, sm.maxBytes);
+    } catch (e) {
+      if (e instanceof RangeError) throw e; // sync compilation refused: let the caller decide
+      // shared memories unsupported by this engine's wasm: fall back to a plain memory
+    }
+  }
+  plainModule ??= compilePlain();
+  return WasmArena.create(plainModule, new WebAssembly.Memory({ initial: INITIAL_PAGES }));
 }
 
 /**
@@ -159,13 +134,13 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
  * ```ts
  * if (initWasmSync()) useKernels(wasmKernels()!);
  * ```
+ * @throws never.
  */
 export function initWasmSync(): boolean {
-  if (scratch) return true;
+  if (arena) return true;
   if (error !== undefined || syncBlocked || !simdSupported()) return false;
   try {
-    compiled ??= new WebAssembly.Module(moduleBytes());
-    scratch = KernelInstance.create(compiled);
+    arena = makeArena(() => new WebAssembly.Module(moduleBytes(true)), () => new WebAssembly.Module(moduleBytes(false)));
     return true;
   } catch (e) {
     // Chrome's main-thread size limit throws RangeError: initWasm() may still succeed there.
@@ -177,21 +152,23 @@ export function initWasmSync(): boolean {
 
 /**
  * Compiles the kernel module asynchronously (allowed everywhere, including browser main threads)
- * and instantiates it; resolves to true when wasm kernels are ready. Never rejects.
+ * and creates the main arena; resolves to true when wasm kernels are ready. Never rejects.
  *
  * @example
  * ```ts
  * await initWasm(); // then matmul uses the wasm kernels unless useKernels() chose otherwise
  * ```
+ * @throws never.
  */
 export function initWasm(): Promise<boolean> {
-  if (scratch) return Promise.resolve(true);
+  if (arena) return Promise.resolve(true);
   if (error !== undefined || !simdSupported()) return Promise.resolve(false);
   pending ??= (async () => {
     try {
-      compiled ??= await WebAssembly.compile(moduleBytes());
-      const inst = await KernelInstance.instantiate(compiled);
-      scratch ??= inst;
+      const shared = typeof SharedArrayBuffer === "undefined" ? undefined : await WebAssembly.compile(moduleBytes(true)).catch(() => undefined);
+      plainModule ??= await WebAssembly.compile(moduleBytes(false));
+      const plain = plainModule;
+      arena ??= makeArena(() => shared ?? plain, () => plain);
       return true;
     } catch (e) {
       error = describe(e);
@@ -204,40 +181,51 @@ export function initWasm(): Promise<boolean> {
 }
 
 /**
- * Whether SIMD is supported, whether the kernels are ready, and the initialisation error if any.
+ * Whether SIMD is supported, whether the kernels are ready, whether memory is shared, and the
+ * initialisation error if any.
  *
  * @example
  * ```ts
- * wasmStatus(); // { simd: true, relaxedSimd: false, ready: true }
+ * wasmStatus(); // { simd: true, relaxedSimd: false, ready: true, shared: true }
  * ```
+ * @throws never.
  */
 export function wasmStatus(): WasmStatus {
-  const s = { simd: simdSupported(), relaxedSimd: relaxedSimdSupported(), ready: scratch !== undefined };
+  const s = { simd: simdSupported(), relaxedSimd: relaxedSimdSupported(), ready: arena !== undefined, shared: arena?.shared ?? false };
   return error === undefined ? s : { ...s, error };
 }
 
 /**
- * The scratch instance used by the wasm GEMM, once initialised.
+ * The main arena (GEMM scratch; also the heap when shared), once initialised.
  *
  * @example
  * ```ts
- * scratchInstance()?.memory.buffer.byteLength; // bytes of GEMM scratch so far
+ * mainArena()?.byteLength; // bytes of wasm memory so far
  * ```
+ * @throws never.
  */
-export function scratchInstance(): KernelInstance | undefined {
-  return scratch;
+export function mainArena(): WasmArena | undefined {
+  return arena;
 }
 
 /**
- * The compiled kernel module (for extra instances over other memories), once initialised.
+ * A new plain (non-shared) arena of `bytes` (the heap where the main arena is not shared), or
+ * undefined when wasm is not ready or the memory cannot be had.
  *
  * @example
  * ```ts
- * const extra = KernelInstance.create(compiledKernelModule()!);
+ * const heap = plainArena(64 << 20);
  * ```
+ * @throws never.
  */
-export function compiledKernelModule(): WebAssembly.Module | undefined {
-  return compiled;
+export function plainArena(bytes: number): WasmArena | undefined {
+  if (!initWasmSync()) return undefined;
+  try {
+    plainModule ??= new WebAssembly.Module(moduleBytes(false));
+    return WasmArena.create(plainModule, new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) }));
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(e: unknown): string {

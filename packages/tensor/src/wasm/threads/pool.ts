@@ -1,0 +1,354 @@
+/**
+ * @file A persistent pool of worker threads sharing the main arena's wasm memory, and the
+ * process-wide thread setting ({@link setNumThreads}).
+ *
+ * Workers are started asynchronously (Node `worker_threads`, or Web Workers in cross-origin-
+ * isolated browsers); until they report ready, jobs simply run on fewer threads, so nothing ever
+ * waits for start-up. {@link WorkerPool.run} publishes a job in the control block described in
+ * `protocol.ts` and works on it itself; workers join as they see it and take items dynamically:
+ * no messages, no allocation, one atomic operation per item.
+ *
+ * No Node module is imported here: the Node spawner is loaded with a dynamic `import()` only when
+ * running under Node, so this file loads in browsers as is.
+ */
+import { CONTROL_WORDS, Ctl, MAX_WORKERS, PHASE_SPIN_MICROS, type WorkerInit } from "./protocol.js";
+import { JOB_EXPORTS } from "../module.js";
+import type { WasmArena } from "../arena.js";
+
+/** A started worker. */
+export interface SpawnedWorker {
+  /** Stops the thread. */
+  terminate(): void;
+}
+
+/** Starts one worker; resolves when it is ready. */
+export type Spawner = (init: WorkerInit) => Promise<SpawnedWorker>;
+
+/** A job's item function, `(desc, phase, item, tid) → i32` (`item = −1`: the phase's item count). */
+export type JobFn = (desc: number, phase: number, item: number, tid: number) => number;
+
+/** Default time a worker spins for the next job before sleeping, in microseconds. */
+export const DEFAULT_SPIN_MICROS = 1000;
+/** Longest the caller waits for workers before declaring the pool broken (ms). */
+const TIMEOUT_MS = 120_000;
+/** How long the caller spins for the last items to finish before it blocks (ms, where it may block). */
+const CALLER_SPIN_MS = 0.2;
+/**
+ * Back-off on a starved pool: when the caller spends more than WAIT_SHARE of a job waiting for
+ * workers in SLOW_JOBS jobs in a row (workers preempted by other processes: on a busy machine
+ * two threads can be slower than one), the next BACKOFF_CALLS calls run on the calling thread.
+ */
+const WAIT_SHARE = 0.4, SLOW_JOBS = 4, BACKOFF_CALLS = 64;
+
+let canBlockCache: boolean | undefined;
+/** Whether this thread may call `Atomics.wait` (not on a browser's main thread). */
+function canBlock(): boolean {
+  if (canBlockCache === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      canBlockCache = true;
+    } catch {
+      canBlockCache = false;
+    }
+  }
+  return canBlockCache;
+}
+
+/**
+ * Worker threads over one shared arena.
+ *
+ * @example
+ * ```ts
+ * const pool = new WorkerPool(arena, 2, spawnNodeWorker);
+ * await pool.started;
+ * pool.run(0, desc, 128, pool.usable(), 2, (d, ph) => arena.exports.gemm_job(d, ph));
+ * ```
+ */
+export class WorkerPool {
+  /** The control block. */
+  readonly ctl: Int32Array;
+  /** Resolves with the number of usable threads once every worker started or failed. */
+  readonly started: Promise<number>;
+  /** Jobs run on more than one thread so far. */
+  runs = 0;
+  /** Times the pool backed off to one thread because workers were starved (see `adaptive`). */
+  backoffs = 0;
+  private waited = 0;
+  private slowJobs = 0;
+  private backoff = 0;
+  private readonly workers: SpawnedWorker[] = [];
+  private seq = 0;
+  private tag = 0;
+  private ready = 1;
+  private broken = false;
+  private disposed = false;
+
+  /**
+   * Starts `threads − 1` workers (the calling thread is the first of `threads`).
+   *
+   * @throws {RangeError} when `threads` is not an integer in 1..65.
+   */
+  constructor(arena: WasmArena, readonly threads: number, spawn: Spawner, spinMicros = DEFAULT_SPIN_MICROS, readonly adaptive = true) {
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WORKERS + 1) throw new RangeError(`WorkerPool: threads must be an integer in 1..${MAX_WORKERS + 1} (got ${threads})`);
+    this.ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
+    this.ctl[Ctl.spinMicros] = Math.max(0, Math.round(spinMicros));
+    const starts: Promise<unknown>[] = [];
+    for (let id = 1; id < threads; id++) {
+      const init: WorkerInit = { module: arena.module, memory: arena.memory, control: this.ctl.buffer as SharedArrayBuffer, id, jobs: JOB_EXPORTS };
+      starts.push(
+        spawn(init).then(
+          (w) => {
+            if (this.disposed) w.terminate();
+            else this.workers.push(w);
+          },
+          () => Atomics.store(this.ctl, Ctl.state + id, -1),
+        ),
+      );
+    }
+    this.started = Promise.all(starts).then(() => this.usable());
+  }
+
+  /** Threads usable right now: the caller plus the workers `1..k` that are all ready. */
+  usable(): number {
+    if (this.broken || this.disposed) return 1;
+    if (this.backoff > 0) {
+      this.backoff--;
+      return 1;
+    }
+    while (this.ready < this.threads && Atomics.load(this.ctl, Ctl.state + this.ready) === 1) this.ready++;
+    return this.ready;
+  }
+
+  /**
+   * Runs job `kind` (an index into `JOB_EXPORTS`) at `desc`: its `phases` phases of items (see
+   * {@link JobFn}), taken dynamically by the calling thread (through `local`, the same wasm
+   * export) and by workers `1..limit−1`. `prepare`, when given, runs on the calling thread after
+   * the job is published and before items of phase 1 and later may start (workers can meanwhile
+   * run phase 0). Returns when every item is done.
+   *
+   * @throws {Error} `internal:` when an item trapped or workers stopped answering (the pool is
+   * then stopped and later jobs run on the calling thread only), or whatever `local` throws.
+   */
+  run(kind: number, desc: number, phases: number, limit: number, local: JobFn, prepare?: () => void): void {
+    const c = this.ctl;
+    this.runs++;
+    this.tag = (this.tag % 255) + 1;
+    const tag = this.tag;
+    c[Ctl.limit] = limit;
+    c[Ctl.kind] = kind;
+    c[Ctl.desc] = desc;
+    c[Ctl.phases] = phases;
+    c[Ctl.tag] = tag;
+    c[Ctl.done] = 0;
+    c[Ctl.error] = 0;
+    c[Ctl.gate] = prepare ? 0 : tag;
+    Atomics.store(c, Ctl.next, tag << 24);
+    this.seq = (this.seq + 1) & 0x3fffffff;
+    Atomics.store(c, Ctl.seq, this.seq);
+    Atomics.notify(c, Ctl.seq);
+    const t0 = performance.now();
+    this.waited = 0;
+    let total = 0;
+    for (let ph = 0; ph < phases; ph++) total += local(desc, ph, -1, 0);
+    try {
+      if (prepare) {
+        prepare();
+        Atomics.store(c, Ctl.gate, tag);
+        Atomics.notify(c, Ctl.done);
+      }
+      this.work(local, desc, phases, tag);
+      this.waitDone(total, CALLER_SPIN_MS);
+    } catch (e) {
+      Atomics.store(c, Ctl.error, 1);
+      Atomics.notify(c, Ctl.done);
+      this.broken = true;
+      this.dispose();
+      throw e;
+    }
+    if (Atomics.load(c, Ctl.error) !== 0) {
+      this.broken = true;
+      this.dispose();
+      throw new Error("internal: a tapegrad worker thread trapped; running single-threaded from now on");
+    }
+    if (!this.adaptive) return;
+    this.slowJobs = this.waited > WAIT_SHARE * (performance.now() - t0) ? this.slowJobs + 1 : 0;
+    if (this.slowJobs >= SLOW_JOBS) {
+      this.slowJobs = 0;
+      this.backoff = BACKOFF_CALLS;
+      this.backoffs++;
+    }
+  }
+
+  /** The calling thread's share: the same loop as a worker's (see `protocol.ts`). */
+  private work(fn: JobFn, desc: number, phases: number, tag: number): void {
+    const c = this.ctl;
+    let ph = 0, start = 0, total = fn(desc, 0, -1, 0);
+    for (;;) {
+      let g: number;
+      for (;;) {
+        const o = Atomics.load(c, Ctl.next);
+        if (o >>> 24 !== tag) return;
+        if (Atomics.compareExchange(c, Ctl.next, o, o + 1) === o) {
+          g = o & 0xffffff;
+          break;
+        }
+      }
+      while (g >= start + total) {
+        start += total;
+        if (++ph >= phases) return;
+        total = fn(desc, ph, -1, 0);
+      }
+      this.waitDone(start, PHASE_SPIN_MICROS / 1000);
+      fn(desc, ph, g - start, 0);
+      if (Atomics.add(c, Ctl.done, 1) + 1 === start + total) Atomics.notify(c, Ctl.done);
+    }
+  }
+
+  /** Stops the workers (they exit their loop; then they are terminated). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.ctl, Ctl.stop, 1);
+    Atomics.store(this.ctl, Ctl.seq, (this.seq + 1) & 0x3fffffff);
+    Atomics.notify(this.ctl, Ctl.seq);
+    for (const w of this.workers) w.terminate();
+    this.workers.length = 0;
+  }
+
+  /** Waits until `done` reaches `target`: spins for `spinMs`, then blocks in 1 ms slices where allowed. */
+  private waitDone(target: number, spinMs: number): void {
+    const c = this.ctl;
+    if (Atomics.load(c, Ctl.done) >= target) return;
+    const t0 = performance.now();
+    const block = canBlock();
+    for (let i = 1; ; i++) {
+      const d = Atomics.load(c, Ctl.done);
+      if (d >= target) {
+        this.waited += performance.now() - t0;
+        return;
+      }
+      if (Atomics.load(c, Ctl.error) !== 0) throw new Error("internal: a tapegrad worker thread trapped; running single-threaded from now on");
+      if ((i & 63) !== 0) continue;
+      const dt = performance.now() - t0;
+      if (dt > TIMEOUT_MS) throw new Error(`internal: tapegrad worker threads did not answer within ${TIMEOUT_MS / 1000} s; running single-threaded from now on`);
+      if (block && dt > spinMs) Atomics.wait(c, Ctl.done, d, 1);
+    }
+  }
+}
+
+// ---- process-wide setting -----------------------------------------------------------------
+
+let configured = 1;
+let spin = DEFAULT_SPIN_MICROS;
+let adaptive = true;
+let pool: WorkerPool | undefined;
+let arenaSource: (() => WasmArena | undefined) | undefined;
+
+/**
+ * Connects the pool to the runtime (called by `runtime.ts`; avoids an import cycle).
+ *
+ * @example
+ * ```ts
+ * setArenaSource(() => mainArena());
+ * ```
+ * @throws never.
+ */
+export function setArenaSource(fn: () => WasmArena | undefined): void {
+  arenaSource = fn;
+}
+
+/** The environment's worker spawner, or undefined where threads are unavailable. */
+function spawner(): Spawner | undefined {
+  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return undefined;
+  const g = globalThis as { process?: { versions?: { node?: string } }; crossOriginIsolated?: boolean; Worker?: unknown };
+  if (typeof g.Worker === "function" && g.crossOriginIsolated === true) return async (init) => (await import("./web-spawn.js")).spawnWebWorker(init);
+  if (g.process?.versions?.node) return async (init) => (await import("./node-spawn.js")).spawnNodeWorker(init);
+  return undefined;
+}
+
+/** The pool for the current setting, created on first need; undefined for one thread. */
+export function currentPool(): WorkerPool | undefined {
+  if (pool || configured <= 1) return pool;
+  const arena = arenaSource?.();
+  const spawn = spawner();
+  if (!arena || !arena.shared || !spawn) return undefined;
+  pool = new WorkerPool(arena, configured, spawn, spin, adaptive);
+  return pool;
+}
+
+/**
+ * Threads usable right now by a job that wants up to `want` (at least 1).
+ *
+ * @example
+ * ```ts
+ * const t = usableThreads(numThreads());
+ * ```
+ * @throws never.
+ */
+export function usableThreads(want: number): number {
+  if (want <= 1) return 1;
+  return Math.min(want, currentPool()?.usable() ?? 1);
+}
+
+/**
+ * Sets how many threads (the calling thread included) the wasm kernels may use: matmuls large
+ * enough to profit, and in-place vector kernels over large heap arrays. Workers start in the
+ * background; until they are ready, work runs on fewer threads (see {@link threadsReady}).
+ * Workers never keep a Node process alive; `setNumThreads(1)` stops them. Where threads are
+ * unavailable (no `SharedArrayBuffer`, a browser page without cross-origin isolation, no
+ * WebAssembly SIMD) everything runs on the calling thread.
+ *
+ * @param n threads including the caller (1 = no workers), at most 65.
+ * @param options `spinMicros`: how long an idle worker polls for the next job before sleeping
+ * (default 1000; lower it to save CPU on a busy machine, raise it for lower latency between sparse
+ * calls). `adaptive` (default true): when the workers are starved (other processes hold the
+ * cores, so the caller mostly waits for them), run the next calls on the calling thread and try
+ * again later; results are the same either way.
+ * @throws {RangeError} when `n` is not an integer in 1..65 or `spinMicros` is negative.
+ * @example
+ * ```ts
+ * setNumThreads(2);
+ * await threadsReady(); // 2 where supported
+ * ```
+ */
+export function setNumThreads(n: number, options: { spinMicros?: number; adaptive?: boolean } = {}): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS + 1) throw new RangeError(`setNumThreads: n must be an integer in 1..${MAX_WORKERS + 1} (got ${n})`);
+  const s = options.spinMicros ?? spin, a = options.adaptive ?? adaptive;
+  if (!(s >= 0)) throw new RangeError(`setNumThreads: spinMicros must be >= 0 (got ${s})`);
+  if (n === configured && s === spin && a === adaptive) return;
+  configured = n;
+  spin = s;
+  adaptive = a;
+  pool?.dispose();
+  pool = undefined;
+  currentPool();
+}
+
+/**
+ * The thread count set by {@link setNumThreads} (default 1).
+ *
+ * @example
+ * ```ts
+ * numThreads(); // 1
+ * ```
+ * @throws never.
+ */
+export function numThreads(): number {
+  return configured;
+}
+
+/**
+ * Resolves once the workers requested by {@link setNumThreads} have started (or failed), with
+ * the number of threads jobs can use (1 where threads are unsupported).
+ *
+ * @example
+ * ```ts
+ * setNumThreads(2);
+ * console.log(await threadsReady()); // 2 on Node
+ * ```
+ * @throws never.
+ */
+export async function threadsReady(): Promise<number> {
+  const p = currentPool();
+  return p ? p.started : 1;
+}

@@ -1,0 +1,164 @@
+/**
+ * @file The worker side of the thread pool and the control-block layout both sides share.
+ *
+ * A worker is tiny on purpose: it instantiates the kernel module over the shared memory and then
+ * loops: wait for a job, take work items and run them with the job's wasm export
+ * `fn(desc, phase, item, tid)`. All the computing is in wasm, which the calling thread runs too,
+ * so the program below is a plain string constant: nothing of it comes from
+ * `Function.prototype.toString`, and bundlers, minifiers or coverage instrumentation cannot
+ * break it.
+ *
+ * Items are dealt out dynamically, which keeps a late or descheduled thread from holding the
+ * others up (this matters on a busy machine: a static split with barriers waits for the slowest
+ * thread at every phase):
+ * 1. the caller writes the job words, sets `next = tag << 24` (a fresh 8-bit job tag, count 0)
+ *    and `done = 0`, stores a new `seq` (release) and notifies `seq`;
+ * 2. a worker spins on `seq` for `spinMicros` after its last job (so back-to-back matmuls need
+ *    no wake-up), then sleeps in `Atomics.wait`; after waking it re-reads `seq` to make sure the
+ *    job words it read belong to that job;
+ * 3. every participating thread (caller included) takes item numbers with a compare-and-swap
+ *    on `next` that fails once the tag changed (so a thread lagging behind can never take an
+ *    item of a later job). Items are numbered across phases; an item of phase `p` starts only
+ *    when `done` says every item of the earlier phases has finished;
+ * 4. after each item a thread adds 1 to `done` (and notifies when that ends a phase); the caller
+ *    returns when `done` reaches the job's item total. A trap sets `error`, which releases every
+ *    wait.
+ * The caller may publish a job before it has finished preparing it (staging the operands of a
+ * later phase): items of phases after the first then also wait until `gate` holds the job's tag.
+ */
+
+/** Word indices of the control block. */
+export const Ctl = {
+  seq: 0,
+  /** Threads `id < limit` take part (the caller is 0). */
+  limit: 1,
+  kind: 2,
+  desc: 3,
+  phases: 4,
+  tag: 5,
+  next: 6,
+  done: 7,
+  error: 8,
+  spinMicros: 9,
+  stop: 10,
+  /** Set to the job's tag once the caller's preparation is done: items after phase 0 wait for it. */
+  gate: 11,
+  /** `state + id`: 0 starting, 1 ready, -1 failed (worker ids start at 1; 0 is the caller). */
+  state: 16,
+} as const;
+
+/** Most worker threads a pool may have. */
+export const MAX_WORKERS = 64;
+
+/** Words in the control block. */
+export const CONTROL_WORDS = Ctl.state + MAX_WORKERS + 1;
+
+/** What a worker receives at start-up. */
+export interface WorkerInit {
+  /** The compiled kernel module (shared-memory variant). */
+  readonly module: WebAssembly.Module;
+  /** The shared memory. */
+  readonly memory: WebAssembly.Memory;
+  /** The control block. */
+  readonly control: SharedArrayBuffer;
+  /** This worker's id (1-based; the calling thread is 0). */
+  readonly id: number;
+  /** Export names of the job functions, indexed by job kind. */
+  readonly jobs: readonly string[];
+}
+
+/** How long a thread spins for a phase to finish before it blocks (µs), where it may block. */
+export const PHASE_SPIN_MICROS = 50;
+
+/**
+ * The worker program (classic script / CommonJS, ES2017): defines `tapegradWorker(init)`, which
+ * returns the serve loop to run after reporting readiness, or null when instantiation failed.
+ */
+export const WORKER_PROGRAM = `"use strict";
+function tapegradWorker(init) {
+  var ctl = new Int32Array(init.control), id = init.id, fns;
+  try {
+    var ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
+    fns = init.jobs.map(function (name) { return ex[name]; });
+  } catch (e) {
+    Atomics.store(ctl, ${Ctl.state} + id, -1);
+    return null;
+  }
+  function grab(tag) {
+    for (;;) {
+      var o = Atomics.load(ctl, ${Ctl.next});
+      if ((o >>> 24) !== tag) return -1;
+      if (Atomics.compareExchange(ctl, ${Ctl.next}, o, o + 1) === o) return o & 0xffffff;
+    }
+  }
+  function waitDone(target, tag) {
+    var t0 = 0;
+    for (var i = 1; ; i++) {
+      var d = Atomics.load(ctl, ${Ctl.done});
+      if (d >= target && (tag === 0 || Atomics.load(ctl, ${Ctl.gate}) === tag)) return true;
+      if (Atomics.load(ctl, ${Ctl.error}) !== 0) return false;
+      if ((i & 63) === 0) {
+        if (t0 === 0) t0 = performance.now();
+        else if (performance.now() - t0 > ${PHASE_SPIN_MICROS / 1000}) Atomics.wait(ctl, ${Ctl.done}, d, 1);
+      }
+    }
+  }
+  function work(fn, desc, phases, tag) {
+    var ph = 0, start = 0, total = fn(desc, 0, -1, id);
+    for (;;) {
+      var g = grab(tag);
+      if (g < 0) return;
+      while (g >= start + total) {
+        start += total;
+        if (++ph >= phases) return;
+        total = fn(desc, ph, -1, id);
+      }
+      if (!waitDone(start, ph === 0 ? 0 : tag)) return;
+      fn(desc, ph, g - start, id);
+      if (Atomics.add(ctl, ${Ctl.done}, 1) + 1 === start + total) Atomics.notify(ctl, ${Ctl.done});
+    }
+  }
+  var seq = Atomics.load(ctl, ${Ctl.seq});
+  Atomics.store(ctl, ${Ctl.state} + id, 1);
+  return function serve() {
+    for (;;) {
+      var s = Atomics.load(ctl, ${Ctl.seq});
+      if (s === seq) {
+        var limit = Atomics.load(ctl, ${Ctl.spinMicros}) / 1000, t0 = performance.now();
+        for (var i = 1; (s = Atomics.load(ctl, ${Ctl.seq})) === seq; i++) {
+          if ((i & 1023) === 0 && performance.now() - t0 >= limit) Atomics.wait(ctl, ${Ctl.seq}, seq);
+        }
+      }
+      if (Atomics.load(ctl, ${Ctl.stop}) !== 0) return;
+      var n = ctl[${Ctl.limit}], fn = fns[ctl[${Ctl.kind}]], desc = ctl[${Ctl.desc}], phases = ctl[${Ctl.phases}], tag = ctl[${Ctl.tag}];
+      if (Atomics.load(ctl, ${Ctl.seq}) !== s) continue; // lagged behind: take the newest job
+      seq = s;
+      if (id >= n) continue;
+      try {
+        work(fn, desc, phases, tag);
+      } catch (e) {
+        Atomics.store(ctl, ${Ctl.error}, 1);
+        Atomics.notify(ctl, ${Ctl.done});
+      }
+    }
+  };
+}
+`;
+
+/** Bootstrap for a Node `worker_threads` Worker evaluated as CommonJS. */
+export const NODE_BOOTSTRAP = `${WORKER_PROGRAM}
+var wt = require("node:worker_threads");
+var serve = tapegradWorker(wt.workerData);
+wt.parentPort.postMessage(serve ? "ready" : "failed");
+if (serve) serve();
+`;
+
+/** Bootstrap for a browser Web Worker (classic script from a Blob URL). */
+export const WEB_BOOTSTRAP = `${WORKER_PROGRAM}
+self.onmessage = function (e) {
+  self.onmessage = null;
+  var serve = tapegradWorker(e.data);
+  self.postMessage(serve ? "ready" : "failed");
+  if (serve) serve();
+};
+`;
