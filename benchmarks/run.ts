@@ -1,24 +1,13 @@
 /**
- * @file Entry point of `pnpm bench` (see README.md and `cli.ts`). Unless `preload.cjs` already
- * ran, re-runs itself in a child `node` with `--require preload.cjs` ahead of the same loader
- * flags (see the note there on why benchmark.js must load before tsx), then exits with its code.
+ * @file Entry point of `pnpm bench` (see README.md and `cli.ts`). This process only orchestrates:
+ * every measurement runs in a fresh `node` process (`child.ts`) started with `--require
+ * preload.cjs` ahead of the same loader flags, so that no ArrayBuffer detach from another
+ * library, another backend or from loading CommonJS through tsx slows what is being measured.
  *
  * @example
  * ```sh
  * pnpm bench --json
  * ```
  */
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-if ((globalThis as { __tapegradBenchPrepared?: boolean }).__tapegradBenchPrepared === true) {
-  await import("./cli.js");
-} else {
-  const preload = fileURLToPath(new URL("./preload.cjs", import.meta.url));
-  const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, ["--require", preload, ...process.execArgv, self, ...process.argv.slice(2)], {
-    stdio: "inherit",
-  });
-  if (child.error !== undefined) throw child.error;
-  process.exitCode = child.status ?? 1;
-}
+export {};
+await import("./cli.js");

@@ -1,10 +1,13 @@
 /**
- * @file The registry of bench topics, in run order. A new topic (clip-global-norm, mlp-step,
- * ...) is a file exporting a {@link Topic}, added here.
+ * @file The registry of bench topics, in run order. A new topic is a file exporting a
+ * {@link Topic}, added here.
  */
+import { clipTopic } from "./clip.js";
 import { elementwiseTopic } from "./elementwise.js";
 import { matmulTopic } from "./matmul.js";
+import { memoryTopic } from "./memory.js";
+import { mlpTopic } from "./mlp.js";
 import type { Topic } from "./types.js";
 
-/** Every topic, in run order. */
-export const TOPICS: readonly Topic[] = [matmulTopic, elementwiseTopic];
+/** Every topic, in run order (`memory` is opt-in: `--memory`). */
+export const TOPICS: readonly Topic[] = [matmulTopic, elementwiseTopic, clipTopic, mlpTopic, memoryTopic];

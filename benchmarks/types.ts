@@ -1,32 +1,58 @@
 /**
- * @file Shared types of the benchmark harness: what a bench topic defines, what the runner
- * measures and the JSON record it writes to `results/latest.json`.
+ * @file Shared types of the benchmark harness: what a bench topic defines, what a target (a
+ * library at one backend and thread count) provides to it, what the runner measures and the JSON
+ * record it writes to `results/latest.json`.
  */
+import type * as TfCore from "@tensorflow/tfjs-core";
 
-/** Units of a measurement: throughput (higher is better) or time per call (lower is better). */
-export type Unit = "GFLOP/s" | "GB/s" | "ms";
+/**
+ * Units of a measurement: throughput (higher is better), time per call (lower is better) or
+ * memory (`"MB"`, 1e6 bytes, the `memory` topic).
+ */
+export type Unit = "GFLOP/s" | "GB/s" | "ms" | "MB";
 
-/** One row of `results/latest.json`. `backend`, `name`, `rme` and `samples` are extras. */
+/** Libraries the harness compares. */
+export type Library = "tapegrad" | "tfjs-cpu" | "tfjs-wasm";
+
+/** True when a larger value of `unit` is better. */
+export function higherIsBetter(unit: Unit): boolean {
+  return unit === "GFLOP/s" || unit === "GB/s";
+}
+
+/**
+ * One row of `results/latest.json`. `bench`, `library`, `size`, `threads`, `value` and `unit`
+ * are the stable fields; the rest are extras.
+ */
 export interface ResultRecord {
-  /** Topic: `"matmul"`, `"elementwise"`, later `"clip-global-norm"`, `"mlp-step"`, ... */
+  /** Topic: `"matmul"`, `"elementwise"`, `"clip-global-norm"`, `"mlp-step"`, `"memory"`. */
   bench: string;
-  /** Implementation measured: `"tapegrad"`, later `"tfjs-cpu"`, `"tfjs-wasm"`, ... */
-  library: string;
-  /** Problem size: `n` for square matmul, or a label such as `"1M"`. */
+  /** Implementation measured. */
+  library: Library;
+  /** Problem size: `n` for square matmul, a label such as `"1M"`, steps for `memory`. */
   size: number | string;
-  /** Worker threads used by the implementation. */
+  /** Threads the implementation computes on (the calling thread included). */
   threads: number;
   /** `work / median time per call` for throughput units, the median in ms for `"ms"`. */
   value: number;
   unit: Unit;
-  /** Kernel set within the library (tapegrad: `"js"` pure TypeScript, `"wasm"`, ...). */
+  /** Kernel set or variant within the library (tapegrad: `"js"`, `"wasm"`, variant `"wasm-heap"`; tfjs: `"cpu"`, `"wasm-simd"`). */
   backend: string;
   /** The printed label, e.g. `"matmul 512x512"`. */
   name: string;
-  /** benchmark.js relative margin of error of the mean, in percent. */
+  /** benchmark.js relative margin of error of the mean, in percent (0 for direct timing). */
   rme: number;
-  /** Timed samples (cycles) benchmark.js took. */
+  /** Timed samples taken. */
   samples: number;
+  /**
+   * True when an `ArrayBuffer` had been detached in the measuring process's main thread before
+   * the measurement finished (V8's ArrayBufferDetaching protector was invalidated: every
+   * typed-array access in optimized JS then pays an extra check). See README.md.
+   */
+  detached?: boolean;
+  /** With `--rounds N > 1`: the value of each round (the record's `value` is their median). */
+  roundValues?: number[];
+  /** Further per-topic detail (e.g. the heap samples of `memory`). */
+  [extra: string]: unknown;
 }
 
 /**
@@ -38,30 +64,71 @@ export interface Case {
   /** Label printed before the number, e.g. `"matmul 512x512"`, `"add 1M broadcast"`. */
   name: string;
   size: number | string;
-  unit: Unit;
+  unit: Exclude<Unit, "MB">;
   work: number;
   fn: () => void;
+  /** Overrides the target's backend label in the record (a variant, e.g. `"wasm-heap"`). */
+  backend?: string;
+  /** Extra fields copied into the record. */
+  extra?: Record<string, unknown>;
 }
 
 /**
- * What a bench runs on: a library at one backend and thread count. `enter` makes it current
- * (e.g. pins a tapegrad kernel set) and returns a function that restores the previous state.
+ * A measurement that is not a timed call (the `memory` topic): it runs to completion and returns
+ * its records itself.
  */
-export interface Target {
-  library: string;
-  backend: string;
-  threads: number;
-  enter(): () => void;
+export interface Probe {
+  name: string;
+  run(ctx: TargetContext, opts: ProbeOptions): ResultRecord[];
 }
+
+/** Options passed to {@link Probe.run}. */
+export interface ProbeOptions {
+  /** Training steps of the memory run. */
+  memorySteps: number;
+  /** Prints a human-readable line (the verdict) to the parent. */
+  log(line: string): void;
+}
+
+/** What a target is, before it is started (the parent process only knows this). */
+export interface TargetSpec {
+  /** Unique id, e.g. `"tapegrad-wasm"`. */
+  id: string;
+  library: Library;
+  /** Backend label (tapegrad: the kernel set it asks for). */
+  backend: string;
+  /** Threads it is meant to use. */
+  threads: number;
+}
+
+/** A started target in the measuring (child) process. */
+export interface TargetContext extends TargetSpec {
+  /** The tfjs namespace (tfjs targets only), its backend already set and ready. */
+  tf?: typeof TfCore;
+  /** Facts worth printing (versions, SIMD, threads). */
+  notes: string[];
+  /** Stops helper threads etc. at the end of the process. */
+  dispose?: () => void;
+}
+
+/** How a topic makes its cases for one library. */
+export type CaseFactory = (ctx: TargetContext) => Case[];
 
 /**
  * A topic (one file per topic: `matmul.ts`, `elementwise.ts`, ...). `cases` maps a library name
  * to a factory of its cases, so adding a library to a topic is one more entry. A topic whose
- * numbers depend on the kernel set (`perBackend`) runs on every backend of a library; otherwise
- * only on the library's first target.
+ * numbers depend on the kernel set or thread count (`perBackend`) runs on every target of a
+ * library; otherwise only on the library's first selected target.
  */
 export interface Topic {
   bench: string;
   perBackend: boolean;
-  cases: Readonly<Record<string, (target: Target) => Case[]>>;
+  /** Every case name the topic can produce (for `--filter` before any process is started). */
+  caseNames: readonly string[];
+  /** Only run when asked for (`--memory`). */
+  optIn?: boolean;
+  /** Extra `node` flags its measuring process needs (e.g. `--expose-gc`). */
+  nodeFlags?: readonly string[];
+  cases?: Partial<Record<Library, CaseFactory>>;
+  probes?: Partial<Record<Library, Probe>>;
 }
