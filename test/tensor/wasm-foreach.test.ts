@@ -67,6 +67,12 @@ describe("foreach kernels: heap (wasm) and plain (JS) give the same bits", () =>
     expect(foreachSumSquares([tiny])).toBe(foreachSumSquares([inHeap(tiny)]));
     expect(foreachSumSquares([inHeap(Float32Array.of(1, NaN, 2))])).toBeNaN();
     expect(foreachSumSquares([inHeap(Float32Array.of(1, -Infinity, 2))])).toBe(Infinity);
+    // exact: float64 squares always (float64-grade), the same bits on both paths
+    const exact = foreachSumSquares(hs, { exact: true });
+    expect(Math.abs(exact - ref)).toBeLessThanOrEqual(1e-12 * ref); // (ref itself is a long sequential float64 sum)
+    expect(foreachSumSquares(xs, { exact: true })).toBe(exact);
+    expect(foreachSumSquares([inHeap(tiny)], { exact: true })).toBe(foreachSumSquares([inHeap(tiny)]));
+    expect(foreachSumSquares([inHeap(Float32Array.of(1, NaN, 2))], { exact: true })).toBeNaN();
   });
 
   it.each([0.5, 0.1, -3, 0, 1e-30, 7.3e35, NaN, Infinity])("foreachScale by %d", (c) => {
@@ -182,12 +188,14 @@ describe.runIf(wasmReady && wasmStatus().shared)("foreach kernels on 2 threads",
     const run = () => {
       const p = make(1), g = make(10), b = make(20), y = make(30);
       const s = foreachSumSquares(g);
+      const exact = foreachSumSquares(g, { exact: true });
+      const huge = foreachSumSquares(y.map((x) => inHeap(x.map((v) => v * 1e21)))); // float32 squares overflow: exact fallback
       foreachScale(g, 0.3);
       foreachScale(y, fround(0.7));
       foreachAxpy(y, -0.5, g);
       foreachSgdStep(p, g, b, { lr: 0.01, momentum: 0.9, weightDecay: 1e-4, gradScale: fround(0.5) });
       const n = foreachClipByGlobalNorm(p, 1);
-      return { s, n, arrays: [...p, ...g, ...b, ...y].map((x) => x.slice()) };
+      return { s, exact, huge, n, arrays: [...p, ...g, ...b, ...y].map((x) => x.slice()) };
     };
     const one = run();
     setNumThreads(2);
@@ -195,6 +203,10 @@ describe.runIf(wasmReady && wasmStatus().shared)("foreach kernels on 2 threads",
       expect(await threadsReady()).toBe(2);
       const two = run();
       expect(two.s).toBe(one.s);
+      expect(two.exact).toBe(one.exact); // (the threaded exact sum used to come back as 0)
+      expect(two.huge).toBe(one.huge);
+      expect(one.huge).toBeGreaterThan(1e40);
+      expect(Math.abs(one.exact - one.s)).toBeLessThan(1e-6 * one.s);
       expect(two.n).toBe(one.n);
       two.arrays.forEach((x, i) => expectSameBits(x, one.arrays[i]!, `array ${i}`));
     } finally {

@@ -44,16 +44,20 @@ function checkPaired(op: string, a: readonly Float32Array[], b: readonly Float32
  * in a fixed order (relative error about 1e-7/√(n/16), independent of where the arrays live and
  * of the thread count); when that total is not finite or is tiny (float32 squares overflow above
  * 1.8e19 and underflow below 1e-19), it is recomputed with exact float64 squares, so `[1e20, 1e20]`
- * gives 2e40, not Infinity. NaN if any element is NaN, Infinity if any is infinite.
+ * gives 2e40, not Infinity. NaN if any element is NaN, Infinity if any is infinite. With
+ * `exact: true`, always the exact float64 squares (float64-grade: relative error about 1e-16,
+ * as a float64 loop; slower where memory is not the bottleneck).
  *
  * @throws never.
  * @example
  * ```ts
  * const norm = Math.sqrt(foreachSumSquares(grads)); // global L2 norm
+ * foreachSumSquares(grads, { exact: true });         // float64 squares
  * ```
  */
-export function foreachSumSquares(xs: readonly Float32Array[]): number {
+export function foreachSumSquares(xs: readonly Float32Array[], options: { exact?: boolean } = {}): number {
   const count = totalLength(xs);
+  if (options.exact === true) return sumSquares(xs, count, true);
   const s = sumSquares(xs, count, false);
   // float32 squares may have overflowed or underflowed: redo with exact squares
   return s < Infinity && s >= count * 1e-30 ? s : sumSquares(xs, count, true);

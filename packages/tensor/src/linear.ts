@@ -75,15 +75,19 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Te
  * The weight gradient of {@link linear}: `dW = Σ_rows dyᵀ·x`, i.e. `dyᵀ·x` with all leading
  * dimensions of `dy` (`[..., out]`) and `x` (`[..., in]`) merged into one batch of rows, as one
  * GEMM straight into a contiguous `[out, in]` tensor (both operands are read through strides).
+ * With `out` (e.g. a resident gradient buffer in the wasm heap), the GEMM overwrites `out` in
+ * place and returns it; the values are the same as without.
  *
- * @throws {ShapeError} when the leading dimensions of `dy` and `x` differ, or either is 0-d.
+ * @throws {ShapeError} when the leading dimensions of `dy` and `x` differ, or either is 0-d; for
+ * an `out` that is not a contiguous `[out, in]` tensor or shares storage with `dy` or `x`.
  * @throws {TypeError} when an argument is not a Tensor.
  * @example
  * ```ts
  * linearWeightGrad(ones([8, 4]), ones([8, 3])).toArray(); // [[8, 8, 8], ×4]
+ * linearWeightGrad(dy, x, w.gradBuffer!); // written in place
  * ```
  */
-export function linearWeightGrad(dy: Tensor, x: Tensor): Tensor {
+export function linearWeightGrad(dy: Tensor, x: Tensor, out?: Tensor): Tensor {
   if (!(dy instanceof Tensor) || !(x instanceof Tensor)) throw new TypeError("linearWeightGrad: dy and x must be Tensors");
   const lead = x.ndim - 1;
   let ok = x.ndim >= 1 && dy.ndim === x.ndim;
@@ -91,37 +95,55 @@ export function linearWeightGrad(dy: Tensor, x: Tensor): Tensor {
   if (!ok) throw new ShapeError("linearWeightGrad", "dy and x must have the same leading dimensions", [dy.shape, x.shape]);
   const nOut = dy.shape[lead]!, nIn = x.shape[lead]!;
   const m = shapeSize(x.shape.slice(0, -1));
-  const g = new Tensor(new Float32Array(nOut * nIn), [nOut, nIn]);
-  if (g.size === 0) return g;
+  let g: Tensor;
+  if (out !== undefined) {
+    checkOut("linearWeightGrad", out, [nOut, nIn], []);
+    if (out.data === dy.data || out.data === x.data) throw new ShapeError("linearWeightGrad", "out must not share storage with an operand", [out.shape]);
+    g = out;
+    if (m === 0) out.data.fill(0, out.offset, out.offset + out.size);
+  } else g = new Tensor(new Float32Array(nOut * nIn), [nOut, nIn]);
+  if (g.size === 0 || m === 0) return g;
   const d = asRows(dy, m, nOut), a = asRows(x, m, nIn);
   // A = dyᵀ (A[i,p] = dy[p,i]), B = x: C[i,j] = Σ_p dy[p,i]·x[p,j].
-  kernels().gemm(nOut, nIn, m, d.data, d.offset, d.strides[1]!, d.strides[0]!, a.data, a.offset, a.strides[0]!, a.strides[1]!, g.data, 0, nIn, false);
+  kernels().gemm(nOut, nIn, m, d.data, d.offset, d.strides[1]!, d.strides[0]!, a.data, a.offset, a.strides[0]!, a.strides[1]!, g.data, g.offset, nIn, false);
   return g;
 }
 
 /**
  * The bias gradient of {@link linear}: `db = Σ_rows dy` over all leading dimensions of `dy`
- * (`[..., out]` → `[out]`), accumulated in float64 and rounded once.
+ * (`[..., out]` → `[out]`), accumulated in float64 and rounded once. With `out` (a contiguous
+ * `[out]` tensor, e.g. a resident gradient buffer), the result overwrites it and `out` is returned.
  *
- * @throws {ShapeError} for a 0-d `dy`.
+ * @throws {ShapeError} for a 0-d `dy`, or an `out` that is not a contiguous `[out]` tensor or
+ * shares storage with `dy`.
  * @throws {TypeError} when `dy` is not a Tensor.
  * @example
  * ```ts
  * linearBiasGrad(ones([8, 4])).toArray(); // [8, 8, 8, 8]
  * ```
  */
-export function linearBiasGrad(dy: Tensor): Tensor {
+export function linearBiasGrad(dy: Tensor, out?: Tensor): Tensor {
   if (!(dy instanceof Tensor)) throw new TypeError("linearBiasGrad: dy must be a Tensor");
   if (dy.ndim === 0) throw new ShapeError("linearBiasGrad", "dy needs at least 1 dimension", [dy.shape]);
   const n = dy.shape[dy.ndim - 1]!;
   const rows = shapeSize(dy.shape.slice(0, -1));
+  if (out !== undefined) {
+    checkOut("linearBiasGrad", out, [n], []);
+    if (out.data === dy.data) throw new ShapeError("linearBiasGrad", "out must not share storage with dy", [out.shape]);
+  }
   const d = asRows(dy, rows, n);
-  if (d.strides[1] !== 1 || rows === 0 || n === 0) return sum(d, 0);
+  if (d.strides[1] !== 1 || rows === 0 || n === 0) {
+    const s = sum(d, 0);
+    if (out === undefined) return s;
+    out.data.set(s.data.subarray(s.offset, s.offset + n), out.offset);
+    return out;
+  }
   const acc = new Float64Array(n);
   addRows(acc, d.data, d.offset, d.strides[0]!, rows, n);
-  const out = new Float32Array(n);
-  for (let j = 0; j < n; j++) out[j] = acc[j]!;
-  return new Tensor(out, [n]);
+  const res = out ?? new Tensor(new Float32Array(n), [n]);
+  const o = res.data, at = res.offset;
+  for (let j = 0; j < n; j++) o[at + j] = acc[j]!;
+  return res;
 }
 
 /**

@@ -39,7 +39,7 @@ export const VEC_PIECE_BYTES = 16;
 /** Byte offsets of the SGD hyper-parameter block (f64 values, then i32 flags). */
 export const SgdHp = { lr: 0, mu: 8, keep: 16, wd: 24, gs: 32, flags: 40, bytes: 48 } as const;
 /** Flag bits of the SGD block. */
-export const SgdFlag = { first: 1, nesterov: 2, momentum: 4, decay: 8 } as const;
+export const SgdFlag = { first: 1, nesterov: 2, momentum: 4, decay: 8, unitKeep: 16, unitScale: 32 } as const;
 
 const { i32, f32, f64, v128 } = ValType;
 
@@ -333,6 +333,9 @@ function emitSgd(f: FunctionBuilder): void {
     f.get(g).i32Const(4 * w).i32Add().set(g);
     f.get(b).i32Const(4 * w).i32Add().set(b);
   };
+  // PyTorch's default momentum SGD (no dampening, decay, Nesterov or gradient scale) first runs
+  // a branch-free loop over 4 floats per iteration; the general loop below does the rest.
+  f.get(flags).i32Const(SgdFlag.momentum | SgdFlag.unitKeep | SgdFlag.unitScale).op(Op.i32_eq).if(() => sgdMomentumQuads(f, p, g, b, end, lr, mu));
   f.block((done) => {
     f.loop((pairs) => {
       f.get(p).i32Const(8).i32Add().get(end).op(Op.i32_gt_u).brIf(done);
@@ -341,4 +344,41 @@ function emitSgd(f: FunctionBuilder): void {
     });
   });
   f.get(p).get(end).i32LtU().if(() => step(1));
+}
+
+/**
+ * The momentum step with `keep = 1` and `gs = 1` over whole groups of 4 floats, advancing the
+ * pointers `p`, `g`, `b` (`end` is the end of `p`): the general loop's `b' = fround(fround(μ·b) +
+ * g)`, `θ' = θ − lr·b'`, but with the sum of the two float32 values `fround(μ·b)` and `g` done by
+ * `f32x4.add`: rounding their exact float64 sum to float32 gives the correctly rounded float32 sum
+ * (double rounding is innocuous for float64 → float32 since 53 ≥ 2·24 + 2), so the bits are the
+ * same with half the float64 conversions.
+ */
+function sgdMomentumQuads(f: FunctionBuilder, p: LocalIndex, g: LocalIndex, b: LocalIndex, end: LocalIndex, lr: LocalIndex, mu: LocalIndex): void {
+  const lo = f.local(v128), hi = f.local(v128), bq = f.local(v128);
+  const scaled = (ptr: LocalIndex, off: number, by: LocalIndex, to: LocalIndex) =>
+    void f.get(ptr).v128Load64Zero(off).simd(SimdOp.f64x2_promote_low_f32x4).get(by).simd(SimdOp.f64x2_mul).set(to);
+  f.block((done) => {
+    f.loop((quads) => {
+      f.get(p).i32Const(16).i32Add().get(end).op(Op.i32_gt_u).brIf(done);
+      // bq = fround(μ·b) + g in float32, stored as the new b
+      scaled(b, 0, mu, lo);
+      scaled(b, 8, mu, hi);
+      f.get(b);
+      demotePair(f, lo, hi);
+      f.get(g).v128Load().f32x4Add().tee(bq).v128Store();
+      // θ' = θ − lr·b' in float64, per half
+      f.get(bq).simd(SimdOp.f64x2_promote_low_f32x4).get(lr).simd(SimdOp.f64x2_mul).set(lo);
+      f.get(bq).get(bq).i8x16Shuffle(HIGH_HALF).simd(SimdOp.f64x2_promote_low_f32x4).get(lr).simd(SimdOp.f64x2_mul).set(hi);
+      f.get(p).v128Load64Zero(0).simd(SimdOp.f64x2_promote_low_f32x4).get(lo).simd(SimdOp.f64x2_sub).set(lo);
+      f.get(p).v128Load64Zero(8).simd(SimdOp.f64x2_promote_low_f32x4).get(hi).simd(SimdOp.f64x2_sub).set(hi);
+      f.get(p);
+      demotePair(f, lo, hi);
+      f.v128Store();
+      f.get(p).i32Const(16).i32Add().set(p);
+      f.get(g).i32Const(16).i32Add().set(g);
+      f.get(b).i32Const(16).i32Add().set(b);
+      f.br(quads);
+    });
+  });
 }

@@ -9,7 +9,7 @@
  * contiguous ranges of pieces to the threads, and for the sum of squares add the per-piece sums
  * in order on the calling thread.
  */
-import { SgdHp, SUMSQ_CHUNK, VEC_DESC_BYTES, VEC_PIECE_BYTES, VecDesc, VecOp } from "./vector-kernel.js";
+import { SgdFlag, SgdHp, SUMSQ_CHUNK, VEC_DESC_BYTES, VEC_PIECE_BYTES, VecDesc, VecOp } from "./vector-kernel.js";
 import { JOB_EXPORTS } from "./module.js";
 import { currentPool, numThreads, usableThreads } from "./threads/pool.js";
 import type { WasmArena } from "./arena.js";
@@ -238,7 +238,9 @@ export function writeSgdHyper(arena: WasmArena, at: number, h: SgdHyper): void {
   f64[o + SgdHp.keep / 8] = h.keep;
   f64[o + SgdHp.wd / 8] = h.wd;
   f64[o + SgdHp.gs / 8] = h.gs;
-  arena.i32[(at + SgdHp.flags) >>> 2] = (h.first ? 1 : 0) | (h.nesterov ? 2 : 0) | (h.mu !== 0 ? 4 : 0) | (h.wd !== 0 ? 8 : 0);
+  arena.i32[(at + SgdHp.flags) >>> 2] =
+    (h.first ? SgdFlag.first : 0) | (h.nesterov ? SgdFlag.nesterov : 0) | (h.mu !== 0 ? SgdFlag.momentum : 0) | (h.wd !== 0 ? SgdFlag.decay : 0) |
+    (h.keep === 1 ? SgdFlag.unitKeep : 0) | (h.gs === 1 ? SgdFlag.unitScale : 0);
 }
 
 /**
@@ -271,7 +273,7 @@ export function vecThreads(arena: WasmArena, total: number): number {
 
 /**
  * Runs `op` over arrays `lists[k][i]` (k = operand, i = array; all in `arena`) on `threads`
- * threads; `c` is the scalar parameter, `h` the SGD block. For `sumsq` returns `acc` plus the
+ * threads; `c` is the scalar parameter, `h` the SGD block. For `sumsq`/`sumsq64` returns `acc` plus the
  * sum of squares (per-piece sums added in order), else `acc`.
  *
  * @throws {Error} `internal:` when a worker failed.
@@ -305,7 +307,7 @@ export function runVecJob(arena: WasmArena, op: number, lists: readonly (readonl
   const job = arena.exports.vec_job;
   if (threads > 1) currentPool()!.run(VEC_KIND, base, 1, threads, job);
   else for (let i = 0; i < pieces; i++) job(base, 0, i, 0);
-  if (op !== VecOp.sumsq) return acc;
+  if (op !== VecOp.sumsq && op !== VecOp.sumsq64) return acc;
   const f64 = arena.f64, o = (base + oOut) >>> 3;
   for (let i = 0; i < pieces; i++) acc += f64[o + i]!;
   return acc;
