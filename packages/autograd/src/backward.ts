@@ -10,13 +10,16 @@
  *    allocated it, or a `freshGrads` rule did): sums go into it in place, and the consuming rule
  *    may overwrite it (`dyOwned`) unless hooks, `retainGrad` or capture got to see it.
  * 3. Leaves get their total gradient last: hooks, accumulation into `.grad` (owned, contiguous),
- *    post-accumulate hooks.
+ *    post-accumulate hooks. A leaf with a resident gradient buffer (`Var.setGradBuffer`) gets it
+ *    in that buffer: copied or summed there; or, when its `.grad` is null, it has no hooks, one
+ *    consumer, and no op of the graph reads the buffer, its rule may write it there directly
+ *    (`ctx.gradInto`, e.g. the weight GEMM of `linear`), which nothing else can observe.
  * 4. Unless `retainGraph`, every walked node releases its inputs and saved tensors, so the graph's
  *    memory can be reclaimed; walking it again is an error.
  */
-import { Tensor, ShapeError, add, addInto, asTensor, broadcastShapes, fmt, full, internalError, shapesEqual, sum, zeros } from "@tapegrad/tensor";
+import { Tensor, ShapeError, add, addInto, asTensor, broadcastShapes, copyInto, fmt, full, internalError, shapesEqual, sum, zeros } from "@tapegrad/tensor";
 import type { Node, Var } from "./var.js";
-import { RegionGrad } from "./rule.js";
+import { GRAD_WRITTEN, RegionGrad } from "./rule.js";
 
 /** Options of {@link backward}. */
 export interface BackwardOptions {
@@ -100,8 +103,10 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
         if (m === null) {
           if (v.visit !== mark) {
             v.visit = mark;
+            v.uses = 0;
             leaves.push(v);
           }
+          v.uses++;
         } else if (m.visit !== mark) {
           if (m.freed) throw freedError(m);
           m.visit = mark;
@@ -119,6 +124,7 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
   }
   // Buffers the user can see: a leaf .grad must never share storage with them or with each other.
   const visible = new Set<Float32Array>([g0.data]);
+  const sinks = capture === undefined && markSinks(nodes, leaves, mark, visible);
   try {
     // 2. Walk the tape in reverse.
     for (const node of nodes) {
@@ -137,13 +143,19 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
         out.grad = accumulate(out.grad, g, visible);
       }
       const rule = node.rule!;
-      const grads = rule.backward(g, { x: node.xs!, y: node.y!, attrs: node.attrs, saved: node.saved, needs: node.needs, dyOwned });
       const inputs = node.inputs;
+      const gradInto = sinks ? sinksOf(inputs, mark) : undefined;
+      const grads = rule.backward(g, { x: node.xs!, y: node.y!, attrs: node.attrs, saved: node.saved, needs: node.needs, dyOwned, gradInto });
       for (let i = 0; i < inputs.length; i++) {
         const v = inputs[i];
         if (v === null || v === undefined || !node.needs[i]) continue;
         let gi = grads[i];
         if (gi === null || gi === undefined) continue;
+        if (gi === GRAD_WRITTEN) {
+          if (!gradInto?.[i]) throw internalError(`${node.op}.backward wrote input ${i}'s gradient without a gradInto buffer`);
+          v.sinkDone = mark;
+          continue;
+        }
         const holder: Node | Var = v.node ?? v;
         if (gi instanceof RegionGrad) {
           // sparse contribution: add into an engine-owned buffer in place
@@ -174,7 +186,8 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
     }
     // 3. Leaves.
     for (const leaf of leaves) {
-      let g = leaf.pending;
+      // A gradient written into the leaf's buffer by its rule is its only contribution.
+      let g = leaf.sinkDone === mark ? leaf.residentGrad : leaf.pending;
       leaf.pending = null;
       if (g === null) continue;
       g = runHooks(leaf, g);
@@ -182,7 +195,7 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
         if (captureSet.has(leaf)) captured.set(leaf, g);
         continue;
       }
-      leaf.grad = accumulate(leaf.grad, g, visible);
+      leaf.grad = leaf.residentGrad !== null ? accumulateResident(leaf, leaf.residentGrad, g, visible) : accumulate(leaf.grad, g, visible);
       if (leaf.postHooks) for (const h of leaf.postHooks.slice()) h(leaf);
     }
   } finally {
@@ -231,4 +244,56 @@ function accumulate(prev: Tensor | null, g: Tensor, visible: Set<Float32Array>):
   const owned = g.isContiguous && g.offset === 0 && g.data.length === g.size && !visible.has(g.data) ? g : g.clone();
   visible.add(owned.data);
   return owned;
+}
+
+/**
+ * Marks (`sinkOk = mark`) the leaves whose gradient a rule may write straight into their resident
+ * buffer: `.grad` null, one consuming input slot, no hooks, and a buffer that no op of this graph
+ * reads and no user-visible gradient shares. Returns whether any was marked.
+ */
+function markSinks(nodes: readonly Node[], leaves: readonly Var[], mark: number, visible: Set<Float32Array>): boolean {
+  const ok = (v: Var) => v.residentGrad !== null && v.grad === null && v.uses === 1 && !(v.hooks && v.hooks.length > 0) && !visible.has(v.residentGrad.data);
+  if (!leaves.some(ok)) return false;
+  const read = new Set<Float32Array>();
+  for (const n of nodes) {
+    for (const x of n.xs!) read.add(x.data);
+    read.add(n.y!.data);
+  }
+  for (const l of leaves) if (l.grad !== null) read.add(l.grad.data);
+  let any = false;
+  for (const v of leaves) {
+    if (ok(v) && !read.has(v.residentGrad!.data)) {
+      v.sinkOk = mark;
+      any = true;
+    }
+  }
+  return any;
+}
+
+/** The `gradInto` buffers of a node's inputs (undefined when none is a marked leaf). */
+function sinksOf(inputs: readonly (Var | null)[], mark: number): (Tensor | null)[] | undefined {
+  let into: (Tensor | null)[] | undefined;
+  for (let i = 0; i < inputs.length; i++) {
+    const v = inputs[i];
+    if (v && v.sinkOk === mark) (into ??= new Array<Tensor | null>(inputs.length).fill(null))[i] = v.residentGrad;
+  }
+  return into;
+}
+
+/**
+ * Puts a leaf's total gradient `g` into its resident buffer and returns the buffer (the new
+ * `.grad`): copied when `.grad` is null, added in place when `.grad` is the buffer. A `.grad`
+ * the user replaced by another tensor is accumulated as usual instead.
+ */
+function accumulateResident(leaf: Var, buf: Tensor, g: Tensor, visible: Set<Float32Array>): Tensor {
+  const prev = leaf.grad;
+  if ((prev !== null && prev !== buf) || visible.has(buf.data)) return accumulate(prev, g, visible);
+  if (prev === null) {
+    if (g !== buf) {
+      if (g.isContiguous) buf.data.set(g.data.subarray(g.offset, g.offset + g.size), buf.offset);
+      else copyInto(g, buf);
+    }
+  } else add(buf, g, buf);
+  visible.add(buf.data);
+  return buf;
 }

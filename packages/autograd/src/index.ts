@@ -14,7 +14,7 @@
  * ```
  */
 export { Var, Node, variable, constant, toVar, noGrad, enableGrad, isGradEnabled, apply, type VarLike, type GradHook, type PostAccumulateGradHook, type RemovableHandle } from "./var.js";
-export { type OpRule, type BackwardCtx, type Saved, RegionGrad } from "./rule.js";
+export { type OpRule, type BackwardCtx, type Saved, RegionGrad, GRAD_WRITTEN, type GradWritten } from "./rule.js";
 export { sumToShape, type BackwardOptions } from "./backward.js";
 export { backward, gradients, grad, valueAndGrad, defineOp, type GradOptions } from "./functional.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckMismatch } from "./gradcheck.js";

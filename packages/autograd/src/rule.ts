@@ -22,7 +22,29 @@ export interface BackwardCtx<A, S> {
    * seen by hooks, retained or captured): the rule may write its result into `dy` in place.
    */
   readonly dyOwned?: boolean;
+  /**
+   * Per input, a buffer the rule may write that input's gradient into directly, or null/absent:
+   * the resident gradient buffer of a leaf (see `Var.setGradBuffer`) whose gradient is empty and
+   * that receives no other contribution, is not hooked and is read by no op of the graph. A rule
+   * that overwrites `gradInto[i]` with exactly the gradient it would have returned returns
+   * {@link GRAD_WRITTEN} for input `i`; it may also ignore the buffer and return a Tensor.
+   */
+  readonly gradInto?: readonly (Tensor | null)[];
 }
+
+/**
+ * What a rule returns for an input whose gradient it wrote into `ctx.gradInto[i]` (see
+ * {@link BackwardCtx.gradInto}).
+ *
+ * @example
+ * ```ts
+ * const into = c.gradInto?.[1];
+ * return [dx, into ? (T.linearWeightGrad(dy, x, into), GRAD_WRITTEN) : T.linearWeightGrad(dy, x)];
+ * ```
+ */
+export const GRAD_WRITTEN: unique symbol = Symbol("GRAD_WRITTEN");
+/** The type of {@link GRAD_WRITTEN}. */
+export type GradWritten = typeof GRAD_WRITTEN;
 
 /** A forward result that also saves data for backward (e.g. softmax probabilities). */
 export interface Saved<S> {
@@ -67,5 +89,5 @@ export interface OpRule<A, S = undefined> {
    */
   readonly freshGrads?: boolean;
   forward(x: readonly Tensor[], attrs: A): Tensor | Saved<S>;
-  backward(dy: Tensor, ctx: BackwardCtx<A, S>): (Tensor | RegionGrad | null)[];
+  backward(dy: Tensor, ctx: BackwardCtx<A, S>): (Tensor | RegionGrad | GradWritten | null)[];
 }

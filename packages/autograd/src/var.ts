@@ -10,7 +10,13 @@
  */
 import { Tensor, asTensor, shapeSize, fmt } from "@tapegrad/tensor";
 import type { OpRule } from "./rule.js";
+import { Node } from "./node.js";
+import { isGradEnabled } from "./grad-mode.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
+import { isResidentVar, setGradBufferOf, varFreeHeap, varToHeap } from "./resident.js";
+
+export { Node } from "./node.js";
+export { isGradEnabled, noGrad, enableGrad } from "./grad-mode.js";
 
 /** Handle returned by hook registration; `remove()` unregisters the hook. */
 export interface RemovableHandle {
@@ -23,59 +29,8 @@ export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 /** A post-accumulate hook: runs after a leaf's `.grad` has been updated. */
 export type PostAccumulateGradHook = (v: Var) => void;
 
-/** One recorded op: its rule, inputs, attributes and saved data. Internal to the engine. */
-export class Node {
-  /** Position on the tape (execution order). */
-  readonly seq: number;
-  /** Op name, for messages. */
-  readonly op: string;
-  rule: OpRule<any, any> | null;
-  inputs: (Var | null)[];
-  needs: boolean[];
-  attrs: unknown;
-  saved: unknown;
-  /** Input and output values, when the rule's backward needs them. */
-  xs: readonly Tensor[] | null;
-  y: Tensor | null;
-  /** Set once `backward` has released this node. */
-  freed = false;
-  /** Scratch: the gradient accumulated for this node's output during a backward pass. */
-  pending: Tensor | null = null;
-  /** Scratch: true when `pending` is a buffer the engine allocated (safe to add into in place). */
-  pendingOwned = false;
-  /** Scratch: marks nodes already collected by the current backward pass. */
-  visit = 0;
-  /** The Var this node produced (for its hooks and retained gradient). */
-  out: Var | null = null;
-
-  constructor(seq: number, op: string, rule: OpRule<any, any>, inputs: (Var | null)[], needs: boolean[], attrs: unknown, saved: unknown, xs: readonly Tensor[], y: Tensor) {
-    this.seq = seq;
-    this.op = op;
-    this.rule = rule;
-    this.inputs = inputs;
-    this.needs = needs;
-    this.attrs = attrs;
-    this.saved = saved;
-    this.xs = xs;
-    this.y = y;
-  }
-
-  /** Drops everything the node holds (called by `backward` unless the graph is retained). */
-  release(): void {
-    this.freed = true;
-    this.rule = null;
-    this.inputs = [];
-    this.attrs = null;
-    this.saved = null;
-    this.xs = null;
-    this.y = null;
-    this.pending = null;
-    this.out = null;
-  }
-}
 
 let sequence = 0;
-let gradEnabled = true;
 
 /**
  * A tensor value plus what differentiation needs: `grad` (accumulated by `backward` for leaves),
@@ -106,6 +61,11 @@ export class Var {
   /** @internal scratch for leaves during backward */ pending: Tensor | null = null;
   /** @internal */ pendingOwned = false;
   /** @internal */ visit = 0;
+  /** @internal scratch: node inputs (needing grad) that consume this leaf in the current pass */ uses = 0;
+  /** @internal scratch: pass in which rules may write this leaf's gradient into its buffer */ sinkOk = 0;
+  /** @internal scratch: pass in which a rule wrote this leaf's gradient into its buffer */ sinkDone = 0;
+  /** @internal the resident gradient buffer (see setGradBuffer) */ residentGrad: Tensor | null = null;
+  /** @internal heap arrays allocated by toHeap(), freed by freeHeap() */ heapOwned: { value: Float32Array; grad: Float32Array | null } | null = null;
 
   constructor(value: Tensor, requiresGrad: boolean, node: Node | null = null, name?: string) {
     if (!(value instanceof Tensor)) throw new TypeError(`Var: value must be a Tensor (got ${value === null ? "null" : typeof value})`);
@@ -222,7 +182,10 @@ export class Var {
   }
 
   /**
-   * Sets `.grad` to null (what PyTorch's `zero_grad(set_to_none=True)` does).
+   * Sets `.grad` to null (what PyTorch's `zero_grad(set_to_none=True)` does). A resident
+   * gradient buffer (see {@link Var.setGradBuffer}) is kept: the next `backward` writes into it
+   * again instead of allocating, so the gradient stays where the optimizer's in-place kernels
+   * expect it.
    *
    * @example
    * ```ts
@@ -231,6 +194,90 @@ export class Var {
    */
   zeroGrad(): void {
     this.grad = null;
+  }
+
+  /**
+   * The resident gradient buffer of this leaf, or null (see {@link Var.setGradBuffer}).
+   *
+   * @example
+   * ```ts
+   * model.toHeap(); w.gradBuffer; // a Tensor in the wasm heap
+   * ```
+   */
+  get gradBuffer(): Tensor | null {
+    return this.residentGrad;
+  }
+
+  /**
+   * Gives this leaf a persistent gradient buffer (or removes it with `null`): from then on
+   * `backward` puts this leaf's gradient into `buffer` (in place: copied there, summed there
+   * when accumulating, or written there directly by the rule that computes it, e.g. the weight
+   * GEMM of `linear`) and sets `.grad` to it, instead of allocating a new tensor each pass;
+   * `zeroGrad()` sets `.grad` to null but keeps the buffer. Values are identical to the
+   * non-resident path. The gradient tensor is therefore reused: clone it to keep a gradient
+   * across passes. A current gradient is copied into the new buffer; when the buffer is removed,
+   * a `.grad` that is the buffer is replaced by a copy. Usually set through {@link Var.toHeap}.
+   *
+   * @throws {Error} for non-leaf Vars or Vars that do not require grad.
+   * @throws {ShapeError} when `buffer` is not a contiguous tensor of this Var's shape.
+   * @throws {RangeError} when `buffer` shares storage with the value.
+   * @example
+   * ```ts
+   * w.setGradBuffer(heapZeros(w.shape)); // gradients of w now land in the wasm heap
+   * ```
+   */
+  setGradBuffer(buffer: Tensor | null): this {
+    setGradBufferOf(this, buffer);
+    return this;
+  }
+
+  /**
+   * Moves this leaf into the wasm heap (`heapAlloc`): its value is replaced by a heap copy (same
+   * contents; re-read `.value`) and, when it requires grad, a heap gradient buffer is installed
+   * ({@link Var.setGradBuffer}), so optimizers, clipping and matmul work on both in place. Where
+   * the heap is unavailable or full, ordinary arrays are used instead (everything still works;
+   * `isResident` tells). A no-op when already moved. Free with {@link Var.freeHeap}.
+   *
+   * @throws {Error} for non-leaf Vars.
+   * @example
+   * ```ts
+   * const w = variable(randn([256, 784])).toHeap();
+   * w.isResident; // true where WebAssembly SIMD works
+   * ```
+   */
+  toHeap(): this {
+    varToHeap(this);
+    return this;
+  }
+
+  /**
+   * Undoes {@link Var.toHeap}: the value (and a gradient held in the buffer) move back to
+   * ordinary arrays, the buffer is removed and the heap memory is freed. Tensors that still view
+   * the old heap arrays (e.g. a graph recorded before) must not be used afterwards. A no-op for
+   * Vars that were not moved.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * w.freeHeap();
+   * ```
+   */
+  freeHeap(): this {
+    varFreeHeap(this);
+    return this;
+  }
+
+  /**
+   * True when the value and the gradient buffer (if the Var requires grad) live in the wasm heap,
+   * so kernels use them in place.
+   *
+   * @example
+   * ```ts
+   * variable(zeros([3])).toHeap().isResident; // true where WebAssembly SIMD works
+   * ```
+   */
+  get isResident(): boolean {
+    return isResidentVar(this);
   }
 
   /** A short description for messages, e.g. `Var "w" [2,3]`. */
@@ -296,55 +343,6 @@ export function toVar(x: VarLike, op = "op"): Var {
 }
 
 /**
- * True while ops are being recorded (false inside {@link noGrad}).
- *
- * @example
- * ```ts
- * isGradEnabled(); // true
- * ```
- */
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/**
- * Runs `fn` without recording ops (evaluation, parameter updates). Synchronous only: the mode is
- * restored when `fn` returns or throws. Nests.
- *
- * @example
- * ```ts
- * const logits = noGrad(() => model.forward(x)); // no graph is built
- * ```
- */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
-
-/**
- * Runs `fn` with recording on, even inside {@link noGrad}.
- *
- * @example
- * ```ts
- * noGrad(() => enableGrad(() => sum(mul(w, w))));
- * ```
- */
-export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
-
-/**
  * Runs an op: computes the forward value with `rule.forward` on plain tensors and, when any input
  * requires grad and recording is on, records a node for `backward`. This is how every op (and any
  * custom op) is built.
@@ -361,8 +359,9 @@ export function apply<A, S>(op: string, rule: OpRule<A, S>, attrs: A, inputs: re
   const res = rule.forward(xs, attrs);
   const y = res instanceof Tensor ? res : res.value;
   let needsAny = false;
+  const recording = isGradEnabled();
   const needs = vars.map((v) => {
-    const n = gradEnabled && v.requiresGrad;
+    const n = recording && v.requiresGrad;
     needsAny ||= n;
     return n;
   });

@@ -99,12 +99,11 @@ export abstract class AdamCore extends Optimizer<AdamOptions> {
   protected updateParam(group: ParamGroup<AdamOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
     const { lr, eps, weightDecay: wd, amsgrad, maximize, epsRoot } = group;
     const [b1, b2] = group.betas;
-    const n = value.length;
     const t = (state.step as number) + 1;
     state.step = t;
-    const m = (state.expAvg as Float32Array | null) ?? (state.expAvg = new Float32Array(n));
-    const v = (state.expAvgSq as Float32Array | null) ?? (state.expAvgSq = new Float32Array(n));
-    const vmax = amsgrad ? ((state.maxExpAvgSq as Float32Array | null) ?? (state.maxExpAvgSq = new Float32Array(n))) : null;
+    const m = (state.expAvg as Float32Array | null) ?? (state.expAvg = this.heapState.alloc(value));
+    const v = (state.expAvgSq as Float32Array | null) ?? (state.expAvgSq = this.heapState.alloc(value));
+    const vmax = amsgrad ? ((state.maxExpAvgSq as Float32Array | null) ?? (state.maxExpAvgSq = this.heapState.alloc(value))) : null;
     const bc1 = 1 - Math.pow(b1, t);
     const bc2 = 1 - Math.pow(b2, t);
     adamUpdate(value, grad, m, v, vmax, {

@@ -7,8 +7,10 @@
  * tiny values do not underflow either (float32's smallest subnormal squared is ~2e-90). For other
  * `p` the sum is scaled by the largest magnitude first, so no finite input overflows.
  *
- * Loops read plain typed arrays with no allocation and no closures per element.
+ * Loops read plain typed arrays with no allocation and no closures per element. Lists that live
+ * entirely in the wasm heap go to the wasm kernels instead (see resident.ts).
  */
+import { residentScale, residentSumSquares } from "./resident.js";
 
 /**
  * Norm of all elements of `arrays` taken together (the p-norm of the concatenation), in float64.
@@ -49,7 +51,9 @@ export function normOf(arrays: readonly Float32Array[], p: number): number {
 }
 
 /**
- * Σx² over all arrays in float64 (NaN if any element is NaN, Infinity if any is infinite).
+ * Σx² over all arrays in float64 (NaN if any element is NaN, Infinity if any is infinite). When
+ * every array lives in the wasm heap, the wasm kernel `foreachSumSquares` computes it in place,
+ * also with float64 squares (in another order: equal to about 1e-16 relative; see resident.ts).
  *
  * @throws Never throws.
  * @example
@@ -58,6 +62,8 @@ export function normOf(arrays: readonly Float32Array[], p: number): number {
  * ```
  */
 export function sumSquares(arrays: readonly Float32Array[]): number {
+  const r = residentSumSquares(arrays);
+  if (r !== null) return r;
   let s = 0;
   for (let k = 0; k < arrays.length; k++) s += sumSquaresOf(arrays[k]!);
   return s;
@@ -237,7 +243,8 @@ export function zeroNonFiniteInPlace(arrays: readonly Float32Array[], nanOnly = 
 
 /**
  * Multiplies every element by `c` in place (`c = 1` is skipped: it is the identity, also for NaN
- * and -0 elements).
+ * and -0 elements). Arrays that all live in the wasm heap are scaled by the wasm kernel
+ * `foreachScale` (same results).
  *
  * @throws Never throws.
  * @example
@@ -246,7 +253,7 @@ export function zeroNonFiniteInPlace(arrays: readonly Float32Array[], nanOnly = 
  * ```
  */
 export function scaleInPlace(arrays: readonly Float32Array[], c: number): void {
-  if (c === 1) return;
+  if (c === 1 || residentScale(arrays, c)) return;
   for (const a of arrays) {
     for (let i = 0; i < a.length; i++) a[i] = a[i]! * c;
   }

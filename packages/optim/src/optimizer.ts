@@ -19,13 +19,16 @@
  *
  * Clipping edits `grad.data` in place and updates write `value.data` in place: parameters are
  * autograd leaves whose value and gradient buffers they own (see `variable()`).
+ * Resident parameters (`Module.toHeap()`): state lives in the wasm heap and norms, clipping and
+ * (`updateResident`) updates run in wasm when every array is a heap array (see resident.ts).
  */
 import { Tensor } from "@tapegrad/tensor";
-import { Var, type RemovableHandle } from "@tapegrad/autograd";
+import type { Var, RemovableHandle } from "@tapegrad/autograd";
 import { NonFiniteGradientError, checkChoice, checkInt, checkKeys, fmtValue } from "./errors.js";
 import { countNonFinite, sumSquares, sumSquaresOf, zeroNonFiniteInPlace } from "./norms.js";
-import { describeParam, gradView, type GradBatch } from "./params.js";
-import { cloneHyper, stripParams, toGroups, type ParamGroup, type ParamGroupInput, type ParamsInput } from "./groups.js";
+import { gradView, type GradBatch } from "./params.js";
+import { HeapState, allResident, residentGroups } from "./resident.js";
+import { checkGroupParams, cloneHyper, stripParams, toGroups, type ParamGroup, type ParamGroupInput, type ParamsInput } from "./groups.js";
 import { addHook, firstBad, gatherParams, toLoss } from "./optimizer-util.js";
 import { checkTransform, type GradTransform, type TransformReport } from "./transform.js";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "./clip-norm.js";
@@ -125,6 +128,10 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   protected abstract stateSpec(): StateSpec;
   /** Updates one parameter in place from its (already clipped) gradient. */
   protected abstract updateParam(group: ParamGroup<H>, value: Float32Array, grad: Float32Array, state: ParamState): void;
+  /** Optional: `updateParam` for a whole group whose values and gradients are heap arrays (wasm `foreach*` kernels). */
+  protected updateResident?(group: ParamGroup<H>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void;
+  /** State buffers allocated in the wasm heap (for resident parameters); see {@link Optimizer.freeHeap}. */
+  protected readonly heapState = new HeapState();
 
   /**
    * Adds a parameter group (e.g. layers unfrozen while fine-tuning); unset hyper-parameters take
@@ -138,25 +145,8 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
    * ```
    */
   addParamGroup(group: ParamGroupInput<H>): void {
-    const op = this.name;
     const gi = this.paramGroups.length;
-    if (group === null || typeof group !== "object" || !("params" in group)) throw new TypeError(`${op}: a parameter group must be an object with "params" (got ${fmtValue(group)})`);
-    for (const k of Object.keys(group)) {
-      if ((CONFIG_KEYS as readonly string[]).includes(k)) throw new TypeError(`${op}: "${k}" is an optimizer-wide option, not a parameter-group option (group ${gi})`);
-    }
-    checkKeys(op, group, ["params", ...Object.keys(this.defaults)], `key in parameter group ${gi}:`);
-    const raw: unknown = group.params;
-    const params = raw instanceof Var ? [raw] : raw instanceof Tensor || raw === null || typeof raw !== "object" || !(Symbol.iterator in raw) ? null : Array.from(raw as Iterable<Var>);
-    if (params === null) throw new TypeError(`${op}: params of group ${gi} must be a Var or an iterable of Vars (got ${fmtValue(raw)})`);
-    const seen = new Set<Var>(this.paramGroups.flatMap((g) => g.params));
-    const mine = new Set<Var>();
-    params.forEach((p, i) => {
-      if (!(p instanceof Var)) throw new TypeError(`${op}: parameters must be Vars (got ${(p as unknown) instanceof Tensor ? "a Tensor" : fmtValue(p)} at index ${i} of group ${gi}); wrap tensors with variable()`);
-      if (!p.isLeaf) throw new TypeError(`${op}: can't optimize a non-leaf Var (${p.describe()} at index ${i} of group ${gi})`);
-      if (mine.has(p)) throw new RangeError(`${op}: ${describeParam(p, i)} appears more than once in parameter group ${gi}`);
-      if (seen.has(p)) throw new RangeError(`${op}: ${describeParam(p, i)} appears in more than one parameter group`);
-      mine.add(p);
-    });
+    const params = checkGroupParams(this.name, group, gi, [...CONFIG_KEYS], Object.keys(this.defaults), this.paramGroups);
     const merged = { ...cloneHyper(this.defaults), ...stripParams(group) } as unknown as H;
     this.checkHyper(merged, ` (parameter group ${gi})`);
     this.paramGroups.push({ ...merged, params } as ParamGroup<H>);
@@ -351,10 +341,25 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   loadStateDict(sd: OptimizerStateDict): void {
     const loaded = loadOptimizerState(`${this.name}.loadStateDict`, this.name, sd, this.paramGroups, this.stateSpec(), this.transforms, (h, where) => this.checkHyper(h as H, where));
     loaded.groups.forEach((h, i) => Object.assign(this.paramGroups[i]!, h));
+    this.heapState.release(this.state.values());
     this.state.clear();
     for (const [p, s] of loaded.state) this.state.set(p, { ...this.newState(), ...s });
     this.stepCount = loaded.stepCount;
     this.consecutiveSkips = loaded.consecutiveSkips;
+  }
+
+  /**
+   * Frees the wasm-heap memory of the state of resident parameters (momentum, ...), replacing the
+   * buffers by ordinary copies (the optimizer keeps working). Returns the number of arrays freed.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * opt.freeHeap(); model.freeHeap();
+   * ```
+   */
+  freeHeap(): number {
+    return this.heapState.release(this.state.values());
   }
 
   /** A fresh per-parameter state: counters 0, buffers null (created on first use). */
@@ -366,6 +371,13 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     return s;
   }
 
+  /** The state of `p`, created on first use. */
+  private stateOf(p: Var): ParamState {
+    let s = this.state.get(p);
+    if (!s) this.state.set(p, (s = this.newState()));
+    return s;
+  }
+
   /**
    * Updates every parameter of the batch. With `norm`, each gradient's Σg² is summed right before
    * its update (while it is in cache), and its NaN/±Infinity elements counted when that sum is not
@@ -374,10 +386,15 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   private updateAll(batch: GradBatch, groupOf: readonly number[], norm: boolean): [number, number] {
     let sq = 0;
     let bad = 0;
+    if (this.updateResident && allResident(batch.values) && allResident(batch.grads)) {
+      const total = norm ? sumSquares(batch.grads) : 0; // the wasm kernel (all resident)
+      residentGroups(batch, groupOf, this.paramGroups.length, (p) => this.stateOf(p)).forEach((l, gi) => {
+        if (l.values.length > 0) this.updateResident!(this.paramGroups[gi]!, l.values, l.grads, l.states);
+      });
+      return [total, Number.isFinite(total) ? 0 : countNonFinite(batch.grads)];
+    }
     for (let k = 0; k < batch.grads.length; k++) {
-      const p = batch.owners[k] as Var;
-      let s = this.state.get(p);
-      if (!s) this.state.set(p, (s = this.newState()));
+      const s = this.stateOf(batch.owners[k] as Var);
       const g = batch.grads[k]!;
       if (norm) {
         const q = sumSquaresOf(g);

@@ -83,11 +83,10 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected updateParam(group: ParamGroup<RMSpropOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
     const { lr, alpha, eps, weightDecay: wd, momentum: mu, centered, maximize } = group;
-    const n = value.length;
     state.step = (state.step as number) + 1;
-    const sq = (state.squareAvg as Float32Array | null) ?? (state.squareAvg = new Float32Array(n));
-    const ga = centered ? ((state.gradAvg as Float32Array | null) ?? (state.gradAvg = new Float32Array(n))) : null;
-    const buf = mu > 0 ? ((state.momentumBuffer as Float32Array | null) ?? (state.momentumBuffer = new Float32Array(n))) : null;
+    const sq = (state.squareAvg as Float32Array | null) ?? (state.squareAvg = this.heapState.alloc(value));
+    const ga = centered ? ((state.gradAvg as Float32Array | null) ?? (state.gradAvg = this.heapState.alloc(value))) : null;
+    const buf = mu > 0 ? ((state.momentumBuffer as Float32Array | null) ?? (state.momentumBuffer = this.heapState.alloc(value))) : null;
     rmspropUpdate(value, grad, sq, ga, buf, lr, alpha, eps, wd, mu, maximize ? -1 : 1);
   }
 }

@@ -19,6 +19,7 @@ import { checkBool, checkFinite, checkNonNegative } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
 import { sgdMomentum, sgdMomentumFirst, sgdPlain } from "./update-kernels.js";
+import { foreachSgdStep } from "@tapegrad/tensor";
 
 /** SGD hyper-parameters (per parameter group). */
 export interface SGDOptions {
@@ -89,7 +90,30 @@ export class SGD extends Optimizer<SGDOptions> {
     const sign = maximize ? -1 : 1;
     if (mu === 0) return sgdPlain(value, grad, lr, sign, wd);
     const buf = state.momentumBuffer as Float32Array | null;
-    if (buf === null) sgdMomentumFirst(value, grad, (state.momentumBuffer = new Float32Array(value.length)), lr, mu, sign, wd, nesterov);
+    if (buf === null) sgdMomentumFirst(value, grad, (state.momentumBuffer = this.heapState.alloc(value)), lr, mu, sign, wd, nesterov);
     else sgdMomentum(value, grad, buf, lr, mu, 1 - dampening, sign, wd, nesterov);
+  }
+
+  /**
+   * The same update for a group of resident parameters, by `foreachSgdStep` (wasm, in place, the
+   * same float32 roundings as the loops above): one call for the parameters whose momentum
+   * buffer exists and one for first steps.
+   */
+  protected override updateResident(group: ParamGroup<SGDOptions>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void {
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
+    const hyper = { lr, momentum, dampening, weightDecay, nesterov, maximize };
+    if (momentum === 0) return foreachSgdStep(values, grads, null, hyper);
+    const later: [Float32Array[], Float32Array[], Float32Array[]] = [[], [], []];
+    const first: [Float32Array[], Float32Array[], Float32Array[]] = [[], [], []];
+    for (let k = 0; k < values.length; k++) {
+      const s = states[k]!, v = values[k]!;
+      const buf = s.momentumBuffer as Float32Array | null;
+      const to = buf === null ? first : later;
+      to[0].push(v);
+      to[1].push(grads[k]!);
+      to[2].push((s.momentumBuffer = buf === null ? this.heapState.alloc(v) : this.heapState.resident(buf, v)));
+    }
+    if (later[0].length > 0) foreachSgdStep(later[0], later[1], later[2], hyper);
+    if (first[0].length > 0) foreachSgdStep(first[0], first[1], first[2], { ...hyper, firstStep: true });
   }
 }

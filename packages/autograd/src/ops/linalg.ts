@@ -7,7 +7,7 @@
 import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
 import { apply, type Var, type VarLike } from "../var.js";
-import type { OpRule } from "../rule.js";
+import { GRAD_WRITTEN, type OpRule } from "../rule.js";
 import { sumToShape } from "../backward.js";
 import { add } from "./arith.js";
 import { transpose } from "./movement.js";
@@ -28,6 +28,9 @@ export const linalgRules = {
       if (a.ndim === 1) g = g.unsqueeze(b.ndim === 1 ? g.ndim : g.ndim - 1);
       if (b.ndim === 1) g = g.unsqueeze(g.ndim);
       const da = c.needs[0] ? sumToShape(T.matmul(g, b2.mT), a2.shape).reshape(a.shape) : null;
+      // A resident gradient buffer of a 2-D b (one product, no batch to sum) takes aᵀ·dy in place.
+      const into = c.gradInto?.[1];
+      if (into && b.ndim === 2 && a.ndim === 2) return [da, (T.matmul(a.mT, dy, into), GRAD_WRITTEN)];
       const db = c.needs[1] ? sumToShape(T.matmul(a2.mT, g), b2.shape).reshape(b.shape) : null;
       return [da, db];
     },
@@ -42,8 +45,12 @@ export const linalgRules = {
       // All leading dims are one batch of rows: one GEMM per product, not one per batch element.
       const dy2 = dy.ndim === 2 ? dy : dy.reshape(T.shapeSize(dy.shape.slice(0, -1)), nOut);
       const dx = c.needs[0] ? T.matmul(dy2, w).reshape(x.shape) : null;
-      const dw = c.needs[1] ? T.linearWeightGrad(dy, x) : null;
-      const db = c.needs[2] ? T.linearBiasGrad(dy2) : null;
+      // Resident gradient buffers (ctx.gradInto) take dW and db in place: no allocation, and the
+      // GEMM writes straight into wasm memory.
+      const into = c.gradInto;
+      const wInto = into?.[1], bInto = into?.[2];
+      const dw = !c.needs[1] ? null : wInto ? (T.linearWeightGrad(dy, x, wInto), GRAD_WRITTEN) : T.linearWeightGrad(dy, x);
+      const db = !c.needs[2] ? null : bInto ? (T.linearBiasGrad(dy2, bInto), GRAD_WRITTEN) : T.linearBiasGrad(dy2);
       return [dx, dw, db];
     },
   } satisfies OpRule<NoAttrs>,
