@@ -43,7 +43,7 @@ describe("AutoClip, paper variant (default)", () => {
     // step 1: history [1] → threshold 1; coef = 1/(1 + 1e-6) = 0.999999
     let s = stepWith(ac, 1);
     expect(s.threshold).toBe(1);
-    expect(s.coef).toBe(1 / 1.000001);
+    expect(s.coef).toBe(Math.fround(1 / 1.000001)); // a float32 scalar
     // step 2: history [1, 3] → median 2; 3 · 2/(3 + 1e-6) = 1.9999993
     s = stepWith(ac, 3);
     expect(s.threshold).toBe(2);

@@ -50,7 +50,7 @@ describe("clipGradNormPerTensor (Keras clipnorm)", () => {
     const ps = make();
     const r = clipGradNormPerTensor(ps, 1, { compat: "keras" });
     expectClose(r.norms, [5, 0.5, 0], 1e-7);
-    expect(r.coefs).toEqual([0.2, 1, 1]);
+    expect(r.coefs).toEqual([Math.fround(0.2), 1, 1]); // float32 scalars
     expect(r.numClipped).toBe(1);
     expect(gradOf(ps[0]!)).toEqual(f32([0.6, 0.8]));
     expect(gradOf(ps[1]!)).toEqual(f32([0.3, 0.4]));
@@ -58,7 +58,7 @@ describe("clipGradNormPerTensor (Keras clipnorm)", () => {
   it('compat "torch" (default): min(1, c/(‖g‖ + 1e-6)) per tensor', () => {
     const ps = make();
     const r = clipGradNormPerTensor(ps, 1);
-    expect(r.coefs).toEqual([1 / 5.000001, 1, 1]);
+    expect(r.coefs).toEqual([Math.fround(1 / 5.000001), 1, 1]);
     expect(gradOf(ps[0]!)).toEqual(f32([3 / 5.000001, 4 / 5.000001]));
   });
   it('maxNorm 0: "tf" gives 0 and NaN for the all-zero tensor (0/0); "keras" switches clipping off', () => {

@@ -123,7 +123,7 @@ describe("telemetry", () => {
     expect(s).toMatchObject({ step: 1, preClipNorm: 5, clipped: true, nonFiniteCount: 0, skipped: false, skipReason: null, numGrads: 1, lrs: [1] });
     expectNear(s.postClipNorm, 5 / 5.000001, 1e-7);
     expectNear(s.coef, 1 / 5.000001, 1e-7);
-    expect(s.transforms).toEqual([{ name: "clipByGlobalNorm", clipped: true, totalNorm: 5, threshold: 1, coef: 1 / 5.000001, nonFiniteCount: 0 }]);
+    expect(s.transforms).toEqual([{ name: "clipByGlobalNorm", clipped: true, totalNorm: 5, threshold: 1, coef: Math.fround(1 / 5.000001), nonFiniteCount: 0 }]);
     p.grad = tensor([0.3, 0.4]);
     opt.step();
     expect(opt.lastStats).toMatchObject({ step: 2, preClipNorm: opt.lastStats!.postClipNorm, coef: 1, clipped: false });

@@ -152,7 +152,7 @@ export class AutoClip implements GradTransform {
     if (this.options.scope === "global") {
       if (!Number.isFinite(totalNorm)) return { totalNorm, threshold: NaN, coef: 1, clipped: false };
       const threshold = this.threshold(this.global, totalNorm);
-      const coef = Math.min(threshold / (totalNorm + eps), 1);
+      const coef = Math.fround(Math.min(threshold / (totalNorm + eps), 1)); // float32 scalar, as clipCoefficient
       scaleInPlace(batch.grads, coef);
       return { totalNorm, threshold, coef, clipped: coef !== 1 };
     }
@@ -165,7 +165,7 @@ export class AutoClip implements GradTransform {
       let h = this.perParam.get(key);
       if (!h) this.perParam.set(key, (h = new SortedHistory(this.options.historyLength)));
       const t = Number.isFinite(n) ? this.threshold(h, n) : NaN;
-      const coef = Number.isFinite(n) ? Math.min(t / (n + eps), 1) : 1;
+      const coef = Number.isFinite(n) ? Math.fround(Math.min(t / (n + eps), 1)) : 1;
       scaleInPlace(one, coef);
       pp.indices.push(key);
       pp.norms.push(n);

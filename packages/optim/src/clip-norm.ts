@@ -82,7 +82,10 @@ export interface ClipNormResult {
 }
 
 /**
- * The clipping coefficient for total norm `n` and max norm `c` under `compat` (the file's table).
+ * The clipping coefficient for total norm `n` and max norm `c` under `compat` (the file's table),
+ * computed in float64 and rounded once to float32: the gradients are float32 and, as in PyTorch
+ * (where the coefficient is a float32 tensor), each is multiplied by a float32 scalar, so
+ * `fround(g·coef)` is the exact float32 product (the same bits in the JS loops and the wasm kernels).
  *
  * @throws Never throws. (NaN inputs give NaN or 1 as in the table.)
  * @example
@@ -93,6 +96,10 @@ export interface ClipNormResult {
  * ```
  */
 export function clipCoefficient(n: number, c: number, compat: ClipCompat = "torch", eps = 1e-6): number {
+  return Math.fround(coefficient64(n, c, compat, eps));
+}
+
+function coefficient64(n: number, c: number, compat: ClipCompat, eps: number): number {
   switch (compat) {
     case "torch":
       return Math.min(c / (n + eps), 1); // Math.min propagates NaN like torch.clamp

@@ -47,6 +47,10 @@ export interface PerTensorClipResult {
  * ```
  */
 export function perTensorCoefficient(n: number, c: number, compat: ClipCompat = "torch", eps = 1e-6): number {
+  return Math.fround(coefficient64(n, c, compat, eps)); // a float32 scalar, as for the global norm
+}
+
+function coefficient64(n: number, c: number, compat: ClipCompat, eps: number): number {
   switch (compat) {
     case "torch":
       return Math.min(c / (n + eps), 1);

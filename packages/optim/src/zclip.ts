@@ -164,14 +164,14 @@ export class ZClip implements GradTransform {
         this.initialized = true;
         this.buffer = [];
       }
-      const coef = maxGradNorm === null ? 1 : Math.min(maxGradNorm / (g + 1e-6), 1);
+      const coef = maxGradNorm === null ? 1 : Math.fround(Math.min(maxGradNorm / (g + 1e-6), 1)); // float32, as clipCoefficient
       scaleInPlace(batch.grads, coef);
       return { totalNorm: g, threshold: maxGradNorm ?? Infinity, coef, clipped: coef !== 1, warmup: true, spike: false, z: NaN, ...stats() };
     }
     const [spikeT, z] = this.spikeThreshold(g);
     const adaptive = spikeT ?? g;
     const threshold = maxGradNorm === null ? adaptive : Math.min(adaptive, maxGradNorm);
-    const coef = g > threshold ? threshold / (g + 1e-6) : 1;
+    const coef = g > threshold ? Math.fround(threshold / (g + 1e-6)) : 1;
     scaleInPlace(batch.grads, coef);
     if (!(spikeT !== null && this.options.skipUpdateOnSpike)) {
       const x = spikeT ?? g;
