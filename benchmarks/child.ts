@@ -12,6 +12,7 @@ import { measure } from "./runner.js";
 import { TARGETS, startTarget } from "./targets.js";
 import { TOPICS } from "./topics.js";
 import { MESSAGE_PREFIX, type ChildJob, type ChildMessage } from "./protocol.js";
+import type { ResultRecord } from "./types.js";
 
 function send(m: ChildMessage): void {
   process.stdout.write(MESSAGE_PREFIX + JSON.stringify(m) + "\n");
@@ -35,11 +36,18 @@ async function main(): Promise<void> {
     send({ type: "unavailable", reason: ctx });
     return;
   }
-  send({ type: "started", backend: ctx.backend, threads: ctx.threads, notes: ctx.notes });
+  const simd = ctx.simd ?? "plain";
+  if (job.relaxedSimd && simd !== "relaxed") {
+    send({ type: "unavailable", reason: "relaxed SIMD is not in use even with --experimental-wasm-relaxed-simd (no WebAssembly relaxed SIMD in this engine?)" });
+    ctx.dispose?.();
+    return;
+  }
+  send({ type: "started", backend: ctx.backend, threads: ctx.threads, notes: ctx.notes, simd });
+  const report = (record: ResultRecord) => send({ type: "record", record: { ...record, simd } });
   try {
     const probe = topic.probes?.[spec.library];
     if (probe) {
-      for (const record of probe.run(ctx, { memorySteps: job.memorySteps, log: (text) => send({ type: "log", text }) })) send({ type: "record", record });
+      for (const record of probe.run(ctx, { memorySteps: job.memorySteps, log: (text) => send({ type: "log", text }) })) report(record);
       return;
     }
     const factory = topic.cases?.[spec.library];
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
     for (const c of cases) {
       if (filter && !filter.test(c.name)) continue;
       try {
-        send({ type: "record", record: measure(topic.bench, c, ctx, { maxTime: job.maxTime }) });
+        report(measure(topic.bench, c, ctx, { maxTime: job.maxTime }));
       } catch (e) {
         send({ type: "error", message: `${c.name} (${spec.id}): ${describe(e)}` });
       }

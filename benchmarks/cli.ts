@@ -9,7 +9,7 @@
  * ArrayBuffer detach in the measuring thread (see README.md). tsx's loader thread always prints
  * one (it is a separate isolate); anything beyond that comes from the measuring thread.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { createInterface } from "node:readline";
@@ -30,7 +30,12 @@ const HELP = `usage: pnpm bench [options]
   --max-time S       seconds of sampling per case (default 1.5)
   --rounds N         run everything N times, interleaved; report the median of the rounds (default 1)
   --memory           also run the memory topic (a 10,000-step training run, about 2-4 minutes)
-  --memory-steps N   steps of the memory run (default 10000)`;
+  --memory-steps N   steps of the memory run (default 10000)
+  --simd MODE        plain (default: Node's own wasm features), relaxed (tapegrad's wasm targets
+                     in processes started with --experimental-wasm-relaxed-simd: FMA in the GEMM,
+                     for Node 20; Node >= 22 has relaxed SIMD by default) or both (tapegrad's wasm
+                     targets in both modes, everything else once); records carry "simd"
+  --relaxed-simd     same as --simd relaxed`;
 
 interface CliOptions {
   json: boolean;
@@ -43,10 +48,15 @@ interface CliOptions {
   rounds: number;
   memory: boolean;
   memorySteps: number;
+  simd: readonly SimdMode[];
 }
 
+/** How a measuring process is started: Node's defaults, or with `--experimental-wasm-relaxed-simd`. */
+type SimdMode = "plain" | "relaxed";
+const RELAXED_FLAG = "--experimental-wasm-relaxed-simd";
+
 function parseArgs(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { json: false, maxTime: 1.5, rounds: 1, memory: false, memorySteps: 10_000 };
+  const o: CliOptions = { json: false, maxTime: 1.5, rounds: 1, memory: false, memorySteps: 10_000, simd: ["plain"] };
   const list = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
@@ -65,6 +75,12 @@ function parseArgs(argv: readonly string[]): CliOptions {
     else if (flag === "--rounds") o.rounds = Number(value());
     else if (flag === "--memory") o.memory = true;
     else if (flag === "--memory-steps") o.memorySteps = Number(value());
+    else if (flag === "--relaxed-simd") o.simd = ["relaxed"];
+    else if (flag === "--simd") {
+      const v = value();
+      if (v !== "plain" && v !== "relaxed" && v !== "both") throw new TypeError(`bench: --simd must be plain, relaxed or both (got ${JSON.stringify(v)})\n${HELP}`);
+      o.simd = v === "both" ? ["plain", "relaxed"] : [v];
+    }
     else if (flag === "--help" || flag === "-h") {
       console.log(HELP);
       process.exit(0);
@@ -96,6 +112,7 @@ function selectedTargets(o: CliOptions): TargetSpec[] {
   );
 }
 
+let relaxedFlagOk = false;
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 const PRELOAD = fileURLToPath(new URL("./preload.cjs", import.meta.url));
 const INVALIDATION = /Invalidating protector cell ArrayBufferDetaching/;
@@ -108,10 +125,23 @@ interface ChildOutcome {
   records: ResultRecord[];
 }
 
+/** Node accepts `--experimental-wasm-relaxed-simd` (newer versions may drop the flag once the feature is on by default). */
+function relaxedFlagAccepted(): boolean {
+  return spawnSync(process.execPath, [RELAXED_FLAG, "-e", "0"], { stdio: "ignore" }).status === 0;
+}
+
+/** The simd modes a target runs in: tapegrad's wasm targets in each selected mode, the rest once. */
+function modesOf(target: TargetSpec, o: CliOptions): SimdMode[] {
+  if (target.library === "tapegrad" && target.backend !== "js") return [...o.simd];
+  return [o.simd[0]!];
+}
+
 /** Runs one measuring process; prints what it reports as it arrives. */
-function runChild(topic: Topic, target: TargetSpec, o: CliOptions, onStart: (m: Extract<ChildMessage, { type: "started" }>) => void): Promise<ChildOutcome> {
-  const job: ChildJob = { topic: topic.bench, target: target.id, maxTime: o.maxTime, memorySteps: o.memorySteps, ...(o.filter ? { filter: o.filter.source } : {}) };
-  const args = ["--trace-protector-invalidation", ...(topic.nodeFlags ?? []), "--require", PRELOAD, ...process.execArgv, CHILD];
+function runChild(topic: Topic, target: TargetSpec, mode: SimdMode, o: CliOptions, onStart: (m: Extract<ChildMessage, { type: "started" }>) => void): Promise<ChildOutcome> {
+  const relaxed = mode === "relaxed" && target.library === "tapegrad" && target.backend !== "js";
+  const job: ChildJob = { topic: topic.bench, target: target.id, maxTime: o.maxTime, memorySteps: o.memorySteps, ...(o.filter ? { filter: o.filter.source } : {}), ...(relaxed ? { relaxedSimd: true } : {}) };
+  const simdFlags = mode === "relaxed" && relaxedFlagOk ? [RELAXED_FLAG] : [];
+  const args = ["--trace-protector-invalidation", ...simdFlags, ...(topic.nodeFlags ?? []), "--require", PRELOAD, ...process.execArgv, CHILD];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, TAPEGRAD_BENCH_JOB: JSON.stringify(job), TAPEGRAD_BENCH_PRELOAD: target.library },
@@ -165,7 +195,7 @@ function aggregate(rounds: readonly ResultRecord[][]): ResultRecord[] {
   const groups = new Map<string, ResultRecord[]>();
   for (const round of rounds) {
     for (const r of round) {
-      const key = [r.bench, r.library, r.backend, r.threads, r.name].join("|");
+      const key = [r.bench, r.library, r.backend, r.threads, r.name, r.simd ?? "plain"].join("|");
       const g = groups.get(key);
       if (g) g.push(r);
       else groups.set(key, [r]);
@@ -193,7 +223,9 @@ async function main(): Promise<void> {
   const topics = selectedTopics(o);
   const targets = selectedTargets(o);
   const started = Date.now();
-  console.log(`# pnpm bench on ${machine()}; --max-time ${o.maxTime}${o.rounds > 1 ? `, ${o.rounds} rounds` : ""}; ${load()}`);
+  if (o.simd.includes("relaxed")) relaxedFlagOk = relaxedFlagAccepted();
+  const simdNote = o.simd.includes("relaxed") ? `; simd ${o.simd.join("+")}${relaxedFlagOk ? ` (relaxed: ${RELAXED_FLAG})` : ` (${RELAXED_FLAG} not accepted by this Node: relaxed only where on by default)`}` : "";
+  console.log(`# pnpm bench on ${machine()}; --max-time ${o.maxTime}${o.rounds > 1 ? `, ${o.rounds} rounds` : ""}${simdNote}; ${load()}`);
   const unavailable = new Map<string, string>();
   const described = new Set<string>();
   const rounds: ResultRecord[][] = [];
@@ -204,23 +236,26 @@ async function main(): Promise<void> {
       if (topic.optIn && round > 1) continue; // the memory run is long: once is enough
       const covered = new Set<Library>();
       for (const target of targets) {
-        if (unavailable.has(target.id)) continue;
-        const supported = topic.probes?.[target.library] ?? topic.cases?.[target.library];
-        if (!supported) continue;
-        if (!topic.perBackend && covered.has(target.library)) continue;
-        const outcome = await runChild(topic, target, o, (m) => {
-          if (described.has(target.id)) return;
-          described.add(target.id);
-          const threads = m.threads === 1 ? "1 thread" : `${m.threads} threads`;
-          console.log(`# ${target.library} ${m.backend} (${threads}): ${m.notes.join("; ")}`);
-        });
-        if (outcome.unavailable !== undefined) {
-          unavailable.set(target.id, outcome.unavailable);
-          console.log(`# ${target.library} ${target.backend} (${target.threads} thread${target.threads === 1 ? "" : "s"}): unavailable: ${outcome.unavailable}`);
-          continue;
+        for (const mode of modesOf(target, o)) {
+          const id = `${target.id}${mode === "relaxed" ? " (relaxed SIMD)" : ""}`;
+          if (unavailable.has(id)) continue;
+          const supported = topic.probes?.[target.library] ?? topic.cases?.[target.library];
+          if (!supported) continue;
+          if (!topic.perBackend && covered.has(target.library)) continue;
+          const outcome = await runChild(topic, target, mode, o, (m) => {
+            if (described.has(id)) return;
+            described.add(id);
+            const threads = m.threads === 1 ? "1 thread" : `${m.threads} threads`;
+            console.log(`# ${target.library} ${m.backend} (${threads}, simd ${m.simd}): ${m.notes.join("; ")}`);
+          });
+          if (outcome.unavailable !== undefined) {
+            unavailable.set(id, outcome.unavailable);
+            console.log(`# ${target.library} ${target.backend} (${target.threads} thread${target.threads === 1 ? "" : "s"}${mode === "relaxed" ? ", relaxed SIMD" : ""}): unavailable: ${outcome.unavailable}`);
+            continue;
+          }
+          if (outcome.started) covered.add(target.library);
+          records.push(...outcome.records);
         }
-        if (outcome.started) covered.add(target.library);
-        records.push(...outcome.records);
       }
     }
     rounds.push(records);

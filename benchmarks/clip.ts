@@ -7,11 +7,13 @@
  *   holds the tensors (in place, PyTorch's `clip_grad_norm_` formula). In-place clipping leaves
  *   the norm at the threshold, so later calls use slowly shrinking thresholds
  *   (`shrinkingThreshold`); every call checks that it clipped.
- * - tapegrad `wasm-heap` (where `@tapegrad/tensor` has a wasm heap, not on the `js` backend): the
- *   same `clipGradNorm` call on gradients allocated inside wasm memory (`heapAlloc`), and the bare
- *   kernel `foreachClipByGlobalNorm` on such arrays ("... wasm-heap kernel"; with only the
- *   prototype `WasmHeap` object, its `clipByGlobalNorm`). Heap kernels may use every thread
- *   `setNumThreads` allows, so the topic runs per backend and thread count.
+ * - tapegrad `... resident` (not on the `js` backend): the same `clipGradNorm` call on parameters
+ *   moved into the wasm heap with `Var.toHeap()` (what `Module.toHeap()` does), their gradients in
+ *   the resident gradient buffers where `backward` puts them: the norm (float64 squares) and the
+ *   scaling run in the wasm `foreach*` kernels, in place, on every thread `setNumThreads` allows.
+ * - tapegrad `... wasm-heap kernel`: the bare kernel `foreachClipByGlobalNorm` on heap arrays
+ *   (`heapAlloc`; float32 squares summed in float64, see its docs; with only the prototype
+ *   `WasmHeap` object, its `clipByGlobalNorm`). The topic runs per backend and thread count.
  * - tfjs: `clip_by_global_norm` composed from ops (`tfClipByGlobalNorm`), inside `tf.tidy`, the
  *   clipped tensors disposed: tfjs tensors are immutable, so each call allocates 10M new floats.
  */
@@ -25,7 +27,7 @@ import type { Case, TargetContext, Topic } from "./types.js";
 
 const SIZE = "10M";
 const NAME = "clip-global-norm 10M";
-const HEAP_NAME = "clip-global-norm 10M wasm-heap";
+const HEAP_NAME = "clip-global-norm 10M resident (Var.toHeap())";
 const FOREACH_NAME = "clip-global-norm 10M wasm-heap kernel";
 
 const gradData = () => CLIP_SHAPES.map(([r, c], i) => normalData(r * c, 100 + i));
@@ -59,20 +61,25 @@ function shrinkingThreshold(arrays: readonly Float32Array[]): () => number {
   };
 }
 
-/** Vars whose `.grad` holds the seeded gradients, copied into `alloc`ated arrays. */
-function gradVars(alloc: (n: number) => Float32Array) {
+/**
+ * Vars whose `.grad` holds the seeded gradients: ordinary tensors, or (`resident`) the Vars'
+ * resident gradient buffers after `toHeap()`, filled as `backward` would.
+ */
+function gradVars(resident: boolean) {
   return gradData().map((d, i) => {
     const [r, c] = CLIP_SHAPES[i]!;
     const p = variable(new Tensor(new Float32Array(d.length), [r, c]));
-    const g = alloc(d.length);
-    g.set(d);
-    p.grad = new Tensor(g, [r, c]);
+    if (resident && typeof (p as { toHeap?: unknown }).toHeap === "function") {
+      p.toHeap();
+      p.gradBuffer!.data.set(d);
+      p.grad = p.gradBuffer;
+    } else p.grad = new Tensor(d.slice(), [r, c]);
     return p;
   });
 }
 
-function clipCase(name: string, alloc: (n: number) => Float32Array, backend?: string): Case {
-  const params = gradVars(alloc);
+function clipCase(name: string, resident: boolean): Case {
+  const params = gradVars(resident);
   const grads = params.map((p) => p.grad!.data);
   const threshold = shrinkingThreshold(grads);
   const fn = () => {
@@ -80,18 +87,18 @@ function clipCase(name: string, alloc: (n: number) => Float32Array, backend?: st
     if (!res.clipped) throw new Error(`${name}: norm ${res.totalNorm} did not trigger clipping`);
   };
   const inHeap = heapApi.isHeapArray ? grads.every((g) => heapApi.isHeapArray!(g)) : false;
-  return { name, size: SIZE, unit: "ms", work: 0, fn, ...(backend ? { backend, extra: { heapArrays: inHeap, compareAs: NAME } } : {}) };
+  return { name, size: SIZE, unit: "ms", work: 0, fn, ...(resident ? { extra: { variant: "resident", heapArrays: inHeap, compareAs: NAME } } : {}) };
 }
 
 /**
- * The wasm-heap variants, when `@tapegrad/tensor` has a heap: `clipGradNorm` on heap-backed
- * gradients (`heapAlloc`), and the bare kernel `foreachClipByGlobalNorm` on the same kind of
- * arrays. With only the prototype `WasmHeap` object, its `clipByGlobalNorm` instead.
+ * The heap variants, when `@tapegrad/tensor` has a heap: `clipGradNorm` on resident parameters
+ * (`Var.toHeap()`), and the bare kernel `foreachClipByGlobalNorm` on heap arrays. With only the
+ * prototype `WasmHeap` object, its `clipByGlobalNorm` instead.
  */
 function heapCases(): Case[] {
   const cases: Case[] = [];
   if (typeof heapApi.heapAlloc === "function") {
-    cases.push(clipCase(HEAP_NAME, heapApi.heapAlloc, "wasm-heap"));
+    cases.push(clipCase(HEAP_NAME, true));
     if (typeof heapApi.foreachClipByGlobalNorm === "function") {
       const clip = heapApi.foreachClipByGlobalNorm;
       const arrays = gradData().map((d) => {
@@ -129,7 +136,7 @@ function heapCases(): Case[] {
 }
 
 function tapegradCases(ctx: TargetContext): Case[] {
-  const cases = [clipCase(NAME, (n) => new Float32Array(n))];
+  const cases = [clipCase(NAME, false)];
   if (ctx.backend !== "js") cases.push(...heapCases());
   return cases;
 }

@@ -5,6 +5,9 @@
  *
  * - tapegrad: `@tapegrad/nn` `Sequential(Linear, ReLU, Linear, ReLU, Linear)`, `@tapegrad/autograd`
  *   `crossEntropy`, `@tapegrad/optim` `SGD` with `clip: clipByGlobalNorm(1)`.
+ * - tapegrad `... resident` (wasm backends): the same code after `model.toHeap()` — parameters,
+ *   gradients and momentum in the wasm heap, so the weight GEMMs read and write them in place and
+ *   clipping and the SGD update run in the wasm `foreach*` kernels (the opt-in resident path).
  * - tfjs: weights as `tf.variable`s (kernels `[in, out]` as `tf.layers.dense` stores them),
  *   `tf.variableGrads` of `tf.losses.softmaxCrossEntropy`, the global-norm clip composed from ops
  *   (tfjs has none), `tf.train.momentum(0.01, 0.9)`; the whole step inside `tf.tidy`, and the
@@ -18,14 +21,19 @@ import { tfClipByGlobalNorm } from "./tfjs.js";
 import type { Case, TargetContext, Topic } from "./types.js";
 
 const NAME = "mlp-step 784-256-256-10 b128";
+const RESIDENT_NAME = "mlp-step 784-256-256-10 b128 resident (model.toHeap())";
 const SIZE = "784-256-256-10/128";
 const LR = 0.01;
 const MOMENTUM = 0.9;
 const MAX_NORM = 1;
 
-/** A tapegrad training step on the seeded model and batch (also used by the memory topic). */
-export function tapegradStep(): () => number {
+/**
+ * A tapegrad training step on the seeded model and batch (also used by the memory topic); with
+ * `resident`, after `model.toHeap()`.
+ */
+export function tapegradStep(resident = false): () => number {
   const model = makeMlp();
+  if (resident) model.toHeap();
   const { x, labels } = mlpBatch();
   const input = constant(new Tensor(x, [MLP_BATCH, MLP_SIZES[0]]));
   const opt = new SGD(model.parameters(), { lr: LR, momentum: MOMENTUM, clip: clipByGlobalNorm(MAX_NORM) });
@@ -38,9 +46,14 @@ export function tapegradStep(): () => number {
   };
 }
 
-function tapegradCases(): Case[] {
+function tapegradCases(ctx: TargetContext): Case[] {
   const step = tapegradStep();
-  return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: () => void step() }];
+  const cases: Case[] = [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: () => void step() }];
+  if (ctx.backend !== "js") {
+    const resident = tapegradStep(true);
+    cases.push({ name: RESIDENT_NAME, size: SIZE, unit: "ms", work: 0, fn: () => void resident(), extra: { variant: "resident", compareAs: NAME } });
+  }
+  return cases;
 }
 
 function tfjsCases(ctx: TargetContext): Case[] {
@@ -84,6 +97,6 @@ function tfjsCases(ctx: TargetContext): Case[] {
 export const mlpTopic: Topic = {
   bench: "mlp-step",
   perBackend: true,
-  caseNames: [NAME],
+  caseNames: [NAME, RESIDENT_NAME],
   cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases },
 };

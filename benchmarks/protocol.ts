@@ -17,11 +17,13 @@ export interface ChildJob {
   filter?: string;
   /** Steps of the memory run. */
   memorySteps: number;
+  /** The process was started with `--experimental-wasm-relaxed-simd` (`--simd relaxed`). */
+  relaxedSimd?: boolean;
 }
 
 /** Messages from a measuring process. */
 export type ChildMessage =
-  | { type: "started"; backend: string; threads: number; notes: string[] }
+  | { type: "started"; backend: string; threads: number; notes: string[]; simd: "relaxed" | "plain" }
   | { type: "unavailable"; reason: string }
   | { type: "record"; record: ResultRecord }
   | { type: "log"; text: string }

@@ -36,6 +36,11 @@ interface ThreadsApi {
   initWasmThreads?: (...args: unknown[]) => Promise<ThreadedSet | undefined>;
 }
 
+/** `"relaxed"` when tapegrad's wasm GEMM uses relaxed SIMD (FMA) in this process. */
+function tapegradSimd(): "relaxed" | "plain" {
+  return wasmStatus().relaxedSimd ? "relaxed" : "plain";
+}
+
 function tapegradNotes(): string[] {
   const s = wasmStatus();
   return [`wasm: SIMD ${s.simd ? "yes" : "no"}, relaxed SIMD ${s.relaxedSimd ? "yes" : "no"}${s.error ? `, error: ${s.error}` : ""}`];
@@ -52,7 +57,7 @@ async function startTapegrad(spec: TargetSpec): Promise<TargetContext | string> 
     const set = kernels();
     if (set.name === jsKernels.name) return `the default kernel set is pure TS here (${wasmStatus().error ?? "no WebAssembly SIMD"})`;
     useKernels(set);
-    return { ...spec, backend: set.name, notes: [`default kernel set "${set.name}"`, ...tapegradNotes()] };
+    return { ...spec, backend: set.name, simd: tapegradSimd(), notes: [`default kernel set "${set.name}"`, ...tapegradNotes()] };
   }
   if (typeof api.setNumThreads === "function") {
     // The process-wide setting: GEMM and in-place heap kernels use up to that many threads.
@@ -69,7 +74,7 @@ async function startTapegrad(spec: TargetSpec): Promise<TargetContext | string> 
     if (!set || set.name === jsKernels.name) return `no wasm kernel set with ${spec.threads} threads here (${wasmStatus().error ?? "no WebAssembly SIMD"})`;
     useKernels(set);
     return {
-      ...spec, backend: set.name,
+      ...spec, backend: set.name, simd: tapegradSimd(),
       notes: [`setNumThreads(${spec.threads}) + kernel set "${set.name}"${set.threads ? ` (threads ${set.threads})` : ""}: ${usable} threads ready (the caller + ${usable - 1} worker${usable === 2 ? "" : "s"})`, ...tapegradNotes()],
       dispose: () => api.setNumThreads!(1),
     };

@@ -49,6 +49,12 @@ export interface ResultRecord {
    * typed-array access in optimized JS then pays an extra check). See README.md.
    */
   detached?: boolean;
+  /**
+   * Whether the measured code used relaxed SIMD (tapegrad's wasm GEMM with `f32x4.relaxed_madd`,
+   * i.e. FMA): `"relaxed"` (Node ≥ 22 by default, Node 20 with `--relaxed-simd`), else `"plain"`
+   * (plain SIMD128, or no wasm at all: tfjs, tapegrad `js`).
+   */
+  simd?: "relaxed" | "plain";
   /** With `--rounds N > 1`: the value of each round (the record's `value` is their median). */
   roundValues?: number[];
   /** Further per-topic detail (e.g. the heap samples of `memory`). */
@@ -107,6 +113,8 @@ export interface TargetContext extends TargetSpec {
   tf?: typeof TfCore;
   /** Facts worth printing (versions, SIMD, threads). */
   notes: string[];
+  /** Relaxed SIMD in use by the measured code (see {@link ResultRecord.simd}); default `"plain"`. */
+  simd?: "relaxed" | "plain";
   /** Stops helper threads etc. at the end of the process. */
   dispose?: () => void;
 }
