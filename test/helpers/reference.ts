@@ -307,3 +307,20 @@ export function refScatterAdd(base: Ref, axis: number, index: Ref, src: Ref): Re
   }
   return { shape: base.shape.slice(), data };
 }
+
+/** CPython's slice.indices(): the selected positions of `start:stop:step` on a length-`n` axis. */
+export function pySlice(n: number, start: number | null, stop: number | null, step: number): number[] {
+  const lower = step < 0 ? -1 : 0;
+  const upper = step < 0 ? n - 1 : n;
+  const norm = (v: number | null, dflt: number): number => {
+    if (v === null) return dflt;
+    if (v < 0) return Math.max(v + n, lower);
+    return Math.min(v, upper);
+  };
+  const s = norm(start, step < 0 ? upper : lower);
+  const e = norm(stop, step < 0 ? lower : upper);
+  const out: number[] = [];
+  if (step > 0) for (let i = s; i < e; i += step) out.push(i);
+  else for (let i = s; i > e; i += step) out.push(i);
+  return out;
+}
