@@ -3,7 +3,8 @@
  * `valueAndGrad` (like JAX), and `defineOp` for custom ops with hand-written rules.
  */
 import { Tensor, ShapeError, asTensor } from "@tapegrad/tensor";
-import { Var, apply, toVar, type VarLike } from "./var.js";
+import { Var } from "./var.js";
+import { apply, toVar, type VarLike } from "./apply.js";
 import type { OpRule } from "./rule.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
 

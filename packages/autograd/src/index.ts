@@ -13,7 +13,8 @@
  * w.grad; // Tensor [784, 10]
  * ```
  */
-export { Var, Node, variable, constant, toVar, noGrad, enableGrad, isGradEnabled, apply, type VarLike, type GradHook, type PostAccumulateGradHook, type RemovableHandle } from "./var.js";
+export { Var, Node, variable, constant, noGrad, enableGrad, isGradEnabled, type GradHook, type PostAccumulateGradHook, type RemovableHandle } from "./var.js";
+export { apply, toVar, type VarLike } from "./apply.js";
 export { type OpRule, type BackwardCtx, type Saved, RegionGrad, GRAD_WRITTEN, type GradWritten } from "./rule.js";
 export { sumToShape, type BackwardOptions } from "./backward.js";
 export { backward, gradients, grad, valueAndGrad, defineOp, type GradOptions } from "./functional.js";

@@ -8,10 +8,8 @@
  * a plain loop. Nothing global keeps nodes alive: a graph that is never backpropagated is freed by
  * the garbage collector like any other object, and `backward` releases the graph it walked.
  */
-import { Tensor, asTensor, shapeSize, fmt } from "@tapegrad/tensor";
-import type { OpRule } from "./rule.js";
+import { Tensor, asTensor, fmt } from "@tapegrad/tensor";
 import { Node } from "./node.js";
-import { isGradEnabled } from "./grad-mode.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
 import { isResidentVar, setGradBufferOf, varFreeHeap, varToHeap } from "./resident.js";
 
@@ -30,7 +28,6 @@ export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 export type PostAccumulateGradHook = (v: Var) => void;
 
 
-let sequence = 0;
 
 /**
  * A tensor value plus what differentiation needs: `grad` (accumulated by `backward` for leaves),
@@ -297,9 +294,6 @@ function removeFrom<T>(list: T[], item: T): void {
   if (i >= 0) list.splice(i, 1);
 }
 
-/** Anything an op accepts as an input: a Var, a Tensor (constant) or a number (0-d constant). */
-export type VarLike = Var | Tensor | number;
-
 /**
  * Creates a leaf Var that requires grad (a parameter or an input to differentiate). The value is
  * copied into fresh contiguous storage, so optimizer updates never touch the caller's data.
@@ -326,52 +320,3 @@ export function variable(value: Tensor | number, opts: { name?: string; requires
 export function constant(value: Tensor | number, name?: string): Var {
   return new Var(asTensor(value, "constant"), false, null, name);
 }
-
-/**
- * Lifts an op input to a Var (Tensors and numbers become constants).
- *
- * @throws {TypeError} for anything else.
- * @example
- * ```ts
- * toVar(2).shape; // []
- * ```
- */
-export function toVar(x: VarLike, op = "op"): Var {
-  if (x instanceof Var) return x;
-  if (x instanceof Tensor || typeof x === "number") return new Var(asTensor(x, op), false);
-  throw new TypeError(`${op}: expected a Var, Tensor or number (got ${x === null ? "null" : typeof x})`);
-}
-
-/**
- * Runs an op: computes the forward value with `rule.forward` on plain tensors and, when any input
- * requires grad and recording is on, records a node for `backward`. This is how every op (and any
- * custom op) is built.
- *
- * @throws whatever the forward computation throws (e.g. ShapeError).
- * @example
- * ```ts
- * const out = apply("mul", mulRule, {}, [a, b]);
- * ```
- */
-export function apply<A, S>(op: string, rule: OpRule<A, S>, attrs: A, inputs: readonly VarLike[]): Var {
-  const vars = inputs.map((x) => toVar(x, op));
-  const xs = vars.map((v) => v.value);
-  const res = rule.forward(xs, attrs);
-  const y = res instanceof Tensor ? res : res.value;
-  let needsAny = false;
-  const recording = isGradEnabled();
-  const needs = vars.map((v) => {
-    const n = recording && v.requiresGrad;
-    needsAny ||= n;
-    return n;
-  });
-  if (!needsAny) return new Var(y, false);
-  const saved = res instanceof Tensor ? undefined : res.saved;
-  const node = new Node(++sequence, op, rule, vars.map((v, i) => (needs[i] ? v : null)), needs, attrs, saved, xs, y);
-  const out = new Var(y, true, node);
-  node.out = out;
-  return out;
-}
-
-/** Internal: number of elements of a shape (re-exported helper for rules). */
-export const sizeOf = shapeSize;

@@ -4,7 +4,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
-import { apply, type Var, type VarLike } from "../var.js";
+import type { Var } from "../var.js";
+import { apply, type VarLike } from "../apply.js";
 import type { OpRule } from "../rule.js";
 import { powScalar } from "./unary.js";
 

@@ -4,7 +4,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import { Rng, ShapeError, defaultRng, normalizeAxes, shapesEqual } from "@tapegrad/tensor";
-import { toVar, type Var, type VarLike } from "../var.js";
+import type { Var } from "../var.js";
+import { toVar, type VarLike } from "../apply.js";
 import { add, div, mul, sub } from "./arith.js";
 import { abs, sqrt, square } from "./unary.js";
 import { mean, sum } from "./reduce.js";

@@ -3,7 +3,8 @@
  * im2col/col2im kernels doing forward and backward.
  */
 import * as T from "@tapegrad/tensor";
-import { apply, type Var, type VarLike } from "../var.js";
+import type { Var } from "../var.js";
+import { apply, type VarLike } from "../apply.js";
 import type { OpRule } from "../rule.js";
 
 interface ConvAttrs { stride: number | [number, number]; padding: number | [number, number]; hasBias: boolean }

@@ -6,7 +6,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
-import { apply, type Var, type VarLike } from "../var.js";
+import type { Var } from "../var.js";
+import { apply, type VarLike } from "../apply.js";
 import { GRAD_WRITTEN, type OpRule } from "../rule.js";
 import { sumToShape } from "../backward.js";
 import { add } from "./arith.js";

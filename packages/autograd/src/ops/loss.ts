@@ -5,7 +5,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import { Tensor, ShapeError, shapesEqual } from "@tapegrad/tensor";
-import { apply, toVar, Var, type VarLike } from "../var.js";
+import { Var } from "../var.js";
+import { apply, toVar, type VarLike } from "../apply.js";
 import type { OpRule } from "../rule.js";
 import { add, mul, neg } from "./arith.js";
 import { reshape } from "./movement.js";

@@ -6,7 +6,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import { Tensor, ShapeError, normalizeAxis } from "@tapegrad/tensor";
-import { apply, toVar, Var, type VarLike } from "../var.js";
+import { Var } from "../var.js";
+import { apply, toVar, type VarLike } from "../apply.js";
 import { RegionGrad, type OpRule } from "../rule.js";
 import { sumToShape } from "../backward.js";
 

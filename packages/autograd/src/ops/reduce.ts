@@ -6,7 +6,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import { Tensor, normalizeAxes } from "@tapegrad/tensor";
-import { apply, toVar, type Var, type VarLike } from "../var.js";
+import type { Var } from "../var.js";
+import { apply, toVar, type VarLike } from "../apply.js";
 import type { OpRule } from "../rule.js";
 
 /** Normalised reduction attributes. */

@@ -4,7 +4,8 @@
  */
 import * as T from "@tapegrad/tensor";
 import { normalizeAxis } from "@tapegrad/tensor";
-import { apply, toVar, type Var, type VarLike } from "../var.js";
+import type { Var } from "../var.js";
+import { apply, toVar, type VarLike } from "../apply.js";
 import type { OpRule } from "../rule.js";
 
 export const softmaxRules = {
