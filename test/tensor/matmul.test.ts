@@ -22,7 +22,7 @@ const sets: [string, KernelSet][] = [["js", jsKernels]];
 if (kernels().name !== "js") sets.push([kernels().name, kernels()]);
 
 describe.each(sets)("matmul with the %s kernels", (_name, set) => {
-  let prev: KernelSet;
+  let prev: KernelSet | null = null;
   beforeAll(() => {
     prev = useKernels(set);
   });

@@ -1,6 +1,7 @@
 /**
  * @file The WebAssembly emitter (LEB128, module sections, control flow, memory) and the emitted
- * packing and reduction kernels, checked against plain JS on seeded data.
+ * packing and vector kernels, checked against plain JS on seeded data: `sumsq` against its JS twin
+ * `sumsqJs` (the same bits, float64 accuracy, no overflow), `scale32`/`scale64` against `scaleJs`.
  */
 import { describe, expect, it } from "vitest";
 import { Rng, simdSupported } from "@tapegrad/tensor";
@@ -9,7 +10,7 @@ import { ModuleBuilder } from "../../packages/tensor/src/wasm/emitter.js";
 import { ValType } from "../../packages/tensor/src/wasm/opcodes.js";
 import { kernelModuleBytes, simdProbeBytes } from "../../packages/tensor/src/wasm/module.js";
 import { WasmArena } from "../../packages/tensor/src/wasm/arena.js";
-import { sumsq64Js, sumsqJs } from "../../packages/tensor/src/wasm/vector.js";
+import { SUMSQ_CHUNK, scaleJs, sumsqJs } from "../../packages/tensor/src/kernels/vector.js";
 
 const { i32, f32 } = ValType;
 
@@ -150,21 +151,57 @@ describe.runIf(simdSupported())("emitted SIMD kernels", () => {
       for (let i = 0; i < w; i++) expect(mem[dst + p * w + i]).toBe(i < live ? mem[i * sI + p * sP] : 0);
   });
 
-  it.each([0, 1, 3, 15, 16, 17, 63, 64, 16383, 16384, 16385, 100_003])("sumsq / sumsq64 of %i floats: JS twins' bits, float64 accuracy", (n) => {
+  /** Seeded normals with NaN, ±Infinity, ±0, subnormals and huge values every `every` floats. */
+  const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -3e-39, 1e20, -3.4e38];
+  function fillSpecial(at: number, n: number, every: number): Float32Array {
     const mem = arena.f32;
-    let ref = 0;
-    for (let i = 0; i < n; i++) {
-      const x = (mem[2 + i] = rng.normal() * 3);
-      ref += Math.fround(x) * Math.fround(x);
+    for (let i = 0; i < n; i++) mem[at + i] = i % every === every - 1 ? SPECIAL[Math.floor(i / every) % SPECIAL.length]! : rng.normal() * 3;
+    return mem.slice(at, at + n);
+  }
+
+  it.each([0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, SUMSQ_CHUNK - 1, SUMSQ_CHUNK, SUMSQ_CHUNK + 1, 3 * SUMSQ_CHUNK + 7, 100_003])(
+    "sumsq of %i floats: the JS twin's bits, float64 accuracy",
+    (n) => {
+      const mem = arena.f32;
+      let ref = 0;
+      for (let i = 0; i < n; i++) {
+        const x = (mem[2 + i] = rng.normal() * 3);
+        ref += Math.fround(x) * Math.fround(x);
+      }
+      const x = mem.slice(2, 2 + n);
+      const got = ex.sumsq(8, n, 0);
+      expect(got).toBe(sumsqJs(x, 0));
+      expect(Math.abs(got - ref)).toBeLessThanOrEqual(1e-13 * ref); // exact float64 squares
+      // the running total enters before the first chunk (one chunk: acc + chunk sum)
+      if (n <= SUMSQ_CHUNK) expect(ex.sumsq(8, n, 1.5)).toBe(1.5 + got);
+      expect(ex.sumsq(8, n, 2.5)).toBe(sumsqJs(x, 2.5));
+    },
+  );
+
+  it("sumsq: no float32 overflow or underflow, NaN and Infinity propagate like the twin", () => {
+    const mem = arena.f32;
+    mem.set([1e20, 1e20, -1e20], 4);
+    expect(ex.sumsq(16, 3, 0)).toBe(3 * Math.fround(1e20) ** 2); // float32 squares would be Infinity
+    expect(ex.sumsq(16, 3, 0)).toBe(sumsqJs(mem.slice(4, 7), 0));
+    const tiny = Float32Array.from({ length: 1001 }, () => rng.normal() * 1e-25); // float32 squares would underflow to 0
+    mem.set(tiny, 4);
+    let tinyRef = 0;
+    for (const v of tiny) tinyRef += v * v;
+    expect(tinyRef).toBeGreaterThan(0);
+    expect(Math.abs(ex.sumsq(16, tiny.length, 0) - tinyRef)).toBeLessThanOrEqual(1e-13 * tinyRef);
+    expect(ex.sumsq(16, tiny.length, 0)).toBe(sumsqJs(tiny, 0));
+    for (const every of [3, 11, 97]) {
+      for (const n of [5, 8, 13, 40, SUMSQ_CHUNK + 9]) {
+        const x = fillSpecial(4, n, every);
+        expect(Object.is(ex.sumsq(16, n, 0), sumsqJs(x, 0)), `every ${every}, n ${n}`).toBe(true);
+      }
     }
-    const x = mem.slice(2, 2 + n);
-    expect(ex.sumsq(8, n, 0)).toBe(sumsqJs(x, 0));
-    expect(ex.sumsq64(8, n, 0)).toBe(sumsq64Js(x, 0));
-    expect(Math.abs(ex.sumsq(8, n, 0) - ref)).toBeLessThanOrEqual(3e-7 * ref); // float32 groups of 4
-    expect(Math.abs(ex.sumsq64(8, n, 0) - ref)).toBeLessThanOrEqual(1e-13 * ref); // exact squares
-    // the running total enters before the first chunk (one chunk: acc + chunk sum)
-    if (n <= 16384) expect(ex.sumsq(8, n, 1.5)).toBe(1.5 + ex.sumsq(8, n, 0));
-    expect(ex.sumsq(8, n, 2.5)).toBe(sumsqJs(x, 2.5));
+    mem.set([1, Infinity, 2, -Infinity], 4);
+    expect(ex.sumsq(16, 4, 0)).toBe(Infinity);
+    mem.set([1, NaN, 2, 3, 4, 5, 6, 7, 8], 4);
+    expect(ex.sumsq(16, 9, 0)).toBeNaN();
+    mem.set([1, Infinity, NaN], 4);
+    expect(ex.sumsq(16, 3, 0)).toBeNaN();
   });
 
   it("scale32 and scale64 multiply in place, including the scalar tail", () => {
@@ -179,4 +216,25 @@ describe.runIf(simdSupported())("emitted SIMD kernels", () => {
     for (let i = 1; i <= n; i++) expect(mem[i]).toBe(Math.fround(i * 0.1));
     expect(mem[n + 1]).toBe(n + 1);
   });
+
+  it.each([0.5, Math.fround(0.3), -3, 0, -0, 1e-30, 7.3e35, 0.1, NaN, Infinity, -Infinity])(
+    "scale32 (float32 factors) and scale64 (any factor) by %d give scaleJs's bits on special values",
+    (c) => {
+      const isF32 = Math.fround(c) === c || Number.isNaN(c);
+      const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+      const mem = arena.f32;
+      for (const n of [1, 3, 4, 5, 8, 17, 1003]) {
+        const x = fillSpecial(4, n, 5);
+        const ref = x.slice();
+        scaleJs(ref, c);
+        const kernels: ["scale32" | "scale64", (p: number, n: number, c: number) => void][] = [["scale64", ex.scale64]];
+        if (isF32) kernels.push(["scale32", ex.scale32]);
+        for (const [name, kernel] of kernels) {
+          mem.set(x, 4);
+          kernel(16, n, c);
+          expect(bits(mem.slice(4, 4 + n)), `${name} by ${c}, n=${n}`).toEqual(bits(ref));
+        }
+      }
+    },
+  );
 });

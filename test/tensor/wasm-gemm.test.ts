@@ -2,12 +2,13 @@
  * @file The WebAssembly SIMD GEMM against a naive float64 reference: seeded random shapes
  * (odd sizes, tiles not filled, several K panels and N blocks), every operand layout
  * (row-major, transposed, strided, broadcast), offsets, `ldc > n`, accumulate on/off, k = 0,
- * operands and C in plain arrays or in the wasm heap (read and written in place, with guard
- * elements around C), and batched use through the public `matmul` with the wasm kernels active.
+ * operands and C in plain arrays or in persistent storage placed in wasm memory (read and written
+ * in place, with guard elements around C), and batched use through the public `matmul` with the
+ * wasm kernels active.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  Rng, Tensor, gemmWasm, heapAlloc, heapFree, heapZeros, isHeapArray, kernels, matmul, randn, toHeap, useKernels, wasmKernels, wasmStatus, type KernelSet,
+  Rng, Tensor, allocate, dispose, gemmWasm, isInKernelMemory, kernels, matmul, randn, useKernels, wasmKernels, wasmStatus, zeros, type KernelSet,
 } from "@tapegrad/tensor";
 import { mainArena } from "../../packages/tensor/src/wasm/runtime.js";
 import { fromTensor, refMatmul } from "../helpers/reference.js";
@@ -17,30 +18,31 @@ const REL = 4e-6;
 
 type Layout = "rows" | "cols" | "strided" | "broadcast";
 
-/** `len` floats in the heap or in a plain array. */
-const buffer = (len: number, heap: boolean) => (heap ? heapAlloc(len) : new Float32Array(len));
+/** `len` floats in persistent storage (wasm memory: the wasm set is active) or in a plain array. */
+const buffer = (len: number, placed: boolean) => (placed ? allocate(len, { persistent: true }) : new Float32Array(len));
 
 /** An operand of logical shape r×c stored in `layout`, with a leading offset; returns data and strides. */
-function operand(rng: Rng, r: number, c: number, layout: Layout, heap = false): { data: Float32Array; off: number; rs: number; cs: number } {
+function operand(rng: Rng, r: number, c: number, layout: Layout, placed = false): { data: Float32Array; off: number; rs: number; cs: number } {
   const off = rng.int(0, 5);
   if (layout === "broadcast") {
     // every row is the same vector (row stride 0), as a broadcast view would be
-    const data = buffer(off + c, heap);
+    const data = buffer(off + c, placed);
     for (let i = 0; i < data.length; i++) data[i] = rng.normal();
     return { data, off, rs: 0, cs: 1 };
   }
   const [rs, cs] = layout === "rows" ? [c, 1] : layout === "cols" ? [1, r] : [2 * c + 1, 2];
-  const data = buffer(off + Math.max(0, (r - 1) * rs + (c - 1) * cs + 1), heap);
+  const data = buffer(off + Math.max(0, (r - 1) * rs + (c - 1) * cs + 1), placed);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return { data, off, rs, cs };
 }
 
-function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: Layout, accumulate: boolean, heap = false): void {
-  const A = operand(rng, m, k, la, heap);
-  const B = operand(rng, k, n, lb, heap);
+function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: Layout, accumulate: boolean, placed = false): void {
+  const A = operand(rng, m, k, la, placed);
+  const B = operand(rng, k, n, lb, placed);
   const ldc = n + rng.int(0, 3);
   const cOff = rng.int(0, 4);
-  const c = buffer(cOff + m * ldc + 2, heap);
+  const c = buffer(cOff + m * ldc + 2, placed);
+  if (placed) for (const x of [A.data, B.data, c]) expect(isInKernelMemory(x)).toBe(true);
   for (let i = 0; i < c.length; i++) c[i] = rng.normal();
   const c0 = c.slice();
   gemmWasm(m, n, k, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, c, cOff, ldc, accumulate);
@@ -58,7 +60,7 @@ function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: La
       worst = Math.max(worst, err / (scale || 1));
     }
   }
-  const label = `m=${m} n=${n} k=${k} A=${la} B=${lb} acc=${accumulate} heap=${heap}`;
+  const label = `m=${m} n=${n} k=${k} A=${la} B=${lb} acc=${accumulate} placed=${placed}`;
   expect(worst, label).toBeLessThanOrEqual(REL);
   // Nothing outside the m×n block of C may change (prefix, row gaps past n, suffix).
   for (let idx = 0; idx < c.length; idx++) {
@@ -66,11 +68,11 @@ function checkGemm(rng: Rng, m: number, n: number, k: number, la: Layout, lb: La
     const inside = idx >= cOff && r < m && col < n;
     if (!inside && c[idx] !== c0[idx]) expect.fail(`${label}: wrote outside C at ${idx}`);
   }
-  if (heap) for (const x of [A.data, B.data, c]) heapFree(x);
+  if (placed) for (const x of [A.data, B.data, c]) expect(dispose(x)).toBe(true);
 }
 
 describe.runIf(wasmKernels() !== undefined)("gemmWasm", () => {
-  let prev: KernelSet;
+  let prev: KernelSet | null = null;
   beforeAll(() => {
     prev = useKernels(wasmKernels()!);
   });
@@ -100,8 +102,10 @@ describe.runIf(wasmKernels() !== undefined)("gemmWasm", () => {
   }
 
   for (const la of layouts) {
-    it(`operands and C in the wasm heap (read and written in place), A ${la}`, () => {
-      expect(isHeapArray(heapAlloc(1))).toBe(wasmStatus().shared);
+    it(`operands and C in wasm memory (persistent storage, read and written in place), A ${la}`, () => {
+      const probe = allocate(1, { persistent: true });
+      expect(isInKernelMemory(probe)).toBe(true);
+      dispose(probe);
       const rng = new Rng(77 + la.length);
       for (const lb of [...layouts, "broadcast" as const]) {
         for (let t = 0; t < 10; t++) {
@@ -112,15 +116,19 @@ describe.runIf(wasmKernels() !== undefined)("gemmWasm", () => {
     });
   }
 
-  it("heap operands give the same bits as plain copies of them", () => {
+  it("persistent (wasm-placed) operands and output give the same bits as plain copies of them", () => {
     const rng = new Rng(31);
     for (const [m, n, k] of [[37, 29, 41], [128, 256, 300], [5, 1030, 17], [131, 9, 600]]) {
       const a = randn([m!, k!], rng), b = randn([k!, n!], rng);
       const plain = matmul(a, b).data;
-      const out = heapZeros([m!, n!]);
-      const bT = toHeap(b.mT.contiguous()); // B stored transposed in the heap, read as bT.mT
-      matmul(toHeap(a), bT.mT, out);
+      const out = zeros([m!, n!], { persistent: true });
+      const pa = a.clone({ persistent: true });
+      const bT = b.mT.clone({ persistent: true }); // B stored transposed in wasm memory, read as bT.mT
+      for (const t of [out, pa, bT]) expect(isInKernelMemory(t.data)).toBe(true);
+      matmul(pa, bT.mT, out);
       expect(Array.from(out.data)).toEqual(Array.from(plain));
+      expect(Array.from(matmul(pa, bT.mT).data)).toEqual(Array.from(plain)); // placed operands, plain output
+      for (const t of [out, pa, bT]) t.dispose();
     }
   });
 

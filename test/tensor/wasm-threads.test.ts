@@ -1,54 +1,67 @@
 /**
  * @file The worker pool (Node worker_threads over the shared wasm memory): GEMMs and vector
- * kernels on 2 and 3 threads give exactly the single-thread bits for every layout, with heap and
- * plain operands; calls made while workers start, interleaved async callers and resizing; the
+ * kernels on 2 and 3 threads give exactly the single-thread bits for every layout, with operands
+ * in persistent storage placed in wasm memory or in plain arrays; calls made while workers start, interleaved async callers and resizing; the
  * thread threshold; shutdown (an idle pool never keeps Node alive); and the browser path (Web
  * Workers from a Blob URL), simulated on worker_threads.
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  Rng, foreachSumSquares, gemmWasm, gemmWasmOn, heapAlloc, heapFree, matmul, numThreads, randn, setNumThreads, threadsReady, useKernels,
-  wasmKernels, wasmStatus, type KernelSet,
+  Rng, allocate, dispose, foreachScale, foreachSumSquares, gemmWasm, gemmWasmOn, isInKernelMemory, matmul, numThreads, randn, setNumThreads,
+  threadsReady, useKernels, wasmKernels, wasmStatus, type KernelSet,
 } from "@tapegrad/tensor";
 import { currentPool } from "../../packages/tensor/src/wasm/threads/pool.js";
 import { THREAD_MIN_WORK } from "../../packages/tensor/src/wasm/gemm.js";
+import { VEC_THREAD_MIN } from "../../packages/tensor/src/wasm/vector.js";
 
 const supported = wasmKernels() !== undefined && wasmStatus().shared;
 
 type Layout = "rows" | "cols" | "strided";
 
-function operand(rng: Rng, r: number, c: number, layout: Layout, heap: boolean): { data: Float32Array; rs: number; cs: number } {
+/** `len` floats of persistent storage, placed in wasm memory (the wasm set is pinned below). */
+function placed(len: number): Float32Array {
+  const x = allocate(len, { persistent: true });
+  if (!isInKernelMemory(x)) expect.fail(`persistent storage of ${len} floats was not placed in wasm memory`);
+  return x;
+}
+
+function operand(rng: Rng, r: number, c: number, layout: Layout, inWasm: boolean): { data: Float32Array; rs: number; cs: number } {
   const [rs, cs] = layout === "rows" ? [c, 1] : layout === "cols" ? [1, r] : [2 * c + 1, 2];
   const len = Math.max(0, (r - 1) * rs + (c - 1) * cs + 1);
-  const data = heap ? heapAlloc(len) : new Float32Array(len);
+  const data = inWasm ? placed(len) : new Float32Array(len);
   for (let i = 0; i < len; i++) data[i] = rng.normal();
   return { data, rs, cs };
 }
 
 /** C from `threads` threads equals C from gemmWasm (1 thread), bit for bit; returns C. */
-function sameAsOneThread(rng: Rng, threads: number, m: number, n: number, k: number, la: Layout, lb: Layout, acc: boolean, heap: boolean): void {
-  const A = operand(rng, m, k, la, heap), B = operand(rng, k, n, lb, heap);
+function sameAsOneThread(rng: Rng, threads: number, m: number, n: number, k: number, la: Layout, lb: Layout, acc: boolean, inWasm: boolean): void {
+  const A = operand(rng, m, k, la, inWasm), B = operand(rng, k, n, lb, inWasm);
   const c0 = Float32Array.from({ length: m * n }, () => rng.normal());
-  const c = heap ? heapAlloc(m * n) : new Float32Array(m * n);
+  const c = inWasm ? placed(m * n) : new Float32Array(m * n);
   c.set(c0);
   const c1 = c0.slice();
   gemmWasmOn(threads, m, n, k, A.data, 0, A.rs, A.cs, B.data, 0, B.rs, B.cs, c, 0, n, acc);
   gemmWasm(m, n, k, A.data, 0, A.rs, A.cs, B.data, 0, B.rs, B.cs, c1, 0, n, acc);
   for (let i = 0; i < c.length; i++) {
-    if (!Object.is(c[i], c1[i])) expect.fail(`${threads} threads m=${m} n=${n} k=${k} ${la}/${lb} acc=${acc} heap=${heap}: element ${i} ${c[i]} vs ${c1[i]}`);
+    if (!Object.is(c[i], c1[i])) expect.fail(`${threads} threads m=${m} n=${n} k=${k} ${la}/${lb} acc=${acc} placed=${inWasm}: element ${i} ${c[i]} vs ${c1[i]}`);
   }
-  if (heap) for (const x of [A.data, B.data, c]) heapFree(x);
+  if (inWasm) for (const x of [A.data, B.data, c]) dispose(x);
 }
 
 describe.runIf(supported)("worker pool", () => {
+  let prevKernels: KernelSet | null = null;
   beforeAll(async () => {
+    prevKernels = useKernels(wasmKernels()!); // also on the js run: these tests are about the wasm set
     setNumThreads(2, { adaptive: false }); // these tests count threaded runs: no back-off on a busy machine
     expect(await threadsReady()).toBe(2);
   });
-  afterAll(() => setNumThreads(1));
+  afterAll(() => {
+    setNumThreads(1);
+    useKernels(prevKernels);
+  });
 
-  it("identical results on 2 threads: layouts, heap or plain, accumulate, edges", () => {
+  it("identical results on 2 threads: layouts, placed or plain, accumulate, edges", () => {
     const rng = new Rng(11);
     const before = currentPool()!.runs;
     for (const la of ["rows", "cols", "strided"] as const) {
@@ -67,12 +80,12 @@ describe.runIf(supported)("worker pool", () => {
   });
 
   it("memory grown after the workers started is usable by them", () => {
-    const filler = heapAlloc(48 << 20); // 192 MB: the shared memory grows well past its size at start-up
+    const filler = placed(48 << 20); // 192 MB: the shared memory grows well past its size at start-up
     const rng = new Rng(13);
     const before = currentPool()!.runs;
     for (let t = 0; t < 3; t++) sameAsOneThread(rng, 2, 300, 500, 400, "rows", "cols", t === 1, true); // operands above the filler
     expect(currentPool()!.runs).toBe(before + 3);
-    heapFree(filler);
+    expect(dispose(filler)).toBe(true);
   });
 
   it("small or thin products stay on one thread", () => {
@@ -99,22 +112,41 @@ describe.runIf(supported)("worker pool", () => {
     await Promise.all([0, 1, 2, 3].map(task));
   });
 
-  it("vector kernels on threads give the single-thread bits", () => {
+  it("vector kernels on threads give the single-thread bits", async () => {
     const rng = new Rng(8);
-    const xs = [300_000, 17, 250_001, 65_536].map((n) => {
-      const x = heapAlloc(n);
+    const half = VEC_THREAD_MIN / 2; // two of these and more: past the threshold for threads
+    const xs = [half + 3, 17, half + 1, 65_536].map((n) => {
+      const x = placed(n);
       for (let i = 0; i < n; i++) x[i] = rng.normal();
       return x;
     });
-    const before = currentPool()!.runs;
+    const plain = xs.map((x) => x.slice());
+    let before = currentPool()!.runs;
     const two = foreachSumSquares(xs);
     expect(currentPool()!.runs).toBe(before + 1);
     setNumThreads(1);
     const one = foreachSumSquares(xs);
-    setNumThreads(2);
+    setNumThreads(2, { adaptive: false });
+    expect(await threadsReady()).toBe(2);
+    const pool = currentPool()!;
     expect(two).toBe(one);
-    expect(foreachSumSquares(xs.map((x) => x.slice()))).toBe(one); // and the plain-JS path
-    for (const x of xs) heapFree(x);
+    expect(foreachSumSquares(plain)).toBe(one); // and the paths for arrays outside wasm memory
+    // scaling: a float32 factor (scale32) and a float64 one (scale64), on the pool and on plain copies
+    for (const c of [Math.fround(0.3), 0.3]) {
+      before = pool.runs;
+      foreachScale(xs, c);
+      expect(pool.runs).toBe(before + 1);
+      foreachScale(plain, c);
+      xs.forEach((x, i) => {
+        for (let j = 0; j < x.length; j++) if (!Object.is(x[j], plain[i]![j])) expect.fail(`scale ${c}: array ${i} element ${j}: ${x[j]} vs ${plain[i]![j]}`);
+      });
+    }
+    // small lists stay on the calling thread
+    before = pool.runs;
+    foreachSumSquares([xs[1]!]);
+    foreachScale([xs[1]!], 0.5);
+    expect(pool.runs).toBe(before);
+    for (const x of xs) dispose(x);
   });
 
   it("resizing: 3 threads, calls before the workers are ready, back to 2", async () => {
@@ -136,9 +168,8 @@ describe.runIf(supported)("worker pool", () => {
     expect(set.threads).toBe(2);
     expect(wasmKernels({ threads: 2 })).toBe(set);
     expect(() => wasmKernels({ threads: 0 })).toThrow(RangeError);
-    let prev: KernelSet | undefined;
+    const prev = useKernels(set);
     try {
-      prev = useKernels(set);
       const rng = new Rng(4);
       const a = randn([200, 300], rng), b = randn([300, 100], rng);
       const runs = currentPool()!.runs;
@@ -148,7 +179,7 @@ describe.runIf(supported)("worker pool", () => {
       gemmWasm(200, 100, 300, a.data, 0, 300, 1, b.data, 0, 100, 1, ref, 0, 100, false);
       expect(Array.from(c.data)).toEqual(Array.from(ref));
     } finally {
-      if (prev) useKernels(prev);
+      useKernels(prev);
     }
   });
 
@@ -227,7 +258,9 @@ describe.runIf(supported)("Web Worker path (simulated: cross-origin-isolated pag
       lib.setNumThreads(2, { adaptive: false });
       expect(await lib.threadsReady()).toBe(2);
       const rng = new lib.Rng(2);
-      const a = lib.toHeap(lib.randn([200, 300], rng)), b = lib.randn([300, 150], rng);
+      expect(lib.kernels().name).toBe("wasm"); // a fresh package: automatic selection
+      const a = lib.randn([200, 300], rng).clone({ persistent: true }), b = lib.randn([300, 150], rng);
+      expect(lib.isInKernelMemory(a.data)).toBe(true);
       const runs = poolMod.currentPool()!.runs;
       const c2 = lib.matmul(a, b).data;
       expect(poolMod.currentPool()!.runs).toBe(runs + 1);

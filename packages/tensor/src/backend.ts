@@ -1,34 +1,81 @@
 /**
- * @file The active kernel set. Ops call hot kernels (GEMM, ...) through {@link kernels} so a
- * faster implementation (WebAssembly, threads) can be swapped in at run time without touching
- * op code.
+ * @file The backend interface: every kernel the ops run, and where long-lived storage is placed,
+ * as one {@link KernelSet}, so a backend (pure TypeScript, WebAssembly SIMD, threads) is swapped
+ * at run time without touching op code, and nothing of another backend runs meanwhile (with the
+ * pure-TS set no WebAssembly is compiled or run).
  *
- * Default ("auto"): the WebAssembly SIMD kernels when the engine supports them and they
- * initialise, otherwise the pure TypeScript kernels. The choice is made on the first
- * {@link kernels} call and revisited once `initWasm()` succeeds later; {@link useKernels} pins a
- * set explicitly (e.g. `useKernels(jsKernels)` for pure TS and float64-accumulated GEMM).
+ * Default ("auto"): the WebAssembly set when the engine supports SIMD and it initialises,
+ * otherwise the pure-TS set. The choice is made on the first {@link kernels} call and revisited
+ * once `initWasm()` succeeds later; {@link useKernels} pins a set.
  */
 import { gemmTs, type GemmFn } from "./kernels/gemm.js";
+import { binaryRow, unaryRow } from "./kernels/elementwise.js";
+import { reduceRow } from "./kernels/reduce-row.js";
+import { scaleAllJs, sumSquaresJs } from "./kernels/vector.js";
+import { interpretMap } from "./map/interpret.js";
+import type { MapKernel } from "./map/expr.js";
 import { wasmKernels } from "./wasm/kernels.js";
 
-/** A named set of hot kernels. */
+/** The elementwise binary row kernel (see `kernels/elementwise.ts`). */
+export type BinaryRowFn = typeof binaryRow;
+/** The elementwise unary row kernel (see `kernels/elementwise.ts`). */
+export type UnaryRowFn = typeof unaryRow;
+/** The reduction row kernel (see `kernels/reduce-row.ts`). */
+export type ReduceRowFn = typeof reduceRow;
+
+/** A named set of kernels, with the placement of long-lived storage. */
 export interface KernelSet {
-  /** Backend name, e.g. `"js"`. */
+  /** Backend name, e.g. `"js"` or `"wasm"`. */
   readonly name: string;
   /**
    * Threads this set's kernels use at most (the caller included); absent for sets that follow
    * the process-wide `setNumThreads` setting or are single-threaded.
    */
   readonly threads?: number;
+  /** Zero-filled long-lived storage (`allocate(n, { persistent: true })`), placed where this set's kernels use it in place. */
+  readonly alloc: (length: number) => Float32Array;
   /** Matrix multiply, see {@link GemmFn}. */
   readonly gemm: GemmFn;
+  /** One strided row of a binary elementwise op. */
+  readonly binaryRow: BinaryRowFn;
+  /** One strided row of a unary elementwise op. */
+  readonly unaryRow: UnaryRowFn;
+  /** One strided row of a reduction into a float64 accumulator. */
+  readonly reduceRow: ReduceRowFn;
+  /** Σx² over every array, exact float64 squares in one fixed order (the same bits in every set). */
+  readonly sumSquares: (xs: readonly Float32Array[]) => number;
+  /** `x ← fround(x·c)` in place for every array (`c = 1` skipped). */
+  readonly scale: (xs: readonly Float32Array[], c: number) => void;
+  /** Runs a map kernel over tuples of arrays in place (`lists[k][t]`: operand `k` of tuple `t`). */
+  readonly map: (kernel: MapKernel, lists: readonly (readonly Float32Array[])[], scalars: readonly number[]) => void;
 }
 
-/** The pure TypeScript kernels (no WebAssembly, no threads). */
-export const jsKernels: KernelSet = { name: "js", gemm: gemmTs };
+/** The names of every kernel a set must provide. */
+const KERNEL_FIELDS = ["alloc", "gemm", "binaryRow", "unaryRow", "reduceRow", "sumSquares", "scale", "map"] as const satisfies readonly (keyof KernelSet)[];
 
-/** The explicitly chosen set, or undefined for automatic selection. */
-let pinned: KernelSet | undefined;
+function jsMap(kernel: MapKernel, lists: readonly (readonly Float32Array[])[], scalars: readonly number[]): void {
+  const tuple = new Array<Float32Array>(lists.length);
+  for (let t = 0; t < lists[0]!.length; t++) {
+    for (let j = 0; j < lists.length; j++) tuple[j] = lists[j]![t]!;
+    interpretMap(kernel, tuple, scalars);
+  }
+}
+
+/** The pure TypeScript kernels (no WebAssembly, no threads; storage on the JS heap). */
+export const jsKernels: KernelSet = Object.freeze({
+  name: "js",
+  alloc: (length: number) => new Float32Array(length),
+  gemm: gemmTs,
+  binaryRow,
+  unaryRow,
+  reduceRow,
+  sumSquares: sumSquaresJs,
+  scale: scaleAllJs,
+  map: jsMap,
+});
+
+/** The explicitly chosen set, or null for automatic selection. */
+let pinned: KernelSet | null = null;
 /** The automatic choice once made (wasm, or js when wasm was unavailable at that moment). */
 let auto: KernelSet | undefined;
 
@@ -48,9 +95,9 @@ export function kernels(): KernelSet {
 }
 
 /**
- * Makes `set` the active kernel set; returns the previous one (to restore it later). Under
- * automatic selection the previous one is the set it had picked, so restoring it pins that set;
- * call {@link useDefaultKernels} to return to automatic selection instead.
+ * Pins `set` as the active kernel set (`null`: back to automatic selection); returns the previously
+ * pinned set (`null` when selection was automatic), so `useKernels(prev)` restores it. Pinning the
+ * pure-TS set before any op runs means WebAssembly is never compiled.
  *
  * @throws {TypeError} when `set` lacks a kernel.
  * @example
@@ -60,15 +107,19 @@ export function kernels(): KernelSet {
  * useKernels(prev);
  * ```
  */
-export function useKernels(set: KernelSet): KernelSet {
-  if (!set || typeof set.gemm !== "function") throw new TypeError("useKernels: a kernel set needs a gemm function");
-  const prev = kernels();
+export function useKernels(set: KernelSet | null): KernelSet | null {
+  if (set !== null) {
+    if (typeof set !== "object") throw new TypeError(`useKernels: expected a kernel set or null (got ${typeof set})`);
+    for (const k of KERNEL_FIELDS) if (typeof set[k] !== "function") throw new TypeError(`useKernels: the kernel set "${String(set.name)}" has no ${k} function`);
+  }
+  const prev = pinned;
   pinned = set;
   return prev;
 }
 
 /**
- * Returns to automatic selection (wasm when available, else js); returns the previous set.
+ * Returns to automatic selection (wasm when available, else js); returns the previously pinned
+ * set (`null` when selection was already automatic).
  *
  * @example
  * ```ts
@@ -77,8 +128,6 @@ export function useKernels(set: KernelSet): KernelSet {
  * ```
  * @throws never.
  */
-export function useDefaultKernels(): KernelSet {
-  const prev = kernels();
-  pinned = undefined;
-  return prev;
+export function useDefaultKernels(): KernelSet | null {
+  return useKernels(null);
 }

@@ -9,6 +9,7 @@
 import { ShapeError } from "./errors.js";
 import { Tensor } from "./tensor.js";
 import { kernels } from "./backend.js";
+import { checkLive } from "./memory.js";
 
 /** Stride and zero padding, one number for both spatial dims or `[h, w]`. */
 export interface Conv2dOptions {
@@ -96,6 +97,7 @@ function col2im(cols: Float32Array, dx: Float32Array, img: number, g: Geometry):
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  for (const t of [x, weight, bias]) if (t instanceof Tensor) checkLive("conv2d", t.data);
   const g = geometry(x.shape, weight.shape, opts);
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== g.o)) throw new ShapeError("conv2d", `bias must be [${g.o}]`, [bias.shape]);
   const xd = x.contiguous(), wd = weight.contiguous();
@@ -173,6 +175,7 @@ export interface MaxPool2dOptions {
  * ```
  */
 export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): { value: Tensor; indices: Int32Array } {
+  if (x instanceof Tensor) checkLive("maxPool2d", x.data);
   if (x.ndim !== 4) throw new ShapeError("maxPool2d", "input must be [N,C,H,W]", [x.shape]);
   const [kh, kw] = pair("maxPool2d", opts.kernelSize, 1, "kernelSize", 1);
   const [sh, sw] = pair("maxPool2d", opts.stride ?? opts.kernelSize, 1, "stride", 1);

@@ -6,6 +6,7 @@ import { ShapeError, fmt } from "./errors.js";
 import { checkShape, shapeSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { defaultRng, type Rng } from "./random.js";
+import { allocate, type AllocOptions } from "./memory.js";
 
 /** Nested arrays of numbers (or booleans) accepted by {@link tensor}. */
 export type TensorLike = number | boolean | ArrayLike<number> | readonly TensorLike[];
@@ -122,25 +123,27 @@ export function full(shape: ArrayLike<number>, value: number): Tensor {
 }
 
 /** A fresh tensor of `shape` filled with `value`; errors name `op`. */
-function filled(op: string, shape: ArrayLike<number>, value: number): Tensor {
+function filled(op: string, shape: ArrayLike<number>, value: number, options: AllocOptions = {}): Tensor {
   const sh = checkShape(op, shape);
   if (typeof value !== "number") throw new TypeError(`${op}: value must be a number (got ${typeof value})`);
-  const data = new Float32Array(shapeSize(sh));
+  const data = allocate(shapeSize(sh), options);
   if (!Object.is(value, 0)) data.fill(value); // NOTE: -0 must be written (the buffer starts at +0)
   return new Tensor(data, sh);
 }
 
 /**
- * A tensor of zeros.
+ * A tensor of zeros; with `{ persistent: true }` in long-lived storage, placed where the active
+ * kernels work on it in place (parameters, gradients, optimizer state; see `allocate`).
  *
  * @throws {ShapeError} for an invalid shape.
  * @example
  * ```ts
  * zeros([2, 3]).size; // 6
+ * zeros([256, 784], { persistent: true }); // e.g. a gradient buffer
  * ```
  */
-export function zeros(shape: ArrayLike<number>): Tensor {
-  return filled("zeros", shape, 0);
+export function zeros(shape: ArrayLike<number>, options: AllocOptions = {}): Tensor {
+  return filled("zeros", shape, 0, options);
 }
 
 /**
@@ -157,15 +160,16 @@ export function ones(shape: ArrayLike<number>): Tensor {
 }
 
 /**
- * Zeros with the shape of `t`.
+ * Zeros with the shape of `t` (`options` as for {@link zeros}).
  *
+ * @throws never for a valid tensor.
  * @example
  * ```ts
  * zerosLike(x).shape === x.shape;
  * ```
  */
-export function zerosLike(t: Tensor): Tensor {
-  return filled("zerosLike", t.shape, 0);
+export function zerosLike(t: Tensor, options: AllocOptions = {}): Tensor {
+  return filled("zerosLike", t.shape, 0, options);
 }
 
 /**

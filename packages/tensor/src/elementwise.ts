@@ -10,7 +10,9 @@ import { ShapeError } from "./errors.js";
 import { broadcastShapes, contiguousStrides, shapesEqual, shapeSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { broadcastStrides, makeWalker } from "./kernels/walker.js";
-import { BinOp, binaryRow } from "./kernels/elementwise.js";
+import { BinOp } from "./kernels/elementwise.js";
+import { kernels } from "./backend.js";
+import { checkLive } from "./memory.js";
 
 /** A tensor or a plain number (treated as a 0-d tensor). */
 export type TensorOrScalar = Tensor | number;
@@ -18,14 +20,17 @@ export type TensorOrScalar = Tensor | number;
 /**
  * Lifts a number to a 0-d tensor; passes tensors through.
  *
- * @throws {TypeError} for anything else.
+ * @throws {TypeError} for anything else; {Error} for a tensor released by `dispose()`.
  * @example
  * ```ts
  * asTensor(2).shape; // []
  * ```
  */
 export function asTensor(x: TensorOrScalar, op = "asTensor"): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    checkLive(op, x.data);
+    return x;
+  }
   if (typeof x === "number") return new Tensor(Float32Array.of(x), []);
   throw new TypeError(`${op}: expected a Tensor or a number (got ${x === null ? "null" : typeof x})`);
 }
@@ -43,6 +48,7 @@ export function asTensor(x: TensorOrScalar, op = "asTensor"): Tensor {
  */
 export function checkOut(op: string, out: Tensor, shape: readonly number[], inputs: readonly Tensor[]): void {
   if (!(out instanceof Tensor)) throw new TypeError(`${op}: out must be a Tensor`);
+  checkLive(op, out.data);
   if (!shapesEqual(out.shape, shape)) throw new ShapeError(op, "out has the wrong shape", [out.shape, shape]);
   if (!out.isContiguous) throw new ShapeError(op, "out must be contiguous", [out.shape]);
   for (const x of inputs) {
@@ -87,7 +93,7 @@ export function binaryOp(name: string, code: BinOp, a: TensorOrScalar, b: Tensor
   } else {
     result = new Tensor(new Float32Array(shapeSize(shape)), shape);
   }
-  const o = result.data;
+  const o = result.data, binaryRow = kernels().binaryRow;
   if (x.isContiguous && y.isContiguous && x.size === result.size && y.size === result.size) {
     binaryRow(code, x.data, x.offset, 1, y.data, y.offset, 1, o, result.offset, 1, result.size, p0, p1);
     return result;

@@ -33,16 +33,15 @@ export { linear, linearWeightGrad, linearBiasGrad } from "./linear.js";
 export { type Indices, toIndexArray, indexSelect, indexAdd, gather, scatterAdd, concat, stack, split, chunk } from "./indexing.js";
 export { BinOp, UnOp } from "./kernels/elementwise.js";
 export { type GemmFn, gemmTs } from "./kernels/gemm.js";
-export { type KernelSet, jsKernels, kernels, useKernels, useDefaultKernels } from "./backend.js";
+export { type KernelSet, type BinaryRowFn, type UnaryRowFn, type ReduceRowFn, jsKernels, kernels, useKernels, useDefaultKernels } from "./backend.js";
 export { type WasmStatus, initWasm, initWasmSync, wasmStatus, simdSupported, relaxedSimdSupported } from "./wasm/runtime.js";
 export { type WasmKernelOptions, wasmKernels } from "./wasm/kernels.js";
 export { gemmWasm, gemmWasmOn } from "./wasm/gemm.js";
 export { setNumThreads, numThreads, threadsReady } from "./wasm/threads/pool.js";
-export { type HeapStats, heapAlloc, heapFree, isHeapArray, heapReserve, heapStats, heapZeros, toHeap } from "./heap.js";
-export {
-  type SgdStepOptions, foreachSumSquares, foreachScale, foreachAxpy, foreachSgdStep, foreachClipByGlobalNorm, clipCoef,
-} from "./foreach.js";
-export { type ThreadedKernelSet, type ResidentArray, initWasmThreads, WasmHeap } from "./wasm/compat.js";
+export { type AllocOptions, type MemoryStats, allocate, dispose, isReleased, isInKernelMemory, memoryStats, setMemoryBudget } from "./memory.js";
+export { foreachSumSquares, foreachScale, foreachMap } from "./foreach.js";
+export { type MapSignature, type MapInstr, MapOp, Expr, MapKernel, mapKernel } from "./map/expr.js";
+export { ReduceKind } from "./kernels/reduce-row.js";
 export { erf } from "./math.js";
 export { addInto } from "./inplace.js";
 export { conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, type Conv2dOptions, type MaxPool2dOptions } from "./conv.js";

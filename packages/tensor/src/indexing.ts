@@ -8,6 +8,7 @@ import { checkShape, contiguousStrides, normalizeAxis, shapeSize, shapesEqual } 
 import { Tensor } from "./tensor.js";
 import { makeWalker, stridedCopy } from "./kernels/walker.js";
 import { laneStarts } from "./kernels/lanes.js";
+import { checkLive } from "./memory.js";
 
 /** Integer indices: an `Int32Array`, a plain array, or a tensor holding integer values. */
 export type Indices = Int32Array | readonly number[] | Tensor;
@@ -51,6 +52,7 @@ function indexError(op: string, v: number, n: number, shape: readonly number[] |
  * ```
  */
 export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
+  checkLive("indexSelect", x.data);
   const ax = normalizeAxis("indexSelect", axis, x.ndim, x.shape);
   const idx = toIndexArray("indexSelect", indices, x.shape[ax]!, x.shape);
   const shape = x.shape.slice();
@@ -92,6 +94,7 @@ export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
  * ```
  */
 export function indexAdd(shape: readonly number[], axis: number, indices: Indices, src: Tensor): Tensor {
+  checkLive("indexAdd", src.data);
   checkShape("indexAdd", shape);
   const ax = normalizeAxis("indexAdd", axis, shape.length, shape);
   const idx = toIndexArray("indexAdd", indices, shape[ax]!, shape);
@@ -128,6 +131,8 @@ export function indexAdd(shape: readonly number[], axis: number, indices: Indice
  * ```
  */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  checkLive("gather", x.data);
+  checkLive("gather", index.data);
   const ax = normalizeAxis("gather", axis, x.ndim, x.shape);
   if (index.ndim !== x.ndim) throw new ShapeError("gather", "index must have the same rank as the input", [x.shape, index.shape]);
   for (let d = 0; d < x.ndim; d++) {
@@ -165,6 +170,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
  * ```
  */
 export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
+  for (const t of [base, index, src]) checkLive("scatterAdd", t.data);
   const ax = normalizeAxis("scatterAdd", axis, base.ndim, base.shape);
   if (index.ndim !== base.ndim || !shapesEqual(index.shape, src.shape)) {
     throw new ShapeError("scatterAdd", "index and src must have the same shape and the input's rank", [base.shape, index.shape, src.shape]);
@@ -206,6 +212,7 @@ export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tenso
  */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new ShapeError("concat", "needs at least one tensor");
+  for (const t of tensors) checkLive("concat", t.data);
   const first = tensors[0]!;
   if (first.ndim === 0) throw new ShapeError("concat", "cannot concatenate 0-d tensors (use stack)", tensors.map((t) => t.shape));
   const ax = normalizeAxis("concat", axis, first.ndim, first.shape);

@@ -6,7 +6,9 @@
 import { ShapeError } from "./errors.js";
 import { Tensor } from "./tensor.js";
 import { makeWalker } from "./kernels/walker.js";
-import { BinOp, binaryRow } from "./kernels/elementwise.js";
+import { BinOp } from "./kernels/elementwise.js";
+import { kernels } from "./backend.js";
+import { checkLive } from "./memory.js";
 import { asTensor, type TensorOrScalar } from "./elementwise.js";
 
 /**
@@ -22,6 +24,7 @@ import { asTensor, type TensorOrScalar } from "./elementwise.js";
  */
 export function addInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (!(out instanceof Tensor)) throw new TypeError("addInto: out must be a Tensor");
+  checkLive("addInto", out.data);
   let x = asTensor(src, "addInto").broadcastTo(out.shape);
   for (let i = 0; i < out.ndim; i++) {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("addInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
@@ -29,7 +32,7 @@ export function addInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (x.data === out.data) x = new Tensor(x.toFloat32Array(), x.shape); // source overlaps the destination
   const w = makeWalker(out.shape, [out.strides, x.strides], [out.offset, x.offset]);
   const [so, sx] = w.rowStrides as [number, number];
-  const off = w.offsets;
+  const off = w.offsets, binaryRow = kernels().binaryRow;
   for (let r = 0; r < w.rows; r++) {
     binaryRow(BinOp.ADD, out.data, off[0]!, so, x.data, off[1]!, sx, out.data, off[0]!, so, w.n, 0, 0);
     w.next();

@@ -15,6 +15,7 @@ import { Tensor } from "./tensor.js";
 import { kernels } from "./backend.js";
 import { checkOut } from "./elementwise.js";
 import { sum } from "./reduce.js";
+import { checkLive } from "./memory.js";
 
 /**
  * `x` viewed as `rows × cols` (all leading dimensions merged); a view whenever the layout
@@ -43,6 +44,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Te
   if (!(x instanceof Tensor) || !(weight instanceof Tensor) || (bias != null && !(bias instanceof Tensor))) {
     throw new TypeError("linear: x, weight and bias must be Tensors");
   }
+  for (const t of [x, weight, bias]) if (t != null) checkLive("linear", t.data);
   if (x.ndim === 0) throw new ShapeError("linear", "x needs at least 1 dimension", [x.shape, weight.shape]);
   if (weight.ndim !== 2) throw new ShapeError("linear", "weight must be 2-D [out, in]", [x.shape, weight.shape]);
   const [nOut, nIn] = weight.shape as [number, number];
@@ -75,8 +77,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Te
  * The weight gradient of {@link linear}: `dW = Σ_rows dyᵀ·x`, i.e. `dyᵀ·x` with all leading
  * dimensions of `dy` (`[..., out]`) and `x` (`[..., in]`) merged into one batch of rows, as one
  * GEMM straight into a contiguous `[out, in]` tensor (both operands are read through strides).
- * With `out` (e.g. a resident gradient buffer in the wasm heap), the GEMM overwrites `out` in
- * place and returns it; the values are the same as without.
+ * With `out` (e.g. a gradient buffer in long-lived storage), the GEMM overwrites `out` in place
+ * and returns it; the values are the same as without.
  *
  * @throws {ShapeError} when the leading dimensions of `dy` and `x` differ, or either is 0-d; for
  * an `out` that is not a contiguous `[out, in]` tensor or shares storage with `dy` or `x`.
@@ -84,7 +86,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Te
  * @example
  * ```ts
  * linearWeightGrad(ones([8, 4]), ones([8, 3])).toArray(); // [[8, 8, 8], ×4]
- * linearWeightGrad(dy, x, w.gradBuffer!); // written in place
+ * linearWeightGrad(dy, x, zeros([4, 3], { persistent: true })); // written in place
  * ```
  */
 export function linearWeightGrad(dy: Tensor, x: Tensor, out?: Tensor): Tensor {
@@ -112,7 +114,7 @@ export function linearWeightGrad(dy: Tensor, x: Tensor, out?: Tensor): Tensor {
 /**
  * The bias gradient of {@link linear}: `db = Σ_rows dy` over all leading dimensions of `dy`
  * (`[..., out]` → `[out]`), accumulated in float64 and rounded once. With `out` (a contiguous
- * `[out]` tensor, e.g. a resident gradient buffer), the result overwrites it and `out` is returned.
+ * `[out]` tensor, e.g. a gradient buffer), the result overwrites it and `out` is returned.
  *
  * @throws {ShapeError} for a 0-d `dy`, or an `out` that is not a contiguous `[out]` tensor or
  * shares storage with `dy`.

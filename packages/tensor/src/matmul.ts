@@ -10,6 +10,7 @@ import { Tensor } from "./tensor.js";
 import { broadcastStrides, makeWalker } from "./kernels/walker.js";
 import { kernels } from "./backend.js";
 import { checkOut } from "./elementwise.js";
+import { checkLive } from "./memory.js";
 
 /**
  * Matrix product of `a` and `b` (see the file comment for the accepted shapes).
@@ -27,6 +28,8 @@ import { checkOut } from "./elementwise.js";
  */
 export function matmul(a: Tensor, b: Tensor, out?: Tensor): Tensor {
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError("matmul: both arguments must be Tensors");
+  checkLive("matmul", a.data);
+  checkLive("matmul", b.data);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError("matmul", "both arguments need at least 1 dimension", [a.shape, b.shape]);
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;

@@ -12,6 +12,8 @@ import { ShapeError } from "./errors.js";
 import { contiguousStrides, normalizeAxes, normalizeAxis, shapeSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { makeWalker } from "./kernels/walker.js";
+import { ReduceKind } from "./kernels/reduce-row.js";
+import { kernels } from "./backend.js";
 import { laneStarts } from "./kernels/lanes.js";
 import { asTensor, type TensorOrScalar } from "./elementwise.js";
 import { UnOp } from "./kernels/elementwise.js";
@@ -23,12 +25,8 @@ import { unaryOp } from "./unary.js";
  */
 export type Axes = number | readonly number[] | null | undefined;
 
-const SUM = 0, PROD = 1, MAX = 2, MIN = 3, SQDEV = 4, EXPSUM = 5;
-/**
- * SQDEV sums `(x - center[out])²` (second pass of `variance`), EXPSUM sums `exp(x - center[out])`
- * (second pass of `logsumexp`), both in float64.
- */
-type ReduceKind = typeof SUM | typeof PROD | typeof MAX | typeof MIN | typeof SQDEV | typeof EXPSUM;
+// SQDEV (second pass of `variance`) and EXPSUM (of `logsumexp`) sum in float64 too.
+const { SUM, PROD, MAX, MIN, SQDEV, EXPSUM } = ReduceKind;
 
 interface Plan {
   axes: number[];
@@ -73,33 +71,9 @@ function reduceRaw(kind: ReduceKind, x: Tensor, p: Plan, center: Float64Array = 
   const order = x.shape.map((_, i) => i).sort((i, j) => Math.abs(x.strides[j]!) - Math.abs(x.strides[i]!));
   const w = makeWalker(order.map((i) => x.shape[i]!), [order.map((i) => x.strides[i]!), order.map((i) => outStrides[i]!)], [x.offset, 0]);
   const [sx, so] = w.rowStrides as [number, number];
-  const d = x.data;
-  const n = w.n;
-  const off = w.offsets;
+  const d = x.data, n = w.n, off = w.offsets, row = kernels().reduceRow;
   for (let r = 0; r < w.rows; r++) {
-    let ix = off[0]!;
-    let io = off[1]!;
-    if (so === 0) {
-      let a = acc[io]!;
-      switch (kind) {
-        case SUM: for (let k = 0; k < n; k++, ix += sx) a += d[ix]!; break;
-        case PROD: for (let k = 0; k < n; k++, ix += sx) a *= d[ix]!; break;
-        case MAX: for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]!; if (v > a || v !== v) a = v; } break;
-        case MIN: for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]!; if (v < a || v !== v) a = v; } break;
-        case SQDEV: { const c = center[io]!; for (let k = 0; k < n; k++, ix += sx) { const v = d[ix]! - c; a += v * v; } break; }
-        case EXPSUM: { const c = center[io]!; for (let k = 0; k < n; k++, ix += sx) a += Math.exp(d[ix]! - c); break; }
-      }
-      acc[io] = a;
-    } else {
-      switch (kind) {
-        case SUM: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! += d[ix]!; break;
-        case PROD: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! *= d[ix]!; break;
-        case MAX: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]!; const a = acc[io]!; if (v > a || v !== v) acc[io] = v; } break;
-        case MIN: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]!; const a = acc[io]!; if (v < a || v !== v) acc[io] = v; } break;
-        case SQDEV: for (let k = 0; k < n; k++, ix += sx, io += so) { const v = d[ix]! - center[io]!; acc[io]! += v * v; } break;
-        case EXPSUM: for (let k = 0; k < n; k++, ix += sx, io += so) acc[io]! += Math.exp(d[ix]! - center[io]!); break;
-      }
-    }
+    row(kind, d, off[0]!, sx, acc, off[1]!, so, n, center);
     w.next();
   }
   return acc; // NaN wins in max/min: once an accumulator is NaN no comparison replaces it

@@ -4,13 +4,15 @@
  * Views (`reshape` of a contiguous tensor, `transpose`, `permute`, `broadcastTo`, `slice`,
  * `narrow`, `squeeze`, `unsqueeze`, `select`) share `data` with their source and cost O(ndim).
  * Tensors are treated as immutable values by every op in tapegrad: ops allocate new outputs and
- * never write into their inputs (except through an explicit `out` argument).
+ * never write into their inputs (except through an explicit `out` argument). Where the bytes live
+ * is `memory.ts`'s business; `dispose()` releases long-lived storage early.
  */
 import { ShapeError, fmt } from "./errors.js";
 import { checkShape, contiguousStrides, normalizeAxis, type Shape } from "./shape.js";
 import { stridedCopy } from "./kernels/walker.js";
 import { formatTensor, toNested, type Nested } from "./format.js";
 import { checkLayout, flatArgs, inferShape, sliceRange, viewStrides } from "./view.js";
+import { allocate, checkLive, dispose, isReleased, type AllocOptions } from "./memory.js";
 
 /**
  * An N-dimensional float32 array: `data[offset + Σ index[i]·strides[i]]` is the element at
@@ -43,6 +45,7 @@ export class Tensor {
    *
    * @throws {ShapeError} for invalid sizes, strides or offset, or an out-of-bounds layout.
    * @throws {TypeError} when `data` is not a Float32Array.
+   * @throws {Error} when `data` was released by `dispose()`.
    * @example
    * ```ts
    * const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 2], [1, 3]); // a transposed view
@@ -50,6 +53,7 @@ export class Tensor {
    */
   constructor(data: Float32Array, shape: ArrayLike<number>, strides?: ArrayLike<number>, offset = 0) {
     const layout = checkLayout(data, shape, strides, offset);
+    checkLive("Tensor", data);
     this.data = data;
     this.shape = layout.shape;
     this.strides = layout.strides;
@@ -73,6 +77,7 @@ export class Tensor {
    * ```
    */
   item(): number {
+    checkLive("item", this.data);
     if (this.size !== 1) throw new ShapeError("item", "only a one-element tensor can be converted to a number", [this.shape]);
     return this.data[this.offset]!;
   }
@@ -87,6 +92,7 @@ export class Tensor {
    * ```
    */
   get(...index: number[]): number {
+    checkLive("get", this.data);
     if (index.length !== this.ndim) throw new ShapeError("get", `${index.length} indices given for ${this.ndim} dimensions`, [this.shape]);
     let at = this.offset;
     for (let i = 0; i < index.length; i++) {
@@ -108,6 +114,7 @@ export class Tensor {
    * ```
    */
   toFloat32Array(): Float32Array {
+    checkLive("toFloat32Array", this.data);
     if (this.isContiguous) return this.data.slice(this.offset, this.offset + this.size);
     const out = new Float32Array(this.size);
     stridedCopy(this.data, this.shape, this.strides, this.offset, out, 0);
@@ -135,20 +142,50 @@ export class Tensor {
    * ```
    */
   contiguous(): Tensor {
+    checkLive("contiguous", this.data);
     if (this.isContiguous) return this;
     return new Tensor(this.toFloat32Array(), this.shape);
   }
 
   /**
-   * A contiguous copy that shares nothing with `this`.
+   * A contiguous copy that shares nothing with `this`; with `persistent`, in long-lived storage
+   * (see `allocate`), as parameters are.
    *
    * @example
    * ```ts
    * const y = x.clone(); // writing into y.data never changes x
+   * const w = x.clone({ persistent: true }); // where the kernels work on it in place
    * ```
    */
-  clone(): Tensor {
-    return new Tensor(this.toFloat32Array(), this.shape);
+  clone(options: AllocOptions = {}): Tensor {
+    checkLive("clone", this.data);
+    if (options.persistent !== true) return new Tensor(this.toFloat32Array(), this.shape);
+    const data = allocate(this.size, options);
+    if (this.isContiguous) data.set(this.data.subarray(this.offset, this.offset + this.size));
+    else stridedCopy(this.data, this.shape, this.strides, this.offset, data, 0);
+    return new Tensor(data, this.shape);
+  }
+
+  /**
+   * Releases this tensor's storage now — the whole storage, which its views share: long-lived
+   * storage outside the JS heap goes back to its memory at once instead of when the garbage
+   * collector finds it (see `memory.ts`). Afterwards this tensor and every view of it throw when
+   * used. Idempotent.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const w = zeros([256, 784], { persistent: true });
+   * w.dispose();
+   * ```
+   */
+  dispose(): void {
+    dispose(this.data);
+  }
+
+  /** True after {@link Tensor.dispose} (of this tensor or of one sharing its storage). */
+  get isDisposed(): boolean {
+    return isReleased(this.data);
   }
 
   /**

@@ -6,7 +6,9 @@ import { ShapeError } from "./errors.js";
 import { contiguousStrides, shapeSize } from "./shape.js";
 import { Tensor, broadcastView } from "./tensor.js";
 import { makeWalker } from "./kernels/walker.js";
-import { UnOp, unaryRow } from "./kernels/elementwise.js";
+import { UnOp } from "./kernels/elementwise.js";
+import { kernels } from "./backend.js";
+import { checkLive } from "./memory.js";
 import { asTensor, checkOut, type TensorOrScalar } from "./elementwise.js";
 
 /**
@@ -25,6 +27,7 @@ export function unaryOp(name: string, code: UnOp, input: TensorOrScalar, out?: T
     checkOut(name, out, x.shape, [x]);
     result = out;
   } else result = new Tensor(new Float32Array(shapeSize(x.shape)), x.shape);
+  const unaryRow = kernels().unaryRow;
   if (x.isContiguous) {
     unaryRow(code, x.data, x.offset, 1, result.data, result.offset, 1, x.size, p0, p1);
     return result;
@@ -171,6 +174,7 @@ export function affine(x: TensorOrScalar, scale: number, shift: number, out?: Te
  */
 export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (!(out instanceof Tensor)) throw new TypeError("copyInto: out must be a Tensor");
+  checkLive("copyInto", out.data);
   let x = broadcastView("copyInto", asTensor(src, "copyInto"), out.shape);
   for (let i = 0; i < out.ndim; i++) {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("copyInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
@@ -179,7 +183,7 @@ export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (out.isContiguous) return unaryOp("copyInto", UnOp.COPY, x, out);
   const w = makeWalker(out.shape, [x.strides, out.strides], [x.offset, out.offset]);
   const [sx, so] = w.rowStrides as [number, number];
-  const off = w.offsets;
+  const off = w.offsets, unaryRow = kernels().unaryRow;
   for (let r = 0; r < w.rows; r++) {
     unaryRow(UnOp.COPY, x.data, off[0]!, sx, out.data, off[1]!, so, w.n, 0, 0);
     w.next();

@@ -37,6 +37,7 @@ export class WasmArena {
   readonly shared: boolean;
   private readonly list = new FreeList(64); // keep address 0 (null) unused
   private readonly seen = new WeakSet<ArrayBufferLike>();
+  private readonly scratchBlocks = new Map<string, { addr: number; bytes: number }>();
   private buf: ArrayBufferLike;
   private f32v: Float32Array;
   private i32v: Int32Array;
@@ -165,6 +166,27 @@ export class WasmArena {
    */
   free(addr: number): void {
     this.list.free(addr);
+  }
+
+  /**
+   * The address of a scratch block of at least `bytes` for `purpose`, kept and reused by later
+   * calls; a larger request replaces it with one `slack` times larger (rounded up to 4 KiB).
+   *
+   * @throws {RangeError} when the memory cannot grow that far.
+   * @example
+   * ```ts
+   * const at = arena.scratch("gemm", 1 << 20);
+   * ```
+   */
+  scratch(purpose: string, bytes: number, slack = 1.25): number {
+    const have = this.scratchBlocks.get(purpose);
+    if (have && have.bytes >= bytes) return have.addr;
+    if (have) this.free(have.addr);
+    this.scratchBlocks.delete(purpose);
+    const size = Math.ceil((bytes * slack) / 4096) * 4096;
+    const addr = this.alloc(size);
+    this.scratchBlocks.set(purpose, { addr, bytes: size });
+    return addr;
   }
 
   /**

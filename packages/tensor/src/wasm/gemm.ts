@@ -26,7 +26,6 @@ import { JOB_EXPORTS } from "./module.js";
 import { mainArena } from "./runtime.js";
 import { copyBlock, roundUp, stage, stageStrided } from "./staging.js";
 import { currentPool, usableThreads } from "./threads/pool.js";
-import type { WasmArena } from "./arena.js";
 
 const MR = DEFAULT_GEMM_KERNEL.mr;
 const NR = DEFAULT_GEMM_KERNEL.nr;
@@ -36,8 +35,6 @@ const KC = 256;
 const MC = 96;
 /** Columns of B per packed panel: a B panel (KC·NB floats, 512 KB) stays in L2. */
 const NB = 512;
-/** The blocking parameters (for benchmarks and tests). */
-export const GEMM_BLOCKING = Object.freeze({ MR, NR, KC, MC, NB });
 
 /**
  * Below this many multiply-adds the pure TS kernel is faster (call and packing overhead dominate);
@@ -54,21 +51,6 @@ export const THREAD_MIN_WORK = 48 * 48 * 48;
 const GEMM_KIND = JOB_EXPORTS.indexOf("gemm_job");
 /** 8-column micro-panels per packing item (one K panel each). */
 const PACK_GROUP = 8;
-
-/** Scratch block per arena: address and size in bytes. */
-const scratch = new WeakMap<WasmArena, { addr: number; bytes: number }>();
-
-/** Scratch of at least `bytes` in `arena` (kept and reused; replaced by a larger one as needed). */
-function scratchFor(arena: WasmArena, bytes: number): number {
-  const have = scratch.get(arena);
-  if (have && have.bytes >= bytes) return have.addr;
-  if (have) arena.free(have.addr);
-  scratch.delete(arena);
-  const size = Math.ceil((bytes * 1.25) / 65536) * 65536;
-  const addr = arena.alloc(size);
-  scratch.set(arena, { addr, bytes: size });
-  return addr;
-}
 
 /** Rounds a byte size up to a 64-byte block. */
 const blk = (bytes: number) => Math.ceil(bytes / 64) * 64;
@@ -121,7 +103,7 @@ export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Flo
   const total = oB + (bIn < 0 ? blk(k * n * 4) : 0);
   let base: number;
   try {
-    base = scratchFor(arena, total);
+    base = arena.scratch("gemm", total);
   } catch {
     gemmTs(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
     return;

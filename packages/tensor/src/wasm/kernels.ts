@@ -1,18 +1,38 @@
 /**
- * @file The WebAssembly {@link KernelSet}s: SIMD GEMM on the calling thread or on a worker pool,
- * with pure-TS fallbacks for tiny products.
+ * @file The WebAssembly {@link KernelSet}s: the SIMD GEMM on the calling thread or on a worker
+ * pool, the vector kernels (sum of squares, scaling) and map kernels in wasm, long-lived storage
+ * placed in wasm memory. Elementwise and reduction rows use the pure-TS row kernels for now.
  */
 import type { KernelSet } from "../backend.js";
 import type { GemmFn } from "../kernels/gemm.js";
+import { binaryRow, unaryRow } from "../kernels/elementwise.js";
+import { reduceRow } from "../kernels/reduce-row.js";
 import { gemmWasmOn } from "./gemm.js";
 import { initWasmSync } from "./runtime.js";
 import { numThreads, setNumThreads } from "./threads/pool.js";
+import { placeFloats } from "./placement.js";
+import { wasmMap, wasmScale, wasmSumSquares } from "./vector.js";
 
 /** Follows {@link numThreads}: one thread unless `setNumThreads` asked for more. */
 const followGemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
   gemmWasmOn(numThreads(), m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc);
 
-const WASM_KERNELS: KernelSet = Object.freeze({ name: "wasm", gemm: followGemm });
+function wasmSet(gemm: GemmFn, threads?: number): KernelSet {
+  const set: KernelSet = {
+    name: "wasm",
+    alloc: placeFloats,
+    gemm,
+    binaryRow,
+    unaryRow,
+    reduceRow,
+    sumSquares: wasmSumSquares,
+    scale: wasmScale,
+    map: wasmMap,
+  };
+  return Object.freeze(threads === undefined ? set : { ...set, threads });
+}
+
+let following: KernelSet | undefined;
 const fixed = new Map<number, KernelSet>();
 
 /** Options of {@link wasmKernels}. */
@@ -42,14 +62,13 @@ export function wasmKernels(options: WasmKernelOptions = {}): KernelSet | undefi
   const t = options.threads;
   if (t !== undefined && (!Number.isInteger(t) || t < 1 || t > 65)) throw new RangeError(`wasmKernels: threads must be an integer in 1..65 (got ${t})`);
   if (!initWasmSync()) return undefined;
-  if (t === undefined) return WASM_KERNELS;
+  if (t === undefined) return (following ??= wasmSet(followGemm));
   if (t > numThreads()) setNumThreads(t);
   let set = fixed.get(t);
   if (!set) {
     const gemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
       gemmWasmOn(t, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc);
-    set = Object.freeze({ name: "wasm", threads: t, gemm });
-    fixed.set(t, set);
+    fixed.set(t, (set = wasmSet(gemm, t)));
   }
   return set;
 }

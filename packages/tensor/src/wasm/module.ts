@@ -1,7 +1,7 @@
 /**
  * @file The bytes of tapegrad's WebAssembly module, produced at run time by the emitter: the
  * kernel module (GEMM macro-kernel, packing, the per-thread GEMM job, vector kernels and their
- * job) and the one-instruction probes used for feature detection.
+ * job; map kernels get modules of their own, see `map-emitter.ts`) and the one-instruction probes used for feature detection.
  */
 import { ModuleBuilder } from "./emitter.js";
 import { DEFAULT_GEMM_KERNEL, emitGemmBlock, type GemmKernelConfig } from "./gemm-kernel.js";
@@ -26,18 +26,12 @@ export interface KernelExports {
   pack_edge(src: number, strideI: number, strideP: number, live: number, w: number, kc: number, dst: number): void;
   /** Item `item` of phase `phase` of the GEMM at `desc` on thread `tid`; `item < 0`: item count (see `gemm-job-kernel.ts`). */
   gemm_job(desc: number, phase: number, item: number, tid: number): number;
-  /** `acc + Σx²` over `n` floats at `ptr`, float32 groups of 4 summed in float64 (see `vector-kernel.ts`). */
+  /** `acc + Σx²` over `n` floats at `ptr`, exact float64 squares in a fixed order (see `vector-kernel.ts`). */
   sumsq(ptr: number, n: number, acc: number): number;
-  /** `acc + Σx²` with exact float64 squares (see `vector-kernel.ts`). */
-  sumsq64(ptr: number, n: number, acc: number): number;
   /** `x ← x·c` in float32. */
   scale32(ptr: number, n: number, c: number): void;
   /** `x ← fround(x·c)` with `c` a float64. */
   scale64(ptr: number, n: number, c: number): void;
-  /** `y ← fround(y + a·x)`. */
-  axpy(y: number, x: number, n: number, a: number): void;
-  /** Fused SGD step with hyper-parameters at `hp` (see `vector-kernel.ts`). */
-  sgd(p: number, g: number, b: number, n: number, hp: number): void;
   /** Piece `item` of the vector job at `desc`; `item < 0`: the piece count. */
   vec_job(desc: number, phase: number, item: number, tid: number): number;
 }

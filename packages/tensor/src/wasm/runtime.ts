@@ -7,7 +7,7 @@
  *   restrict synchronous compilation of larger modules on the main thread (Chrome did above 4 KB
  *   for years; the module is about 5 KB) and for callers that prefer not to block.
  * - The main arena holds the GEMM scratch and, when its memory is shared, the heap too (see
- *   `heap.ts`): a `SharedArrayBuffer`-backed memory (Node; browsers when cross-origin isolated)
+ *   `placement.ts`): a `SharedArrayBuffer`-backed memory (Node; browsers when cross-origin isolated)
  *   never detaches views when it grows, lets worker threads share it, and lets the GEMM read
  *   operands and write results that live in it without copying. Elsewhere the arena is a plain
  *   memory used for scratch only.
@@ -35,7 +35,7 @@ export interface WasmStatus {
   readonly relaxedSimd: boolean;
   /** The kernel module is compiled and the main arena is ready. */
   readonly ready: boolean;
-  /** The main arena's memory is shared (heap arrays live in it; threads are possible). */
+  /** The main arena's memory is shared (placed arrays live in it; threads are possible). */
   readonly shared: boolean;
   /** Why initialisation failed, if it did. */
   readonly error?: string;
@@ -181,6 +181,19 @@ export function initWasm(): Promise<boolean> {
 }
 
 /**
+ * The declared maximum (in 64 KiB pages) of the shared memory that kernel modules import.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * mod.importMemory("env", "memory", { initial: 1, maximum: sharedMaxPages(), shared: true });
+ * ```
+ */
+export function sharedMaxPages(): number {
+  return SHARED_MAX_PAGES;
+}
+
+/**
  * Whether SIMD is supported, whether the kernels are ready, whether memory is shared, and the
  * initialisation error if any.
  *
@@ -196,7 +209,7 @@ export function wasmStatus(): WasmStatus {
 }
 
 /**
- * The main arena (GEMM scratch; also the heap when shared), once initialised.
+ * The main arena (GEMM scratch; also placed arrays when shared), once initialised.
  *
  * @example
  * ```ts
@@ -209,7 +222,7 @@ export function mainArena(): WasmArena | undefined {
 }
 
 /**
- * A new plain (non-shared) arena of `bytes` (the heap where the main arena is not shared), or
+ * A new plain (non-shared) arena of `bytes` (for placed arrays where the main arena is not shared), or
  * undefined when wasm is not ready or the memory cannot be had.
  *
  * @example

@@ -1,0 +1,223 @@
+/**
+ * @file Map kernels: an elementwise computation over several arrays at once (say a parameter, its
+ * gradient and a momentum buffer), written once as an expression and run by every backend — the
+ * pure-TS interpreter (`interpret.ts`) and code emitted for WebAssembly (`wasm/map-emitter.ts`)
+ * — with the same bits. Optimizers define their update rules with it, so each rule exists once.
+ *
+ * Semantics, per element: every array element is read as a float64; arithmetic is float64
+ * (`add sub mul div sqrt max min neg abs`, each correctly rounded, as JS numbers compute them);
+ * `.f32()` rounds to float32 (`Math.fround`); an output is rounded to float32 when it is stored.
+ * All reads of an element happen before any write, so an array may be both read and written.
+ * `max`/`min` propagate NaN and order `-0 < +0` (as `Math.max`/`Math.min`). Every backend gives
+ * the same bits for every non-NaN result; a NaN result is NaN everywhere, but its sign and
+ * payload bits are unspecified (x86 SIMD and scalar code disagree on them, as JS engines may).
+ *
+ * @example
+ * ```ts
+ * // SGD with momentum: b ← μ·b + g (float32), θ ← θ − lr·b
+ * const sgd = mapKernel("sgd", { arrays: ["p", "g", "b"], scalars: ["lr", "mu"] }, ({ p, g, b }, { lr, mu }) => {
+ *   const b1 = mu.mul(b).f32().add(g).f32();
+ *   return { b: b1, p: p.sub(lr.mul(b1)) };
+ * });
+ * foreachMap(sgd, [params, grads, bufs], [0.1, 0.9]);
+ * ```
+ */
+
+/** Operation codes of expression nodes and interpreter instructions. */
+export const MapOp = {
+  input: 0, scalar: 1, const: 2,
+  add: 3, sub: 4, mul: 5, div: 6, max: 7, min: 8,
+  neg: 9, abs: 10, sqrt: 11, f32: 12,
+} as const;
+/** One of the {@link MapOp} codes. */
+export type MapOp = (typeof MapOp)[keyof typeof MapOp];
+
+/** Binary operations, by name. */
+export type BinaryMapOp = "add" | "sub" | "mul" | "div" | "max" | "min";
+
+/**
+ * A node of a map kernel's expression: a float64 value per element. Build with the methods;
+ * numbers are constants.
+ *
+ * @example
+ * ```ts
+ * x.mul(2).add(y).f32(); // fround(2x + y)
+ * ```
+ */
+export class Expr {
+  /** @param op the operation; @param a, b operands; @param index input or scalar index; @param value constant value. */
+  constructor(readonly op: MapOp, readonly a: Expr | null = null, readonly b: Expr | null = null, readonly index = 0, readonly value = 0) {}
+
+  /** `this + y`. */
+  add(y: Expr | number): Expr {
+    return new Expr(MapOp.add, this, lift(y));
+  }
+  /** `this − y`. */
+  sub(y: Expr | number): Expr {
+    return new Expr(MapOp.sub, this, lift(y));
+  }
+  /** `this · y`. */
+  mul(y: Expr | number): Expr {
+    return new Expr(MapOp.mul, this, lift(y));
+  }
+  /** `this / y`. */
+  div(y: Expr | number): Expr {
+    return new Expr(MapOp.div, this, lift(y));
+  }
+  /** `max(this, y)` (NaN if either is NaN). */
+  max(y: Expr | number): Expr {
+    return new Expr(MapOp.max, this, lift(y));
+  }
+  /** `min(this, y)` (NaN if either is NaN). */
+  min(y: Expr | number): Expr {
+    return new Expr(MapOp.min, this, lift(y));
+  }
+  /** `−this`. */
+  neg(): Expr {
+    return new Expr(MapOp.neg, this);
+  }
+  /** `|this|`. */
+  abs(): Expr {
+    return new Expr(MapOp.abs, this);
+  }
+  /** `√this` (correctly rounded). */
+  sqrt(): Expr {
+    return new Expr(MapOp.sqrt, this);
+  }
+  /** Rounded to float32 (`Math.fround`). */
+  f32(): Expr {
+    return new Expr(MapOp.f32, this);
+  }
+}
+
+function lift(y: Expr | number): Expr {
+  if (y instanceof Expr) return y;
+  if (typeof y !== "number") throw new TypeError(`mapKernel: an operand must be an Expr or a number (got ${typeof y})`);
+  return new Expr(MapOp.const, null, null, 0, y);
+}
+
+/** The names of a kernel's arrays and scalars. */
+export interface MapSignature<A extends string, S extends string> {
+  /** Array operands, in the order lists are passed to `foreachMap`. */
+  readonly arrays: readonly A[];
+  /** Scalar parameters, in the order their values are passed. */
+  readonly scalars: readonly S[];
+}
+
+/** One instruction of a compiled kernel: `slot[dst] = op(a, b)`. */
+export interface MapInstr {
+  readonly op: MapOp;
+  /** Destination slot. */
+  readonly dst: number;
+  /** For `input`: the array index; otherwise the first operand's slot. */
+  readonly a: number;
+  /** The second operand's slot (binary ops), else -1. */
+  readonly b: number;
+}
+
+/**
+ * A compiled map kernel (see {@link mapKernel}): straight-line code over numbered slots. Slots
+ * `0 .. numScalars−1` hold the scalar parameters and then the constants (one value per call);
+ * the others hold one value per element.
+ */
+export class MapKernel {
+  /** Identifies the kernel in messages. */
+  readonly name: string;
+  /** Number of array operands. */
+  readonly numArrays: number;
+  /** Number of scalar parameters. */
+  readonly numScalars: number;
+  /** Constants, in slots `numScalars ..`. */
+  readonly consts: readonly number[];
+  /** Instructions in evaluation order (loads first). */
+  readonly instrs: readonly MapInstr[];
+  /** `[array, slot]`: what is stored into which array, after every instruction ran. */
+  readonly outputs: readonly (readonly [number, number])[];
+  /** Number of slots. */
+  readonly numSlots: number;
+  /** A canonical text of the program (equal programs, equal keys). */
+  readonly key: string;
+
+  /** @internal use {@link mapKernel}. */
+  constructor(name: string, numArrays: number, numScalars: number, consts: number[], instrs: MapInstr[], outputs: [number, number][], numSlots: number) {
+    this.name = name;
+    this.numArrays = numArrays;
+    this.numScalars = numScalars;
+    this.consts = consts;
+    this.instrs = instrs;
+    this.outputs = outputs;
+    this.numSlots = numSlots;
+    this.key = `${numArrays}|${numScalars}|${consts.join(",")}|${instrs.map((i) => `${i.op}:${i.dst}:${i.a}:${i.b}`).join(";")}|${outputs.join(";")}`;
+  }
+
+  /** True when `slot` holds a per-call value (a scalar or a constant). */
+  isUniform(slot: number): boolean {
+    return slot < this.numScalars + this.consts.length;
+  }
+}
+
+/**
+ * Compiles a map kernel from its expression: `body` receives one {@link Expr} per array element
+ * and per scalar, and returns the new values of the arrays it writes (by name). Shared
+ * subexpressions are computed once.
+ *
+ * @throws {TypeError} for an unknown output name or an operand that is not an Expr or number.
+ * @example
+ * ```ts
+ * const axpy = mapKernel("axpy", { arrays: ["y", "x"], scalars: ["a"] }, ({ y, x }, { a }) => ({ y: y.add(a.mul(x)) }));
+ * ```
+ */
+export function mapKernel<A extends string, S extends string>(
+  name: string,
+  signature: MapSignature<A, S>,
+  body: (arrays: Record<A, Expr>, scalars: Record<S, Expr>) => Partial<Record<A, Expr>>,
+): MapKernel {
+  const arrays = {} as Record<A, Expr>;
+  signature.arrays.forEach((n, i) => (arrays[n] = new Expr(MapOp.input, null, null, i)));
+  const scalars = {} as Record<S, Expr>;
+  signature.scalars.forEach((n, i) => (scalars[n] = new Expr(MapOp.scalar, null, null, i)));
+  const result = body(arrays, scalars);
+  const outputs: [number, Expr][] = [];
+  for (const [n, e] of Object.entries(result) as [A, Expr | undefined][]) {
+    const i = signature.arrays.indexOf(n);
+    if (i < 0) throw new TypeError(`mapKernel ${name}: "${n}" is not one of its arrays (${signature.arrays.join(", ")})`);
+    if (!(e instanceof Expr)) throw new TypeError(`mapKernel ${name}: output "${n}" must be an Expr`);
+    outputs.push([i, e]);
+  }
+  // 1. Post-order over the DAG (each node once): constants and per-element nodes.
+  const consts: number[] = [];
+  const order: Expr[] = [];
+  const seen = new Set<Expr>();
+  const visit = (e: Expr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    if (e.op === MapOp.scalar) return;
+    if (e.op === MapOp.const) {
+      if (!consts.some((c) => Object.is(c, e.value))) consts.push(e.value);
+      return;
+    }
+    if (e.a) visit(e.a);
+    if (e.b) visit(e.b);
+    order.push(e);
+  };
+  for (const [, e] of outputs) visit(e);
+  // 2. Slots: scalars, constants, then per-element values (loads first: every read precedes a write).
+  const numScalars = signature.scalars.length;
+  const base = numScalars + consts.length;
+  const elementwise = [...order.filter((e) => e.op === MapOp.input), ...order.filter((e) => e.op !== MapOp.input)];
+  const slot = new Map<Expr, number>();
+  elementwise.forEach((e, k) => slot.set(e, base + k));
+  const slotOf = (e: Expr): number => {
+    if (e.op === MapOp.scalar) return e.index;
+    if (e.op === MapOp.const) return numScalars + consts.findIndex((c) => Object.is(c, e.value));
+    return slot.get(e)!;
+  };
+  const instrs: MapInstr[] = elementwise.map((e) => ({
+    op: e.op,
+    dst: slot.get(e)!,
+    a: e.op === MapOp.input ? e.index : slotOf(e.a!),
+    b: e.b ? slotOf(e.b) : -1,
+  }));
+  const outs = outputs.map(([arr, e]) => [arr, slotOf(e)] as [number, number]);
+  return new MapKernel(name, signature.arrays.length, numScalars, consts, instrs, outs, base + elementwise.length);
+}
