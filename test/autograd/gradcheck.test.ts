@@ -113,13 +113,13 @@ const cases: { [K in OpName]: Case[] } = {
     { name: "none + ignore", inputs: [r(4, 3)], f: (x) => A.crossEntropy(x!, [1, -100, 0, 2], { reduction: "none" }) },
   ],
   nllLoss: [{ name: "nll", inputs: [r(5, 4)], f: (x) => A.nllLoss(x!, [3, 2, 2, 0, 1]) }],
-  bceWithLogitsPointwise: [{ name: "bce", inputs: [r(4, 3), rand([4, 3], rng)], f: (x, t) => A.bceWithLogits(x!, t!) }],
+  bceWithLogits: [{ name: "bce", inputs: [r(4, 3), rand([4, 3], rng)], f: (x, t) => A.bceWithLogits(x!, t!) }],
   conv2d: [
     { name: "stride 1 pad 1", inputs: [r(2, 3, 5, 5), r(4, 3, 3, 3), r(4)], f: (x, w, b) => A.conv2d(x!, w!, b!, { stride: 1, padding: 1 }) },
     { name: "stride 2 no bias, 2x3 kernel", inputs: [r(1, 2, 6, 5), r(3, 2, 2, 3)], f: (x, w) => A.conv2d(x!, w!, null, { stride: 2 }) },
   ],
   maxPool2d: [{ name: "2x2", inputs: [distinct(2, 3, 4, 5)], f: (x) => A.maxPool2d(x!, { kernelSize: 2 }) }],
-  klDivPointwise: [
+  klDiv: [
     { name: "kl batchmean", inputs: [A.logSoftmax(A.constant(r(4, 5))).value, probs(4, 5)], f: (q, p) => A.klDiv(q!, p!, { reduction: "batchmean" }) },
     { name: "kl log target", inputs: [r(4, 5), A.logSoftmax(A.constant(r(4, 5))).value], f: (q, p) => A.klDiv(q!, p!, { reduction: "sum", logTarget: true }) },
   ],

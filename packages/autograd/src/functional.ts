@@ -4,8 +4,8 @@
  */
 import { Tensor, ShapeError, asTensor } from "@tapegrad/tensor";
 import { Var } from "./var.js";
-import { apply, toVar, type VarLike } from "./apply.js";
-import type { OpRule } from "./rule.js";
+import { applyRule, toVar, type VarLike } from "./apply.js";
+import type { NoAttrs, OpRule } from "./rule.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
 
 /**
@@ -93,8 +93,12 @@ export function grad<F extends (...args: Var[]) => Var | Tensor | number>(f: F, 
 /**
  * Defines a custom differentiable op from a forward function on tensors and its vector-Jacobian
  * product (attributes can be captured in closures). The returned function records the op like a
- * built-in one.
+ * built-in one, through the same recording path as `apply`, under the given `name` (on the tape,
+ * in `v.node.op` and in error messages). Built-in ops are looked up by name in `opRules`; a custom
+ * op is not added to that table, so its name may be anything.
  *
+ * @throws {TypeError} when `rule` lacks a `forward` or `backward` function; the returned function
+ * throws whatever `rule.forward` throws.
  * @example
  * ```ts
  * const cube = defineOp("cube", {
@@ -104,7 +108,7 @@ export function grad<F extends (...args: Var[]) => Var | Tensor | number>(f: F, 
  * cube(v);
  * ```
  */
-export function defineOp<S = undefined>(name: string, rule: OpRule<Record<string, never>, S>): (...inputs: VarLike[]) => Var {
+export function defineOp<S = undefined>(name: string, rule: OpRule<NoAttrs, S>): (...inputs: VarLike[]) => Var {
   if (typeof rule?.forward !== "function" || typeof rule?.backward !== "function") throw new TypeError(`defineOp: ${name} needs forward and backward functions`);
-  return (...inputs: VarLike[]) => apply(name, rule, {}, inputs);
+  return (...inputs: VarLike[]) => applyRule(name, rule, {}, inputs);
 }

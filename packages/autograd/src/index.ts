@@ -15,11 +15,11 @@
  */
 export { Var, Node, variable, constant, noGrad, enableGrad, isGradEnabled, type GradHook, type PostAccumulateGradHook, type RemovableHandle } from "./var.js";
 export { apply, toVar, type VarLike } from "./apply.js";
-export { type OpRule, type BackwardCtx, type Saved, RegionGrad, GRAD_WRITTEN, type GradWritten } from "./rule.js";
+export { type OpRule, type BackwardCtx, type Saved, RegionGrad, GRAD_WRITTEN, type GradWritten, type NoAttrs, type RuleAttrs } from "./rule.js";
 export { sumToShape, type BackwardOptions } from "./backward.js";
 export { backward, gradients, grad, valueAndGrad, defineOp, type GradOptions } from "./functional.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckMismatch } from "./gradcheck.js";
-export { OP_NAMES, type OpName, opRules } from "./rules.js";
+export { OP_NAMES, type OpName, type OpAttrs, type OpRuleTable, opRules } from "./rules.js";
 export { add, sub, mul, div, pow, maximum, minimum, neg } from "./ops/arith.js";
 export { exp, log, sqrt, abs, tanh, sigmoid, relu, square, reciprocal, sin, cos, log1p, expm1, leakyRelu, gelu, softplus, clamp, powScalar } from "./ops/unary.js";
 export { matmul, linear } from "./ops/linalg.js";

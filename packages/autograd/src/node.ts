@@ -1,6 +1,7 @@
 /**
- * @file `Node`: one op recorded on the tape (see `var.ts` for the tape and `backward.ts` for the
- * walk that consumes it).
+ * @file `Node`: one op recorded on the tape (see `apply.ts` for the recording and `backward.ts`
+ * for the walk that consumes it). A node holds only what the op left for its backward rule;
+ * everything about one backward pass lives in that pass's own state object.
  */
 import type { Tensor } from "@tapegrad/tensor";
 import type { OpRule } from "./rule.js";
@@ -10,24 +11,23 @@ import type { Var } from "./var.js";
 export class Node {
   /** Position on the tape (execution order). */
   readonly seq: number;
-  /** Op name, for messages. */
+  /** Op name on the tape (a rule-table key, or a custom op's name). */
   readonly op: string;
+  /** The rule (null once released). */
   rule: OpRule<any, any> | null;
+  /** Input Vars that need a gradient (null for the others). */
   inputs: (Var | null)[];
+  /** Which inputs need a gradient. */
   needs: boolean[];
+  /** The op's attributes. */
   attrs: unknown;
+  /** What the forward saved for the backward rule. */
   saved: unknown;
   /** Input and output values, when the rule's backward needs them. */
   xs: readonly Tensor[] | null;
   y: Tensor | null;
-  /** Set once `backward` has released this node. */
+  /** Set once a backward pass has released this node. */
   freed = false;
-  /** Scratch: the gradient accumulated for this node's output during a backward pass. */
-  pending: Tensor | null = null;
-  /** Scratch: true when `pending` is a buffer the engine allocated (safe to add into in place). */
-  pendingOwned = false;
-  /** Scratch: marks nodes already collected by the current backward pass. */
-  visit = 0;
   /** The Var this node produced (for its hooks and retained gradient). */
   out: Var | null = null;
 
@@ -52,7 +52,6 @@ export class Node {
     this.saved = null;
     this.xs = null;
     this.y = null;
-    this.pending = null;
     this.out = null;
   }
 }

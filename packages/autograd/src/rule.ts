@@ -24,8 +24,8 @@ export interface BackwardCtx<A, S> {
   readonly dyOwned?: boolean;
   /**
    * Per input, a buffer the rule may write that input's gradient into directly, or null/absent:
-   * the resident gradient buffer of a leaf (see `Var.setGradBuffer`) whose gradient is empty and
-   * that receives no other contribution, is not hooked and is read by no op of the graph. A rule
+   * the gradient storage of a leaf (see `Var`) whose gradient is empty and that receives no other
+   * contribution and is not hooked, so nothing can observe the write (see `ownership.ts`). A rule
    * that overwrites `gradInto[i]` with exactly the gradient it would have returned returns
    * {@link GRAD_WRITTEN} for input `i`; it may also ignore the buffer and return a Tensor.
    */
@@ -75,7 +75,7 @@ export class RegionGrad {
  *
  * @example
  * ```ts
- * const cube: OpRule<{}> = {
+ * const cube: OpRule<NoAttrs> = {
  *   forward: ([x]) => T.mul(T.mul(x!, x!), x!),
  *   backward: (dy, c) => [T.mul(dy, T.mul(T.square(c.x[0]!), 3))], // d x³ = 3x²
  * };
@@ -90,4 +90,35 @@ export interface OpRule<A, S = undefined> {
   readonly freshGrads?: boolean;
   forward(x: readonly Tensor[], attrs: A): Tensor | Saved<S>;
   backward(dy: Tensor, ctx: BackwardCtx<A, S>): (Tensor | RegionGrad | GradWritten | null)[];
+}
+
+/** The attribute type of an op that takes no attributes (an empty record: any key is an error). */
+export type NoAttrs = Record<string, never>;
+
+/**
+ * The attribute type `A` of a rule typed `OpRule<A, S>` (as `defineRule<A, S>` declares it).
+ *
+ * @example
+ * ```ts
+ * type A = RuleAttrs<OpRule<{ slope: number }>>; // { slope: number }
+ * ```
+ */
+export type RuleAttrs<R> = R extends OpRule<infer A, any> ? A : never;
+
+/**
+ * Declares a rule with its attribute type `A` and saved-data type `S` spelled out, so the rule
+ * table (`rules.ts`) knows each op's attributes precisely and `apply` can check them at the call
+ * site. It returns `rule` unchanged; the type arguments are the point.
+ *
+ * @throws never (an identity function).
+ * @example
+ * ```ts
+ * const leakyRelu = defineRule<{ slope: number }>({
+ *   forward: ([x], a) => T.leakyRelu(x!, a.slope),
+ *   backward: (dy, c) => [T.mul(dy, T.where(T.gt(c.x[0]!, 0), 1, c.attrs.slope))], // 1 or slope
+ * });
+ * ```
+ */
+export function defineRule<A = NoAttrs, S = undefined>(rule: OpRule<A, S>): OpRule<A, S> {
+  return rule;
 }

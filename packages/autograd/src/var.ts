@@ -8,10 +8,9 @@
  * a plain loop. Nothing global keeps nodes alive: a graph that is never backpropagated is freed by
  * the garbage collector like any other object, and `backward` releases the graph it walked.
  */
-import { Tensor, asTensor, fmt } from "@tapegrad/tensor";
+import { Tensor, asTensor, dispose, fmt } from "@tapegrad/tensor";
 import { Node } from "./node.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
-import { isResidentVar, setGradBufferOf, varFreeHeap, varToHeap } from "./resident.js";
 
 export { Node } from "./node.js";
 export { isGradEnabled, noGrad, enableGrad } from "./grad-mode.js";
@@ -27,11 +26,16 @@ export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 /** A post-accumulate hook: runs after a leaf's `.grad` has been updated. */
 export type PostAccumulateGradHook = (v: Var) => void;
 
-
-
 /**
  * A tensor value plus what differentiation needs: `grad` (accumulated by `backward` for leaves),
  * `requiresGrad`, the recording `node` (null for leaves) and hooks.
+ *
+ * Gradient storage: `backward` writes a leaf's new gradient into a buffer the leaf keeps from one
+ * step to the next (long-lived storage, where the kernels use it in place), so a training step
+ * allocates no gradients. Reading `.grad` hands that tensor over to the caller: from then on the
+ * engine never writes into it again (the next gradient after `zeroGrad()` gets fresh storage), so
+ * a gradient you read stays what it was, as in PyTorch. Optimizers and clipping, which only use the
+ * gradient within a step, read it with {@link Var.borrowGrad} and leave the storage to be reused.
  *
  * @example
  * ```ts
@@ -44,8 +48,6 @@ export type PostAccumulateGradHook = (v: Var) => void;
 export class Var {
   /** The value. Optimizers update leaf values in place (`value.data`). */
   value: Tensor;
-  /** Accumulated gradient (leaves, and non-leaves after `retainGrad()`); owned by this Var. */
-  grad: Tensor | null = null;
   /** Whether gradients flow to (and through) this Var. */
   readonly requiresGrad: boolean;
   /** Optional name used in messages and by optimizers/telemetry. */
@@ -55,14 +57,9 @@ export class Var {
   /** @internal */ hooks: GradHook[] | null = null;
   /** @internal */ postHooks: PostAccumulateGradHook[] | null = null;
   /** @internal */ retainsGrad = false;
-  /** @internal scratch for leaves during backward */ pending: Tensor | null = null;
-  /** @internal */ pendingOwned = false;
-  /** @internal */ visit = 0;
-  /** @internal scratch: node inputs (needing grad) that consume this leaf in the current pass */ uses = 0;
-  /** @internal scratch: pass in which rules may write this leaf's gradient into its buffer */ sinkOk = 0;
-  /** @internal scratch: pass in which a rule wrote this leaf's gradient into its buffer */ sinkDone = 0;
-  /** @internal the resident gradient buffer (see setGradBuffer) */ residentGrad: Tensor | null = null;
-  /** @internal heap arrays allocated by toHeap(), freed by freeHeap() */ heapOwned: { value: Float32Array; grad: Float32Array | null } | null = null;
+  /** @internal the current gradient (see `grad`) */ gradValue: Tensor | null = null;
+  /** @internal storage `backward` may write this leaf's next gradient into; no user code has seen it */ gradStorage: Tensor | null = null;
+  /** @internal storage `variable()` allocated for the value (released by `dispose()`) */ ownedValue: Float32Array | null = null;
 
   constructor(value: Tensor, requiresGrad: boolean, node: Node | null = null, name?: string) {
     if (!(value instanceof Tensor)) throw new TypeError(`Var: value must be a Tensor (got ${value === null ? "null" : typeof value})`);
@@ -70,6 +67,21 @@ export class Var {
     this.requiresGrad = requiresGrad;
     this.node = node;
     this.name = name;
+  }
+
+  /**
+   * Accumulated gradient (leaves, and non-leaves after `retainGrad()`), or null. Reading it hands
+   * the tensor over: `backward` will not write into it again (see the class comment). Assign a
+   * tensor (or null) to replace it; optimizers and clipping then edit the assigned tensor in place.
+   */
+  get grad(): Tensor | null {
+    if (this.gradValue !== null && this.gradValue === this.gradStorage) this.gradStorage = null;
+    return this.gradValue;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`grad: expected a Tensor or null for ${this.describe()} (got ${typeof g})`);
+    this.gradValue = g;
   }
 
   /** True for Vars not produced by a recorded op (parameters, inputs, constants). */
@@ -103,6 +115,21 @@ export class Var {
   }
 
   /**
+   * The current gradient for use within this step, without taking it over (optimizers and
+   * clipping read and edit gradients this way): unlike reading `.grad`, it leaves the storage to
+   * `backward`, which writes the next gradient into it after `zeroGrad()`. Do not keep it.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const g = w.borrowGrad(); // e.g. inside an optimizer's step
+   * ```
+   */
+  borrowGrad(): Tensor | null {
+    return this.gradValue;
+  }
+
+  /**
    * Backpropagates from this Var; see {@link backward}.
    *
    * @throws {ShapeError} for a non-scalar Var without a seed; {Error} for a freed graph.
@@ -118,7 +145,8 @@ export class Var {
   /**
    * Registers `hook(grad)`, called with the total gradient flowing into this Var during each
    * backward pass (for leaves: before it is added to `.grad`). A returned tensor of the same shape
-   * replaces the gradient. The hook must not mutate its argument.
+   * replaces the gradient. The hook must not mutate its argument. Hooks may run backward passes
+   * of their own (autograd is re-entrant).
    *
    * @throws {Error} when the Var does not require grad.
    * @example
@@ -156,6 +184,7 @@ export class Var {
   /**
    * Makes `backward` store this non-leaf Var's gradient in `.grad` too.
    *
+   * @throws never.
    * @example
    * ```ts
    * const h = tanh(x); h.retainGrad(); loss.backward(); h.grad; // set
@@ -169,6 +198,7 @@ export class Var {
   /**
    * A Var sharing this value that is cut off from the graph (no grad flows through it).
    *
+   * @throws never.
    * @example
    * ```ts
    * const target = teacherLogits.detach();
@@ -179,102 +209,36 @@ export class Var {
   }
 
   /**
-   * Sets `.grad` to null (what PyTorch's `zero_grad(set_to_none=True)` does). A resident
-   * gradient buffer (see {@link Var.setGradBuffer}) is kept: the next `backward` writes into it
-   * again instead of allocating, so the gradient stays where the optimizer's in-place kernels
-   * expect it.
+   * Sets `.grad` to null (what PyTorch's `zero_grad(set_to_none=True)` does). A gradient nobody
+   * has read keeps its storage for the next `backward` (see the class comment).
    *
+   * @throws never.
    * @example
    * ```ts
    * w.zeroGrad();
    * ```
    */
   zeroGrad(): void {
-    this.grad = null;
+    this.gradValue = null;
   }
 
   /**
-   * The resident gradient buffer of this leaf, or null (see {@link Var.setGradBuffer}).
-   *
-   * @example
-   * ```ts
-   * model.toHeap(); w.gradBuffer; // a Tensor in the wasm heap
-   * ```
-   */
-  get gradBuffer(): Tensor | null {
-    return this.residentGrad;
-  }
-
-  /**
-   * Gives this leaf a persistent gradient buffer (or removes it with `null`): from then on
-   * `backward` puts this leaf's gradient into `buffer` (in place: copied there, summed there
-   * when accumulating, or written there directly by the rule that computes it, e.g. the weight
-   * GEMM of `linear`) and sets `.grad` to it, instead of allocating a new tensor each pass;
-   * `zeroGrad()` sets `.grad` to null but keeps the buffer. Values are identical to the
-   * non-resident path. The gradient tensor is therefore reused: clone it to keep a gradient
-   * across passes. A current gradient is copied into the new buffer; when the buffer is removed,
-   * a `.grad` that is the buffer is replaced by a copy. Usually set through {@link Var.toHeap}.
-   *
-   * @throws {Error} for non-leaf Vars or Vars that do not require grad.
-   * @throws {ShapeError} when `buffer` is not a contiguous tensor of this Var's shape.
-   * @throws {RangeError} when `buffer` shares storage with the value.
-   * @example
-   * ```ts
-   * w.setGradBuffer(heapZeros(w.shape)); // gradients of w now land in the wasm heap
-   * ```
-   */
-  setGradBuffer(buffer: Tensor | null): this {
-    setGradBufferOf(this, buffer);
-    return this;
-  }
-
-  /**
-   * Moves this leaf into the wasm heap (`heapAlloc`): its value is replaced by a heap copy (same
-   * contents; re-read `.value`) and, when it requires grad, a heap gradient buffer is installed
-   * ({@link Var.setGradBuffer}), so optimizers, clipping and matmul work on both in place. Where
-   * the heap is unavailable or full, ordinary arrays are used instead (everything still works;
-   * `isResident` tells). A no-op when already moved. Free with {@link Var.freeHeap}.
-   *
-   * @throws {Error} for non-leaf Vars.
-   * @example
-   * ```ts
-   * const w = variable(randn([256, 784])).toHeap();
-   * w.isResident; // true where WebAssembly SIMD works
-   * ```
-   */
-  toHeap(): this {
-    varToHeap(this);
-    return this;
-  }
-
-  /**
-   * Undoes {@link Var.toHeap}: the value (and a gradient held in the buffer) move back to
-   * ordinary arrays, the buffer is removed and the heap memory is freed. Tensors that still view
-   * the old heap arrays (e.g. a graph recorded before) must not be used afterwards. A no-op for
-   * Vars that were not moved.
+   * Releases the long-lived storage this Var's value (from `variable()`) and gradient occupy now,
+   * instead of when the garbage collector finds them (see `@tapegrad/tensor`'s memory notes).
+   * Afterwards the Var must not be used; ops on its value throw. Idempotent.
    *
    * @throws never.
    * @example
    * ```ts
-   * w.freeHeap();
+   * w.dispose();
    * ```
    */
-  freeHeap(): this {
-    varFreeHeap(this);
-    return this;
-  }
-
-  /**
-   * True when the value and the gradient buffer (if the Var requires grad) live in the wasm heap,
-   * so kernels use them in place.
-   *
-   * @example
-   * ```ts
-   * variable(zeros([3])).toHeap().isResident; // true where WebAssembly SIMD works
-   * ```
-   */
-  get isResident(): boolean {
-    return isResidentVar(this);
+  dispose(): void {
+    if (this.gradStorage !== null) dispose(this.gradStorage.data);
+    if (this.gradValue !== null && this.gradValue.data === this.gradStorage?.data) this.gradValue = null;
+    this.gradStorage = null;
+    if (this.ownedValue !== null) dispose(this.ownedValue);
+    this.ownedValue = null;
   }
 
   /** A short description for messages, e.g. `Var "w" [2,3]`. */
@@ -296,7 +260,8 @@ function removeFrom<T>(list: T[], item: T): void {
 
 /**
  * Creates a leaf Var that requires grad (a parameter or an input to differentiate). The value is
- * copied into fresh contiguous storage, so optimizer updates never touch the caller's data.
+ * copied into fresh contiguous long-lived storage (placed where the kernels use it in place), so
+ * optimizer updates never touch the caller's data; `dispose()` releases it early.
  *
  * @throws {TypeError} for a value that is not a Tensor or number.
  * @example
@@ -305,8 +270,10 @@ function removeFrom<T>(list: T[], item: T): void {
  * ```
  */
 export function variable(value: Tensor | number, opts: { name?: string; requiresGrad?: boolean } = {}): Var {
-  const t = asTensor(value, "variable").clone();
-  return new Var(t, opts.requiresGrad ?? true, null, opts.name);
+  const t = asTensor(value, "variable").clone({ persistent: true });
+  const v = new Var(t, opts.requiresGrad ?? true, null, opts.name);
+  v.ownedValue = t.data;
+  return v;
 }
 
 /**

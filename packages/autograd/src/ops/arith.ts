@@ -6,35 +6,45 @@ import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
 import type { Var } from "../var.js";
 import { apply, type VarLike } from "../apply.js";
-import type { OpRule } from "../rule.js";
+import { defineRule, type NoAttrs } from "../rule.js";
 import { powScalar } from "./unary.js";
 
-type NoAttrs = Record<string, never>;
 const none: NoAttrs = {};
 
+/**
+ * Rules of broadcasting arithmetic (`add` … `neg`), each declared with its attribute type
+ * (`defineRule<A, S>`). `rules.ts` merges them into the op table; the functions below run them by
+ * name with `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * arithRules.mul.forward([a, b], {}); // a * b
+ * ```
+ */
 export const arithRules = {
-  add: {
+  add: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.add(a!, b!),
     backward: (dy) => [dy, dy], // d(a+b)/da = 1, d(a+b)/db = 1
-  } satisfies OpRule<NoAttrs>,
-  sub: {
+  }),
+  sub: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.sub(a!, b!),
     backward: (dy, c) => [dy, c.needs[1] ? T.neg(dy) : null], // d(a-b)/db = -1
-  } satisfies OpRule<NoAttrs>,
-  mul: {
+  }),
+  mul: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.mul(a!, b!),
     backward: (dy, c) => [c.needs[0] ? T.mul(dy, c.x[1]!) : null, c.needs[1] ? T.mul(dy, c.x[0]!) : null], // d(ab) = b da + a db
-  } satisfies OpRule<NoAttrs>,
-  div: {
+  }),
+  div: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.div(a!, b!),
     // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b
     backward: (dy, c) => [c.needs[0] ? T.div(dy, c.x[1]!) : null, c.needs[1] ? T.neg(T.div(T.mul(dy, c.y), c.x[1]!)) : null],
-  } satisfies OpRule<NoAttrs>,
-  pow: {
+  }),
+  pow: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.pow(a!, b!),
     // d(a^b)/da = b a^(b-1); d(a^b)/db = a^b ln a (taken as 0 where a == 0 and b >= 0, as PyTorch)
@@ -48,21 +58,21 @@ export const arithRules = {
       }
       return [da, db];
     },
-  } satisfies OpRule<NoAttrs>,
-  maximum: {
+  }),
+  maximum: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.maximum(a!, b!),
     backward: (dy, c) => extremeGrads(dy, c.x[0]!, c.x[1]!, true),
-  } satisfies OpRule<NoAttrs>,
-  minimum: {
+  }),
+  minimum: defineRule<NoAttrs>({
     broadcast: true,
     forward: ([a, b]) => T.minimum(a!, b!),
     backward: (dy, c) => extremeGrads(dy, c.x[0]!, c.x[1]!, false),
-  } satisfies OpRule<NoAttrs>,
-  neg: {
+  }),
+  neg: defineRule<NoAttrs>({
     forward: ([x]) => T.neg(x!),
     backward: (dy) => [T.neg(dy)], // d(-x)/dx = -1
-  } satisfies OpRule<NoAttrs>,
+  }),
 };
 
 /** maximum/minimum: the winner gets dy, ties split it evenly (as PyTorch). */
@@ -84,7 +94,7 @@ function extremeGrads(dy: Tensor, a: Tensor, b: Tensor, isMax: boolean): Tensor[
  * ```
  */
 export function add(a: VarLike, b: VarLike): Var {
-  return apply("add", arithRules.add, none, [a, b]);
+  return apply("add", none, [a, b]);
 }
 
 /**
@@ -97,7 +107,7 @@ export function add(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function sub(a: VarLike, b: VarLike): Var {
-  return apply("sub", arithRules.sub, none, [a, b]);
+  return apply("sub", none, [a, b]);
 }
 
 /**
@@ -110,7 +120,7 @@ export function sub(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function mul(a: VarLike, b: VarLike): Var {
-  return apply("mul", arithRules.mul, none, [a, b]);
+  return apply("mul", none, [a, b]);
 }
 
 /**
@@ -123,7 +133,7 @@ export function mul(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function div(a: VarLike, b: VarLike): Var {
-  return apply("div", arithRules.div, none, [a, b]);
+  return apply("div", none, [a, b]);
 }
 
 /**
@@ -137,7 +147,7 @@ export function div(a: VarLike, b: VarLike): Var {
  */
 export function pow(a: VarLike, b: VarLike): Var {
   if (typeof b === "number") return powScalar(a, b);
-  return apply("pow", arithRules.pow, none, [a, b]);
+  return apply("pow", none, [a, b]);
 }
 
 /**
@@ -150,7 +160,7 @@ export function pow(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function maximum(a: VarLike, b: VarLike): Var {
-  return apply("maximum", arithRules.maximum, none, [a, b]);
+  return apply("maximum", none, [a, b]);
 }
 
 /**
@@ -163,7 +173,7 @@ export function maximum(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function minimum(a: VarLike, b: VarLike): Var {
-  return apply("minimum", arithRules.minimum, none, [a, b]);
+  return apply("minimum", none, [a, b]);
 }
 
 /**
@@ -175,6 +185,6 @@ export function minimum(a: VarLike, b: VarLike): Var {
  * ```
  */
 export function neg(x: VarLike): Var {
-  return apply("neg", arithRules.neg, none, [x]);
+  return apply("neg", none, [x]);
 }
 

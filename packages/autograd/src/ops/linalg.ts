@@ -8,16 +8,26 @@ import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
 import type { Var } from "../var.js";
 import { apply, type VarLike } from "../apply.js";
-import { GRAD_WRITTEN, type OpRule } from "../rule.js";
+import { GRAD_WRITTEN, defineRule, type NoAttrs } from "../rule.js";
 import { sumToShape } from "../backward.js";
 import { add } from "./arith.js";
 import { transpose } from "./movement.js";
 
-type NoAttrs = Record<string, never>;
 const none: NoAttrs = {};
 
+/**
+ * Rules of `matmul` and the fused `linear`, each declared with its attribute type
+ * (`defineRule<A, S>`). `rules.ts` merges them into the op table; the functions below run them by
+ * name with `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * linalgRules.matmul.forward([a, b], {});
+ * ```
+ */
 export const linalgRules = {
-  matmul: {
+  matmul: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([a, b]) => T.matmul(a!, b!),
     // y = a·b ⇒ da = dy·bᵀ, db = aᵀ·dy; 1-D operands are promoted and batch dims summed back
@@ -29,14 +39,14 @@ export const linalgRules = {
       if (a.ndim === 1) g = g.unsqueeze(b.ndim === 1 ? g.ndim : g.ndim - 1);
       if (b.ndim === 1) g = g.unsqueeze(g.ndim);
       const da = c.needs[0] ? sumToShape(T.matmul(g, b2.mT), a2.shape).reshape(a.shape) : null;
-      // A resident gradient buffer of a 2-D b (one product, no batch to sum) takes aᵀ·dy in place.
+      // A leaf's gradient storage for a 2-D b (one product, no batch to sum) takes aᵀ·dy in place.
       const into = c.gradInto?.[1];
       if (into && b.ndim === 2 && a.ndim === 2) return [da, (T.matmul(a.mT, dy, into), GRAD_WRITTEN)];
       const db = c.needs[1] ? sumToShape(T.matmul(a2.mT, g), b2.shape).reshape(b.shape) : null;
       return [da, db];
     },
-  } satisfies OpRule<NoAttrs>,
-  linear: {
+  }),
+  linear: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([x, w, b]) => T.linear(x!, w!, b),
     // y = x·Wᵀ + b over rows r of x ⇒ dx = dy·W, dW = Σ_r dy_rᵀ x_r, db = Σ_r dy_r
@@ -46,15 +56,15 @@ export const linalgRules = {
       // All leading dims are one batch of rows: one GEMM per product, not one per batch element.
       const dy2 = dy.ndim === 2 ? dy : dy.reshape(T.shapeSize(dy.shape.slice(0, -1)), nOut);
       const dx = c.needs[0] ? T.matmul(dy2, w).reshape(x.shape) : null;
-      // Resident gradient buffers (ctx.gradInto) take dW and db in place: no allocation, and the
-      // GEMM writes straight into wasm memory.
+      // The leaves' gradient storage (ctx.gradInto) takes dW and db in place: no allocation, and
+      // the GEMM writes straight into the kernels' memory.
       const into = c.gradInto;
       const wInto = into?.[1], bInto = into?.[2];
       const dw = !c.needs[1] ? null : wInto ? (T.linearWeightGrad(dy, x, wInto), GRAD_WRITTEN) : T.linearWeightGrad(dy, x);
       const db = !c.needs[2] ? null : bInto ? (T.linearBiasGrad(dy2, bInto), GRAD_WRITTEN) : T.linearBiasGrad(dy2);
       return [dx, dw, db];
     },
-  } satisfies OpRule<NoAttrs>,
+  }),
 };
 
 /**
@@ -67,7 +77,7 @@ export const linalgRules = {
  * ```
  */
 export function matmul(a: VarLike, b: VarLike): Var {
-  return apply("matmul", linalgRules.matmul, {}, [a, b]);
+  return apply("matmul", none, [a, b]);
 }
 
 /**
@@ -83,7 +93,7 @@ export function matmul(a: VarLike, b: VarLike): Var {
  */
 export function linear(x: VarLike, weight: VarLike, bias?: VarLike | null): Var {
   const hasBias = bias !== undefined && bias !== null;
-  if (fitsLinear(x, weight, hasBias ? bias : null)) return apply("linear", linalgRules.linear, none, hasBias ? [x, weight, bias] : [x, weight]);
+  if (fitsLinear(x, weight, hasBias ? bias : null)) return apply("linear", none, hasBias ? [x, weight, bias] : [x, weight]);
   // Other layouts (batched weights, broadcast biases): the composite, with matmul's rules.
   const y = matmul(x, transpose(weight, -2, -1));
   return hasBias ? add(y, bias) : y;

@@ -7,7 +7,7 @@ import * as T from "@tapegrad/tensor";
 import { Tensor, ShapeError, shapesEqual } from "@tapegrad/tensor";
 import { Var } from "../var.js";
 import { apply, toVar, type VarLike } from "../apply.js";
-import type { OpRule } from "../rule.js";
+import { defineRule, type NoAttrs } from "../rule.js";
 import { add, mul, neg } from "./arith.js";
 import { reshape } from "./movement.js";
 import { mean, sum } from "./reduce.js";
@@ -16,13 +16,15 @@ import { logSoftmax } from "./softmax.js";
 /** How per-element losses are combined. */
 export type Reduction = "mean" | "sum" | "none";
 
-interface CEAttrs {
+/** Attributes of the `crossEntropy` primitive (part of its entry in the op table). */
+export interface CEAttrs {
   labels: Int32Array; // length N (ignored rows hold ignoreIndex)
   smoothing: number;
   ignoreIndex: number;
   reduction: Reduction;
 }
-interface CESaved {
+/** What the `crossEntropy` primitive's forward saves for its backward. */
+export interface CESaved {
   probs: Float32Array; // softmax of each row, [N*C]
   count: number; // rows not ignored
 }
@@ -32,8 +34,19 @@ function checkReduction(op: string, r: string): Reduction {
   return r;
 }
 
+/**
+ * Rules of the fused losses (`crossEntropy`, `nllLoss`, and the pointwise parts of `bceWithLogits`
+ * and `klDiv`), each declared with its attribute type (`defineRule<A, S>`). `rules.ts` merges them
+ * into the op table; the functions below run them by name with `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * lossRules.bceWithLogits.forward([logits, targets], {});
+ * ```
+ */
 export const lossRules = {
-  crossEntropy: {
+  crossEntropy: defineRule<CEAttrs, CESaved>({
     freshGrads: true,
     // l_i = (1-ε)(-log p_{i,y_i}) + (ε/C) Σ_c (-log p_{i,c}),  p = softmax(logits_i)
     forward: ([logits], a) => {
@@ -87,8 +100,8 @@ export const lossRules = {
       }
       return [new Tensor(g, [n, cls])];
     },
-  } satisfies OpRule<CEAttrs, CESaved>,
-  nllLoss: {
+  }),
+  nllLoss: defineRule<{ labels: Int32Array; ignoreIndex: number; reduction: Reduction }>({
     // l_i = -input[i, y_i]
     forward: ([input], a) => {
       const x = input!;
@@ -121,8 +134,8 @@ export const lossRules = {
       }
       return [new Tensor(g, [n, cls])];
     },
-  } satisfies OpRule<{ labels: Int32Array; ignoreIndex: number; reduction: Reduction }>,
-  bceWithLogitsPointwise: {
+  }),
+  bceWithLogits: defineRule<NoAttrs>({
     broadcast: true,
     // l = max(x,0) − x·t + log(1+e^(−|x|))   (stable form)
     forward: ([x, t]) => {
@@ -131,8 +144,8 @@ export const lossRules = {
     },
     // ∂l/∂x = σ(x) − t,  ∂l/∂t = −x
     backward: (dy, c) => [c.needs[0] ? T.mul(dy, T.sub(T.sigmoid(c.x[0]!), c.x[1]!)) : null, c.needs[1] ? T.neg(T.mul(dy, c.x[0]!)) : null],
-  } satisfies OpRule<Record<string, never>>,
-  klDivPointwise: {
+  }),
+  klDiv: defineRule<{ logTarget: boolean }>({
     broadcast: true,
     // l = p (log p − q) with 0 where p = 0;  log-target form: e^t (t − q)
     forward: ([q, t], a) => {
@@ -151,7 +164,7 @@ export const lossRules = {
       const dt = c.needs[1] ? T.where(T.eq(t, 0), 0, T.mul(dy, T.add(T.sub(T.log(t), q), 1))) : null;
       return [dq, dt];
     },
-  } satisfies OpRule<{ logTarget: boolean }>,
+  }),
 };
 
 /** Class labels as an Int32Array of length `n`. */
@@ -211,7 +224,7 @@ export function crossEntropy(logits: VarLike, target: T.Indices | Var, opts: Cro
   const [n, cls] = z.shape as [number, number];
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const labels = labelArray("crossEntropy", target, n, cls, ignoreIndex);
-  return apply("crossEntropy", lossRules.crossEntropy, { labels, smoothing, ignoreIndex, reduction }, [z]);
+  return apply("crossEntropy", { labels, smoothing, ignoreIndex, reduction }, [z]);
 }
 
 /** Cross-entropy with class-probability targets: `-Σ_c q'_c log p_c`, `q' = (1-ε) q + ε/C` (composite). */
@@ -238,7 +251,7 @@ export function nllLoss(input: VarLike, target: T.Indices, opts: { reduction?: R
   const reduction = checkReduction("nllLoss", opts.reduction ?? "mean");
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const labels = labelArray("nllLoss", target, x.shape[0]!, x.shape[1]!, ignoreIndex);
-  return apply("nllLoss", lossRules.nllLoss, { labels, ignoreIndex, reduction }, [x]);
+  return apply("nllLoss", { labels, ignoreIndex, reduction }, [x]);
 }
 
 /** Applies a reduction to per-element losses. */
@@ -258,7 +271,7 @@ export function reduceLoss(l: Var, reduction: Reduction): Var {
  */
 export function bceWithLogits(logits: VarLike, target: VarLike, opts: { reduction?: Reduction } = {}): Var {
   const reduction = checkReduction("bceWithLogits", opts.reduction ?? "mean");
-  return reduceLoss(apply("bceWithLogits", lossRules.bceWithLogitsPointwise, {}, [logits, target]), reduction);
+  return reduceLoss(apply("bceWithLogits", {}, [logits, target]), reduction);
 }
 
 /** Reductions accepted by {@link klDiv}. */
@@ -280,7 +293,7 @@ export function klDiv(input: VarLike, target: VarLike, opts: { reduction?: KLRed
   const r = opts.reduction ?? "mean";
   if (r !== "batchmean") checkReduction("klDiv", r);
   const q = toVar(input, "klDiv");
-  const l = apply("klDiv", lossRules.klDivPointwise, { logTarget: opts.logTarget ?? false }, [q, target]);
+  const l = apply("klDiv", { logTarget: opts.logTarget ?? false }, [q, target]);
   if (r === "batchmean") return mul(sum(l), 1 / (q.ndim === 0 ? 1 : q.shape[0]!));
   return reduceLoss(l, r);
 }

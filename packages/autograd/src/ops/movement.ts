@@ -8,51 +8,63 @@ import * as T from "@tapegrad/tensor";
 import { Tensor, ShapeError, normalizeAxis } from "@tapegrad/tensor";
 import { Var } from "../var.js";
 import { apply, toVar, type VarLike } from "../apply.js";
-import { RegionGrad, type OpRule } from "../rule.js";
+import { RegionGrad, defineRule } from "../rule.js";
 import { sumToShape } from "../backward.js";
 
-interface SliceAttrs { axis: number; start: number | null; end: number | null; step: number }
+/** Attributes of the `slice` primitive (part of its entry in the op table). */
+export interface SliceAttrs { axis: number; start: number | null; end: number | null; step: number }
 
+/**
+ * Rules of movement and indexing ops, each declared with its attribute type (`defineRule<A, S>`).
+ * `rules.ts` merges them into the op table; the functions below run them by name with
+ * `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * movementRules.reshape.forward([x], { shape: [2, 3] });
+ * ```
+ */
 export const movementRules = {
-  reshape: {
+  reshape: defineRule<{ shape: number[] }>({
     forward: ([x], a) => x!.reshape(a.shape),
     backward: (dy, c) => [dy.reshape(c.x[0]!.shape)], // a reshape's Jacobian is a permutation-free identity
-  } satisfies OpRule<{ shape: number[] }>,
-  permute: {
+  }),
+  permute: defineRule<{ dims: number[] }>({
     forward: ([x], a) => x!.permute(a.dims),
     backward: (dy, c) => [dy.permute(inversePermutation(c.attrs.dims, c.x[0]!.ndim))], // undo the permutation
-  } satisfies OpRule<{ dims: number[] }>,
-  broadcastTo: {
+  }),
+  broadcastTo: defineRule<{ shape: number[] }>({
     forward: ([x], a) => x!.broadcastTo(a.shape),
     backward: (dy, c) => [sumToShape(dy, c.x[0]!.shape)], // copies of x: gradients add up
-  } satisfies OpRule<{ shape: number[] }>,
-  slice: {
+  }),
+  slice: defineRule<SliceAttrs>({
     forward: ([x], a) => x!.slice(a.axis, a.start, a.end, a.step),
     // dy goes to the sliced positions, zero elsewhere (accumulated in place by the engine)
     backward: (dy, c) => [new RegionGrad(dy, (g) => g.slice(c.attrs.axis, c.attrs.start, c.attrs.end, c.attrs.step))],
-  } satisfies OpRule<SliceAttrs>,
-  select: {
+  }),
+  select: defineRule<{ axis: number; index: number }>({
     forward: ([x], a) => x!.select(a.axis, a.index),
     backward: (dy, c) => [new RegionGrad(dy, (g) => g.select(c.attrs.axis, c.attrs.index))], // only the selected entry gets dy
-  } satisfies OpRule<{ axis: number; index: number }>,
-  concat: {
+  }),
+  concat: defineRule<{ axis: number }>({
     forward: (xs, a) => T.concat(xs, a.axis),
     backward: (dy, c) => T.split(dy, c.x.map((x) => x.shape[c.attrs.axis]!), c.attrs.axis), // each input gets its own block
-  } satisfies OpRule<{ axis: number }>,
-  indexSelect: {
+  }),
+  indexSelect: defineRule<{ axis: number; indices: Int32Array }>({
     forward: ([x], a) => T.indexSelect(x!, a.axis, a.indices),
     backward: (dy, c) => [T.indexAdd(c.x[0]!.shape, c.attrs.axis, c.attrs.indices, dy)], // repeated indices accumulate
-  } satisfies OpRule<{ axis: number; indices: Int32Array }>,
-  gather: {
+  }),
+  gather: defineRule<{ axis: number; index: Tensor }>({
     forward: ([x], a) => T.gather(x!, a.axis, a.index),
     backward: (dy, c) => [T.scatterAdd(T.zeros(c.x[0]!.shape), c.attrs.axis, c.attrs.index, dy)], // adjoint of gather
-  } satisfies OpRule<{ axis: number; index: Tensor }>,
-  where: {
+  }),
+  where: defineRule<{ cond: Tensor }>({
     broadcast: true,
     forward: ([a, b], at) => T.where(at.cond, a!, b!),
     // cond ? a : b ⇒ da = dy where cond, db = dy elsewhere
     backward: (dy, c) => [c.needs[0] ? T.where(c.attrs.cond, dy, 0) : null, c.needs[1] ? T.where(c.attrs.cond, 0, dy) : null],
-  } satisfies OpRule<{ cond: Tensor }>,
+  }),
 };
 
 function inversePermutation(dims: readonly number[], ndim: number): number[] {
@@ -65,7 +77,7 @@ function inversePermutation(dims: readonly number[], ndim: number): number[] {
 export function reshape(x: VarLike, shape: readonly number[]): Var {
   const v = toVar(x, "reshape");
   const target = v.value.reshape(shape).shape.slice(); // validates and resolves -1
-  return apply("reshape", movementRules.reshape, { shape: target }, [v]);
+  return apply("reshape", { shape: target }, [v]);
 }
 
 /** Collapse dims `startDim..endDim`. @throws {ShapeError} for bad dims. @example `flatten(x, 1)` */
@@ -79,7 +91,7 @@ export function permute(x: VarLike, dims: readonly number[]): Var {
   const v = toVar(x, "permute");
   v.value.permute(dims); // validates
   const nd = v.ndim;
-  return apply("permute", movementRules.permute, { dims: dims.map((d) => (d < 0 ? d + nd : d)) }, [v]);
+  return apply("permute", { dims: dims.map((d) => (d < 0 ? d + nd : d)) }, [v]);
 }
 
 /** Swap two dims. @throws {ShapeError} for bad dims. @example `transpose(w, 0, 1)` */
@@ -89,21 +101,21 @@ export function transpose(x: VarLike, dim0: number, dim1: number): Var {
   const a = normalizeAxis("transpose", dim0, nd, v.shape);
   const b = normalizeAxis("transpose", dim1, nd, v.shape);
   const dims = Array.from({ length: nd }, (_, i) => (i === a ? b : i === b ? a : i));
-  return apply("permute", movementRules.permute, { dims }, [v]);
+  return apply("permute", { dims }, [v]);
 }
 
 /** Broadcast to a shape (a view). @throws {ShapeError} when not broadcastable. @example `broadcastTo(b, [4, 3])` */
 export function broadcastTo(x: VarLike, shape: readonly number[]): Var {
   const v = toVar(x, "broadcastTo");
   v.value.broadcastTo(shape);
-  return apply("broadcastTo", movementRules.broadcastTo, { shape: Array.from(shape) }, [v]);
+  return apply("broadcastTo", { shape: Array.from(shape) }, [v]);
 }
 
 /** NumPy slice `start:end:step` along `axis`. @throws {RangeError} for step 0. @example `slice(x, 1, 0, 2)` */
 export function slice(x: VarLike, axis: number, start: number | null = null, end: number | null = null, step = 1): Var {
   const v = toVar(x, "slice");
   v.value.slice(axis, start, end, step);
-  return apply("slice", movementRules.slice, { axis: normalizeAxis("slice", axis, v.ndim, v.shape), start, end, step }, [v]);
+  return apply("slice", { axis: normalizeAxis("slice", axis, v.ndim, v.shape), start, end, step }, [v]);
 }
 
 /** `length` entries from `start` along `dim` (strict bounds). @throws {ShapeError} when out of range. @example `narrow(x, 1, 2, 3)` */
@@ -120,7 +132,7 @@ export function select(x: VarLike, axis: number, index: number): Var {
   const v = toVar(x, "select");
   const ax = normalizeAxis("select", axis, v.ndim, v.shape);
   v.value.select(ax, index);
-  return apply("select", movementRules.select, { axis: ax, index: index < 0 ? index + v.shape[ax]! : index }, [v]);
+  return apply("select", { axis: ax, index: index < 0 ? index + v.shape[ax]! : index }, [v]);
 }
 
 /** Remove size-1 dims (all, or the given ones). @throws {ShapeError} for a non-1 axis. @example `squeeze(x, 1)` */
@@ -140,7 +152,7 @@ export function concat(xs: readonly VarLike[], axis = 0): Var {
   if (xs.length === 0) throw new ShapeError("concat", "needs at least one tensor");
   const vs = xs.map((x) => toVar(x, "concat"));
   const ax = normalizeAxis("concat", axis, Math.max(vs[0]!.ndim, 1), vs[0]!.shape);
-  return apply("concat", movementRules.concat, { axis: ax }, vs);
+  return apply("concat", { axis: ax }, vs);
 }
 
 /** Stack along a new axis (composite: unsqueeze + concat). @throws {ShapeError} for differing shapes. @example `stack([a, b], -1)` */
@@ -171,7 +183,7 @@ export function indexSelect(x: VarLike, axis: number, indices: T.Indices): Var {
   const v = toVar(x, "indexSelect");
   const ax = normalizeAxis("indexSelect", axis, v.ndim, v.shape);
   const idx = T.toIndexArray("indexSelect", indices, v.shape[ax]!);
-  return apply("indexSelect", movementRules.indexSelect, { axis: ax, indices: idx }, [v]);
+  return apply("indexSelect", { axis: ax, indices: idx }, [v]);
 }
 
 /**
@@ -200,7 +212,7 @@ export function embedding(weight: VarLike, indices: T.Indices, indicesShape?: re
 /** `out[...][j] = x[...][index[...][j]]` along `axis`. @throws {ShapeError} for bad shapes. @example `gather(logp, 1, idx)` */
 export function gather(x: VarLike, axis: number, index: Tensor): Var {
   const v = toVar(x, "gather");
-  return apply("gather", movementRules.gather, { axis: normalizeAxis("gather", axis, v.ndim, v.shape), index }, [v]);
+  return apply("gather", { axis: normalizeAxis("gather", axis, v.ndim, v.shape), index }, [v]);
 }
 
 /**
@@ -214,5 +226,5 @@ export function gather(x: VarLike, axis: number, index: Tensor): Var {
  */
 export function where(cond: Tensor | Var, a: VarLike, b: VarLike): Var {
   const c = cond instanceof Var ? cond.value : cond;
-  return apply("where", movementRules.where, { cond: c }, [a, b]);
+  return apply("where", { cond: c }, [a, b]);
 }

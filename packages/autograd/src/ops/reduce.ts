@@ -8,7 +8,7 @@ import * as T from "@tapegrad/tensor";
 import { Tensor, normalizeAxes } from "@tapegrad/tensor";
 import type { Var } from "../var.js";
 import { apply, toVar, type VarLike } from "../apply.js";
-import type { OpRule } from "../rule.js";
+import { defineRule } from "../rule.js";
 
 /** Normalised reduction attributes. */
 export interface ReduceAttrs {
@@ -43,28 +43,39 @@ function extremeBackward(dy: Tensor, x: Tensor, y: Tensor, a: ReduceAttrs, isMax
   return T.mul(mask, T.div(dy.reshape(keptShape(x, a.axes)), count));
 }
 
+/**
+ * Rules of reductions (attributes: {@link ReduceAttrs}), each declared with its attribute type
+ * (`defineRule<A, S>`). `rules.ts` merges them into the op table; the functions below run them by
+ * name with `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * reduceRules.sum.forward([x], { axes: [0], keepDims: false });
+ * ```
+ */
 export const reduceRules = {
-  sum: {
+  sum: defineRule<ReduceAttrs>({
     forward: ([x], a) => T.sum(x!, a.axes, a.keepDims),
     backward: (dy, c) => [expandBack(dy, c.x[0]!, c.attrs.axes)], // ∂Σx/∂x_i = 1
-  } satisfies OpRule<ReduceAttrs>,
-  mean: {
+  }),
+  mean: defineRule<ReduceAttrs>({
     forward: ([x], a) => T.mean(x!, a.axes, a.keepDims),
     backward: (dy, c) => {
       const x = c.x[0]!;
       const count = c.attrs.axes.reduce((n, i) => n * x.shape[i]!, 1);
       return [expandBack(T.mul(dy, 1 / count), x, c.attrs.axes)]; // ∂mean/∂x_i = 1/n
     },
-  } satisfies OpRule<ReduceAttrs>,
-  max: {
+  }),
+  max: defineRule<ReduceAttrs>({
     forward: ([x], a) => T.max(x!, a.axes, a.keepDims),
     backward: (dy, c) => [extremeBackward(dy, c.x[0]!, c.y, c.attrs, true)],
-  } satisfies OpRule<ReduceAttrs>,
-  min: {
+  }),
+  min: defineRule<ReduceAttrs>({
     forward: ([x], a) => T.min(x!, a.axes, a.keepDims),
     backward: (dy, c) => [extremeBackward(dy, c.x[0]!, c.y, c.attrs, false)],
-  } satisfies OpRule<ReduceAttrs>,
-  logsumexp: {
+  }),
+  logsumexp: defineRule<ReduceAttrs>({
     forward: ([x], a) => T.logsumexp(x!, a.axes, a.keepDims),
     backward: (dy, c) => {
       // ∂ logΣe^x / ∂x_i = e^(x_i - y) = softmax(x)_i
@@ -73,7 +84,7 @@ export const reduceRules = {
       const p = T.exp(T.sub(x, c.y.reshape(kept)));
       return [T.mul(p, dy.reshape(kept))];
     },
-  } satisfies OpRule<ReduceAttrs>,
+  }),
 };
 
 /**
@@ -99,7 +110,7 @@ export function reduceAttrs(op: string, x: Var, axes: T.Axes, keepDims: boolean)
  */
 export function sum(x: VarLike, axes?: T.Axes, keepDims = false): Var {
   const v = toVar(x, "sum");
-  return apply("sum", reduceRules.sum, reduceAttrs("sum", v, axes, keepDims), [v]);
+  return apply("sum", reduceAttrs("sum", v, axes, keepDims), [v]);
 }
 
 /**
@@ -113,7 +124,7 @@ export function sum(x: VarLike, axes?: T.Axes, keepDims = false): Var {
  */
 export function mean(x: VarLike, axes?: T.Axes, keepDims = false): Var {
   const v = toVar(x, "mean");
-  return apply("mean", reduceRules.mean, reduceAttrs("mean", v, axes, keepDims), [v]);
+  return apply("mean", reduceAttrs("mean", v, axes, keepDims), [v]);
 }
 
 /**
@@ -127,7 +138,7 @@ export function mean(x: VarLike, axes?: T.Axes, keepDims = false): Var {
  */
 export function max(x: VarLike, axes?: T.Axes, keepDims = false): Var {
   const v = toVar(x, "max");
-  return apply("max", reduceRules.max, reduceAttrs("max", v, axes, keepDims), [v]);
+  return apply("max", reduceAttrs("max", v, axes, keepDims), [v]);
 }
 
 /**
@@ -141,7 +152,7 @@ export function max(x: VarLike, axes?: T.Axes, keepDims = false): Var {
  */
 export function min(x: VarLike, axes?: T.Axes, keepDims = false): Var {
   const v = toVar(x, "min");
-  return apply("min", reduceRules.min, reduceAttrs("min", v, axes, keepDims), [v]);
+  return apply("min", reduceAttrs("min", v, axes, keepDims), [v]);
 }
 
 /**
@@ -155,5 +166,5 @@ export function min(x: VarLike, axes?: T.Axes, keepDims = false): Var {
  */
 export function logsumexp(x: VarLike, axes?: T.Axes, keepDims = false): Var {
   const v = toVar(x, "logsumexp");
-  return apply("logsumexp", reduceRules.logsumexp, reduceAttrs("logsumexp", v, axes, keepDims), [v]);
+  return apply("logsumexp", reduceAttrs("logsumexp", v, axes, keepDims), [v]);
 }

@@ -6,10 +6,21 @@ import * as T from "@tapegrad/tensor";
 import { normalizeAxis } from "@tapegrad/tensor";
 import type { Var } from "../var.js";
 import { apply, toVar, type VarLike } from "../apply.js";
-import type { OpRule } from "../rule.js";
+import { defineRule } from "../rule.js";
 
+/**
+ * Rules of `softmax` and `logSoftmax`, each declared with its attribute type (`defineRule<A, S>`).
+ * `rules.ts` merges them into the op table; the functions below run them by name with
+ * `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * softmaxRules.softmax.forward([x], { axis: 1 });
+ * ```
+ */
 export const softmaxRules = {
-  softmax: {
+  softmax: defineRule<{ axis: number }>({
     forward: ([x], a) => T.softmax(x!, a.axis),
     // y = softmax(x) ⇒ dx = y ⊙ (dy − Σ(dy ⊙ y)) along the axis
     backward: (dy, c) => {
@@ -17,8 +28,8 @@ export const softmaxRules = {
       const g = dy.reshape(y.shape);
       return [T.mul(y, T.sub(g, T.sum(T.mul(g, y), c.attrs.axis, true))).reshape(c.y.shape)];
     },
-  } satisfies OpRule<{ axis: number }>,
-  logSoftmax: {
+  }),
+  logSoftmax: defineRule<{ axis: number }>({
     forward: ([x], a) => T.logSoftmax(x!, a.axis),
     // y = x − logsumexp(x) ⇒ dx = dy − softmax(x) ⊙ Σ dy  (sum over the whole axis, masked entries included)
     backward: (dy, c) => {
@@ -26,7 +37,7 @@ export const softmaxRules = {
       const g = dy.reshape(y.shape);
       return [T.sub(g, T.mul(T.exp(y), T.sum(g, c.attrs.axis, true))).reshape(c.y.shape)];
     },
-  } satisfies OpRule<{ axis: number }>,
+  }),
 };
 
 /**
@@ -40,7 +51,7 @@ export const softmaxRules = {
  */
 export function softmax(x: VarLike, axis = -1): Var {
   const v = toVar(x, "softmax");
-  return apply("softmax", softmaxRules.softmax, { axis: normalizeAxis("softmax", axis, Math.max(v.ndim, 1), v.shape) }, [v]);
+  return apply("softmax", { axis: normalizeAxis("softmax", axis, Math.max(v.ndim, 1), v.shape) }, [v]);
 }
 
 /**
@@ -54,5 +65,5 @@ export function softmax(x: VarLike, axis = -1): Var {
  */
 export function logSoftmax(x: VarLike, axis = -1): Var {
   const v = toVar(x, "logSoftmax");
-  return apply("logSoftmax", softmaxRules.logSoftmax, { axis: normalizeAxis("logSoftmax", axis, Math.max(v.ndim, 1), v.shape) }, [v]);
+  return apply("logSoftmax", { axis: normalizeAxis("logSoftmax", axis, Math.max(v.ndim, 1), v.shape) }, [v]);
 }

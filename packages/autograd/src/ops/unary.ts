@@ -6,9 +6,8 @@ import * as T from "@tapegrad/tensor";
 import { BinOp, type Tensor } from "@tapegrad/tensor";
 import type { Var } from "../var.js";
 import { apply, type VarLike } from "../apply.js";
-import type { BackwardCtx, OpRule } from "../rule.js";
+import { defineRule, type BackwardCtx, type NoAttrs } from "../rule.js";
 
-type NoAttrs = Record<string, never>;
 const none: NoAttrs = {};
 
 /**
@@ -18,118 +17,129 @@ const none: NoAttrs = {};
 const fused = (name: string, code: BinOp, dy: Tensor, b: Tensor, c: BackwardCtx<unknown, unknown>, p0 = 0, p1 = 0): Tensor =>
   T.binaryOp(name, code, dy, b, c.dyOwned && dy.isContiguous && dy.size === b.size ? dy : undefined, p0, p1);
 
+/**
+ * Rules of unary math and activations, each declared with its attribute type (`defineRule<A, S>`).
+ * `rules.ts` merges them into the op table; the functions below run them by name with
+ * `apply(name, attrs, inputs)`.
+ *
+ * @throws whatever a rule's forward or backward throws (e.g. ShapeError); reading it never throws.
+ * @example
+ * ```ts
+ * unaryRules.leakyRelu.forward([x], { slope: 0.1 });
+ * ```
+ */
 export const unaryRules = {
-  exp: {
+  exp: defineRule<NoAttrs>({
     forward: ([x]) => T.exp(x!),
     backward: (dy, c) => [T.mul(dy, c.y)], // d e^x = e^x
-  } satisfies OpRule<NoAttrs>,
-  log: {
+  }),
+  log: defineRule<NoAttrs>({
     forward: ([x]) => T.log(x!),
     backward: (dy, c) => [T.div(dy, c.x[0]!)], // d ln x = 1/x
-  } satisfies OpRule<NoAttrs>,
-  sqrt: {
+  }),
+  sqrt: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([x]) => T.sqrt(x!),
     backward: (dy, c) => [fused("sqrt", BinOp.SQRT_GRAD, dy, c.y, c)], // d √x = 1/(2√x)
-  } satisfies OpRule<NoAttrs>,
-  abs: {
+  }),
+  abs: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([x]) => T.abs(x!),
     backward: (dy, c) => [fused("abs", BinOp.ABS_GRAD, dy, c.x[0]!, c)], // d|x| = sign(x) (0 at 0)
-  } satisfies OpRule<NoAttrs>,
-  tanh: {
+  }),
+  tanh: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([x]) => T.tanh(x!),
     backward: (dy, c) => [fused("tanh", BinOp.TANH_GRAD, dy, c.y, c)], // d tanh = 1 - tanh²
-  } satisfies OpRule<NoAttrs>,
-  sigmoid: {
+  }),
+  sigmoid: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([x]) => T.sigmoid(x!),
     backward: (dy, c) => [fused("sigmoid", BinOp.SIGMOID_GRAD, dy, c.y, c)], // dσ = σ(1-σ)
-  } satisfies OpRule<NoAttrs>,
-  relu: {
+  }),
+  relu: defineRule<NoAttrs>({
     freshGrads: true,
     forward: ([x]) => T.relu(x!),
     backward: (dy, c) => [fused("relu", BinOp.RELU_GRAD, dy, c.x[0]!, c)], // d relu = [x > 0]
-  } satisfies OpRule<NoAttrs>,
-  leakyRelu: {
+  }),
+  leakyRelu: defineRule<{ slope: number }>({
     freshGrads: true,
     forward: ([x], a) => T.leakyRelu(x!, a.slope),
     backward: (dy, c) => [fused("leakyRelu", BinOp.LEAKY_RELU_GRAD, dy, c.x[0]!, c, c.attrs.slope)], // 1 if x > 0 else slope
-  } satisfies OpRule<{ slope: number }>,
-  gelu: {
+  }),
+  gelu: defineRule<{ approximate: "none" | "tanh" }>({
     freshGrads: true,
     forward: ([x], a) => T.gelu(x!, a.approximate),
     // exact: Φ(x) + x φ(x); tanh form: ½(1+t) + ½x(1-t²)·√(2/π)(1+3·0.044715x²), t = tanh(√(2/π)(x+0.044715x³))
     backward: (dy, c) => [fused("gelu", c.attrs.approximate === "tanh" ? BinOp.GELU_TANH_GRAD : BinOp.GELU_GRAD, dy, c.x[0]!, c)],
-  } satisfies OpRule<{ approximate: "none" | "tanh" }>,
-  softplus: {
+  }),
+  softplus: defineRule<{ beta: number; threshold: number }>({
     freshGrads: true,
     forward: ([x], a) => T.softplus(x!, a.beta, a.threshold),
     backward: (dy, c) => [fused("softplus", BinOp.SOFTPLUS_GRAD, dy, c.x[0]!, c, c.attrs.beta, c.attrs.threshold)], // σ(βx), or 1 above the threshold
-  } satisfies OpRule<{ beta: number; threshold: number }>,
-  clamp: {
+  }),
+  clamp: defineRule<{ min: number; max: number }>({
     freshGrads: true,
     forward: ([x], a) => T.clamp(x!, a.min, a.max),
     backward: (dy, c) => [fused("clamp", BinOp.CLAMP_GRAD, dy, c.x[0]!, c, c.attrs.min, c.attrs.max)], // 1 inside [min, max], else 0
-  } satisfies OpRule<{ min: number; max: number }>,
-  powScalar: {
+  }),
+  powScalar: defineRule<{ exponent: number }>({
     freshGrads: true,
     forward: ([x], a) => T.unaryOp("pow", T.UnOp.POW, x!, undefined, a.exponent),
     backward: (dy, c) => [fused("pow", BinOp.POW_GRAD, dy, c.x[0]!, c, c.attrs.exponent)], // d x^p = p x^(p-1)
-  } satisfies OpRule<{ exponent: number }>,
-  square: {
+  }),
+  square: defineRule<NoAttrs>({
     forward: ([x]) => T.square(x!),
     backward: (dy, c) => [T.mul(T.mul(dy, c.x[0]!), 2)], // d x² = 2x
-  } satisfies OpRule<NoAttrs>,
-  reciprocal: {
+  }),
+  reciprocal: defineRule<NoAttrs>({
     forward: ([x]) => T.reciprocal(x!),
     backward: (dy, c) => [T.neg(T.mul(dy, T.square(c.y)))], // d(1/x) = -1/x²
-  } satisfies OpRule<NoAttrs>,
-  sin: {
+  }),
+  sin: defineRule<NoAttrs>({
     forward: ([x]) => T.sin(x!),
     backward: (dy, c) => [T.mul(dy, T.cos(c.x[0]!))], // d sin = cos
-  } satisfies OpRule<NoAttrs>,
-  cos: {
+  }),
+  cos: defineRule<NoAttrs>({
     forward: ([x]) => T.cos(x!),
     backward: (dy, c) => [T.neg(T.mul(dy, T.sin(c.x[0]!)))], // d cos = -sin
-  } satisfies OpRule<NoAttrs>,
-  log1p: {
+  }),
+  log1p: defineRule<NoAttrs>({
     forward: ([x]) => T.log1p(x!),
     backward: (dy, c) => [T.div(dy, T.add(c.x[0]!, 1))], // d ln(1+x) = 1/(1+x)
-  } satisfies OpRule<NoAttrs>,
-  expm1: {
+  }),
+  expm1: defineRule<NoAttrs>({
     forward: ([x]) => T.expm1(x!),
     backward: (dy, c) => [T.mul(dy, T.add(c.y, 1))], // d(e^x - 1) = e^x
-  } satisfies OpRule<NoAttrs>,
+  }),
 };
 
 /** e^x. @example `exp(x)` */
-export function exp(x: VarLike): Var { return apply("exp", unaryRules.exp, none, [x]); }
+export function exp(x: VarLike): Var { return apply("exp", none, [x]); }
 /** Natural log. @example `log(p)` */
-export function log(x: VarLike): Var { return apply("log", unaryRules.log, none, [x]); }
+export function log(x: VarLike): Var { return apply("log", none, [x]); }
 /** Square root. @example `sqrt(v)` */
-export function sqrt(x: VarLike): Var { return apply("sqrt", unaryRules.sqrt, none, [x]); }
+export function sqrt(x: VarLike): Var { return apply("sqrt", none, [x]); }
 /** |x| (gradient 0 at 0). @example `abs(x)` */
-export function abs(x: VarLike): Var { return apply("abs", unaryRules.abs, none, [x]); }
+export function abs(x: VarLike): Var { return apply("abs", none, [x]); }
 /** tanh. @example `tanh(h)` */
-export function tanh(x: VarLike): Var { return apply("tanh", unaryRules.tanh, none, [x]); }
+export function tanh(x: VarLike): Var { return apply("tanh", none, [x]); }
 /** Logistic sigmoid. @example `sigmoid(z)` */
-export function sigmoid(x: VarLike): Var { return apply("sigmoid", unaryRules.sigmoid, none, [x]); }
+export function sigmoid(x: VarLike): Var { return apply("sigmoid", none, [x]); }
 /** max(x, 0) (gradient 0 at 0). @example `relu(h)` */
-export function relu(x: VarLike): Var { return apply("relu", unaryRules.relu, none, [x]); }
+export function relu(x: VarLike): Var { return apply("relu", none, [x]); }
 /** x² @example `square(err)` */
-export function square(x: VarLike): Var { return apply("square", unaryRules.square, none, [x]); }
+export function square(x: VarLike): Var { return apply("square", none, [x]); }
 /** 1/x @example `reciprocal(x)` */
-export function reciprocal(x: VarLike): Var { return apply("reciprocal", unaryRules.reciprocal, none, [x]); }
+export function reciprocal(x: VarLike): Var { return apply("reciprocal", none, [x]); }
 /** sin x @example `sin(x)` */
-export function sin(x: VarLike): Var { return apply("sin", unaryRules.sin, none, [x]); }
+export function sin(x: VarLike): Var { return apply("sin", none, [x]); }
 /** cos x @example `cos(x)` */
-export function cos(x: VarLike): Var { return apply("cos", unaryRules.cos, none, [x]); }
+export function cos(x: VarLike): Var { return apply("cos", none, [x]); }
 /** ln(1+x) @example `log1p(x)` */
-export function log1p(x: VarLike): Var { return apply("log1p", unaryRules.log1p, none, [x]); }
+export function log1p(x: VarLike): Var { return apply("log1p", none, [x]); }
 /** e^x − 1 @example `expm1(x)` */
-export function expm1(x: VarLike): Var { return apply("expm1", unaryRules.expm1, none, [x]); }
+export function expm1(x: VarLike): Var { return apply("expm1", none, [x]); }
 
 /**
  * `x` for `x > 0`, else `negativeSlope * x`.
@@ -140,7 +150,7 @@ export function expm1(x: VarLike): Var { return apply("expm1", unaryRules.expm1,
  * ```
  */
 export function leakyRelu(x: VarLike, negativeSlope = 0.01): Var {
-  return apply("leakyRelu", unaryRules.leakyRelu, { slope: negativeSlope }, [x]);
+  return apply("leakyRelu", { slope: negativeSlope }, [x]);
 }
 
 /**
@@ -154,7 +164,7 @@ export function leakyRelu(x: VarLike, negativeSlope = 0.01): Var {
  */
 export function gelu(x: VarLike, approximate: "none" | "tanh" = "none"): Var {
   if (approximate !== "none" && approximate !== "tanh") throw new TypeError(`gelu: approximate must be "none" or "tanh" (got ${String(approximate)})`);
-  return apply("gelu", unaryRules.gelu, { approximate }, [x]);
+  return apply("gelu", { approximate }, [x]);
 }
 
 /**
@@ -168,7 +178,7 @@ export function gelu(x: VarLike, approximate: "none" | "tanh" = "none"): Var {
  */
 export function softplus(x: VarLike, beta = 1, threshold = 20): Var {
   if (!Number.isFinite(beta) || beta === 0) throw new RangeError(`softplus: beta must be finite and non-zero (got ${beta})`);
-  return apply("softplus", unaryRules.softplus, { beta, threshold }, [x]);
+  return apply("softplus", { beta, threshold }, [x]);
 }
 
 /**
@@ -184,7 +194,7 @@ export function clamp(x: VarLike, min: number | null = null, max: number | null 
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
   if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) throw new RangeError(`clamp: need min <= max (got min ${min}, max ${max})`);
-  return apply("clamp", unaryRules.clamp, { min: lo, max: hi }, [x]);
+  return apply("clamp", { min: lo, max: hi }, [x]);
 }
 
 /**
@@ -197,6 +207,6 @@ export function clamp(x: VarLike, min: number | null = null, max: number | null 
  * ```
  */
 export function powScalar(x: VarLike, exponent: number): Var {
-  if (typeof exponent !== "number") throw new TypeError(`pow: exponent must be a number (got ${typeof exponent})`);
-  return apply("pow", unaryRules.powScalar, { exponent }, [x]);
+  if (typeof exponent !== "number") throw new TypeError(`powScalar: exponent must be a number (got ${typeof exponent})`);
+  return apply("powScalar", { exponent }, [x]);
 }
