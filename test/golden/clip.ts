@@ -6,7 +6,7 @@
  */
 import { zeros } from "@tapegrad/tensor";
 import { variable, type Var } from "@tapegrad/autograd";
-import { NonFiniteGradientError, adaptiveGradClip, clipGradNorm, clipGradNormPerTensor, clipGradValue } from "@tapegrad/optim";
+import { NonFiniteGradientError, clipGradAgc, clipGradNorm, clipGradNormPerTensor, clipGradValue } from "@tapegrad/optim";
 import { Checks, compareNumber, compareTensor, compareValues, num, runCase, toTensor, type CaseResult, type GTensor, type GoldenFile, type Tolerance } from "./schema.js";
 
 type Args = Record<string, unknown>;
@@ -53,12 +53,12 @@ export const goldenClipMethods: Record<string, Method> = {
     const a = takeArgs("clipnorm_per_param", raw, ["clipnorm"]);
     // The oracle evaluates tf.clip_by_norm's formula g·c / max(‖g‖, c) for every c (compat "tf").
     const r = clipGradNormPerTensor(params, need(a, "clipnorm"), { compat: "tf" });
-    if (Array.isArray(expected.norms)) checks.add(compareValues("norms", r.norms, (expected.norms as (number | string)[]).map(num), tol));
+    if (Array.isArray(expected.norms)) checks.add(compareValues("norms", r.detail.norms, (expected.norms as (number | string)[]).map(num), tol));
     return {};
   },
   agc: (params, raw, expected, checks, tol) => {
     const a = takeArgs("agc", raw, ["clipping", "eps", "div_eps"]);
-    const r = adaptiveGradClip(params, need(a, "clipping"), {
+    const r = clipGradAgc(params, need(a, "clipping"), {
       ...(a.eps !== undefined ? { eps: need(a, "eps") } : {}),
       ...(a.div_eps !== undefined ? { divEps: need(a, "div_eps") } : {}),
       unitAxis: 0, // the file's layout: first axis = output units
@@ -72,7 +72,7 @@ export const goldenClipMethods: Record<string, Method> = {
       const list = expected[key] as (GTensor | null)[] | undefined;
       if (!Array.isArray(list)) continue;
       list.forEach((e, i) => {
-        const s = r.tensors[i];
+        const s = r.detail.tensors[i];
         if (e === null) return checks.add(s ? `${key}[${i}]: expected no stats` : null);
         if (!s) return checks.add(`${key}[${i}]: no AGC stats (parameter had no gradient?)`);
         if (JSON.stringify(s.unitShape) !== JSON.stringify(e.shape)) return checks.add(`${key}[${i}]: shape ${JSON.stringify(s.unitShape)} != expected ${JSON.stringify(e.shape)}`);
@@ -81,7 +81,7 @@ export const goldenClipMethods: Record<string, Method> = {
     }
     const counts = expected.num_clipped_units as number[] | undefined;
     if (Array.isArray(counts)) {
-      const got = r.tensors.map((s) => s?.numClipped ?? 0);
+      const got = r.detail.tensors.map((s) => s?.numClipped ?? 0);
       if (JSON.stringify(got) !== JSON.stringify(counts)) checks.add(`num_clipped_units: got ${JSON.stringify(got)} expected ${JSON.stringify(counts)}`);
     }
     return {};

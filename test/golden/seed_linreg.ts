@@ -7,7 +7,7 @@
  */
 import { Tensor } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
-import { SGD, clipByGlobalNorm, clipByValue, getTotalNorm, type GradTransform } from "@tapegrad/optim";
+import { SGD, clipGradNorm, clipGradValue, getTotalNorm, type GradTransform } from "@tapegrad/optim";
 import { Checks, compareNumber, compareTensor, compareValues, isGTensor, num, runCase, toTensor, type CaseResult, type GTensor, type GoldenFile, type Tolerance } from "./schema.js";
 
 type Spec = Record<string, unknown>;
@@ -20,8 +20,8 @@ function need(spec: Spec, key: string): number {
 /** Golden clip type → the optimizer transform that reproduces it (`null` = no clipping). */
 export const goldenClips: Record<string, (spec: Spec) => GradTransform | null> = {
   none: () => null,
-  value: (s) => clipByValue(need(s, "clip_value")),
-  global_norm: (s) => clipByGlobalNorm(need(s, "max_norm"), { normType: s.norm_type === undefined ? 2 : num(s.norm_type as number | string) }),
+  value: (s) => clipGradValue.transform(need(s, "clip_value")),
+  global_norm: (s) => clipGradNorm.transform(need(s, "max_norm"), { normType: s.norm_type === undefined ? 2 : num(s.norm_type as number | string) }),
 };
 
 /** Expected number or list → flat numbers. */

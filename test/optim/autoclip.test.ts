@@ -88,17 +88,17 @@ describe("AutoClip, package variant (QuantileClip)", () => {
     };
     // step 1: empty histories → thresholds Infinity → unchanged
     let s = run(1, 10);
-    expect(s.r.perParameter!.thresholds).toEqual([Infinity, Infinity]);
+    expect(s.r.detail!.thresholds).toEqual([Infinity, Infinity]);
     expect([s.a, s.b]).toEqual([1, 10]);
     // step 2: a: q0.9([1]) = 1, 4 → 4·1/(4 + 1e-6); b: q0.9([10]) = 10 ≥ 5 → unchanged
     s = run(4, 5);
-    expect(s.r.perParameter!.thresholds).toEqual([1, 10]);
+    expect(s.r.detail!.thresholds).toEqual([1, 10]);
     expectNear(s.a, 4 / 4.000001, 1e-7);
     expect(s.b).toBe(5);
     // step 3: a: [1, 4] → 1 + 0.9·3 = 3.7 ≥ 2 → unchanged; b: [5, 10] → 5 + 0.9·5 = 9.5 < 20
     s = run(2, 20);
-    expectNear(s.r.perParameter!.thresholds[0]!, 3.7, 1e-15);
-    expectNear(s.r.perParameter!.thresholds[1]!, 9.5, 1e-15);
+    expectNear(s.r.detail!.thresholds[0]!, 3.7, 1e-15);
+    expectNear(s.r.detail!.thresholds[1]!, 9.5, 1e-15);
     expect(s.a).toBe(2);
     expectNear(s.b, (20 * 9.5) / 20.000001, 1e-7);
     expect(s.r.clipped).toBe(true);

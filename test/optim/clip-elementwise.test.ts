@@ -10,7 +10,7 @@ describe("clipGradValue", () => {
   it("clamps to [-c, c] with float32 bounds; bound values, NaN and -0 pass unchanged; ±Inf → ±c", () => {
     const p = gradParam([0.1, 0.2, -0.2, NaN, Infinity, -Infinity, -0, 0.05, -0.1]);
     const r = clipGradValue([p], 0.1);
-    expect(r).toEqual({ numClipped: 4, clipped: true }); // 0.2, -0.2, Inf, -Inf
+    expect(r).toEqual({ name: "clipGradValue", numClipped: 4, clipped: true, nonFiniteCount: 3, skipped: false, detail: { min: -Math.fround(0.1), max: Math.fround(0.1) } }); // 0.2, -0.2, Inf, -Inf; NaN, Inf, -Inf
     const g = gradOf(p);
     expect(g).toEqual(f32([0.1, 0.1, -0.1, NaN, 0.1, -0.1, -0, 0.05, -0.1]));
     expect(Object.is(g[6], -0)).toBe(true);
@@ -31,7 +31,7 @@ describe("clipGradValue", () => {
     expect(clipGradValue(q, Infinity).clipped).toBe(false);
   });
   it("skips parameters without gradients and empty lists", () => {
-    expect(clipGradValue([param([1])], 1)).toEqual({ numClipped: 0, clipped: false });
+    expect(clipGradValue([param([1])], 1)).toEqual({ name: "clipGradValue", numClipped: 0, clipped: false, nonFiniteCount: 0, skipped: false, detail: { min: -1, max: 1 } });
     expect(clipGradValue([], 1).numClipped).toBe(0);
   });
   it("rejects a negative clipValue, NaN and min > max (PyTorch would silently set all to max)", () => {
@@ -49,8 +49,8 @@ describe("clipGradNormPerTensor (Keras clipnorm)", () => {
   it('compat "keras": g·c/max(‖g‖, c) → coefs [1/5, 1, 1]', () => {
     const ps = make();
     const r = clipGradNormPerTensor(ps, 1, { compat: "keras" });
-    expectClose(r.norms, [5, 0.5, 0], 1e-7);
-    expect(r.coefs).toEqual([Math.fround(0.2), 1, 1]); // float32 scalars
+    expectClose(r.detail.norms, [5, 0.5, 0], 1e-7);
+    expect(r.detail.coefs).toEqual([Math.fround(0.2), 1, 1]); // float32 scalars
     expect(r.numClipped).toBe(1);
     expect(gradOf(ps[0]!)).toEqual(f32([0.6, 0.8]));
     expect(gradOf(ps[1]!)).toEqual(f32([0.3, 0.4]));
@@ -58,7 +58,7 @@ describe("clipGradNormPerTensor (Keras clipnorm)", () => {
   it('compat "torch" (default): min(1, c/(‖g‖ + 1e-6)) per tensor', () => {
     const ps = make();
     const r = clipGradNormPerTensor(ps, 1);
-    expect(r.coefs).toEqual([Math.fround(1 / 5.000001), 1, 1]);
+    expect(r.detail.coefs).toEqual([Math.fround(1 / 5.000001), 1, 1]);
     expect(gradOf(ps[0]!)).toEqual(f32([3 / 5.000001, 4 / 5.000001]));
   });
   it('maxNorm 0: "tf" gives 0 and NaN for the all-zero tensor (0/0); "keras" switches clipping off', () => {
@@ -90,7 +90,7 @@ describe("clipGradNormPerTensor (Keras clipnorm)", () => {
   });
   it("other p, and validation", () => {
     const p = gradParam([3, -4]);
-    expect(clipGradNormPerTensor([p], 3.5, { normType: Infinity, compat: "keras" }).norms).toEqual([4]);
+    expect(clipGradNormPerTensor([p], 3.5, { normType: Infinity, compat: "keras" }).detail.norms).toEqual([4]);
     expect(gradOf(p)).toEqual(f32([3 * 0.875, -4 * 0.875])); // 3.5/4 = 0.875
     expect(() => clipGradNormPerTensor([p], -1)).toThrow("clipGradNormPerTensor: maxNorm must be >= 0 (got -1)");
   });
@@ -101,15 +101,15 @@ describe("clipGradBlockRms (Optax clip_by_block_rms)", () => {
     const p = gradParam([3, 4]);
     const r = clipGradBlockRms([p], 1);
     const rms = Math.sqrt(12.5);
-    expect(r.rms).toEqual([rms]);
-    expect(r.divisors).toEqual([rms]);
+    expect(r.detail.rms).toEqual([rms]);
+    expect(r.detail.divisors).toEqual([rms]);
     expect(gradOf(p)).toEqual(f32([3 / rms, 4 / rms])); // [0.84852814, 1.13137085]: rms now 1
   });
   it("blocks below the threshold, all-zero blocks and empty lists are unchanged", () => {
     const a = gradParam([3, 4]); // rms 3.5355 / 5 = 0.707 → divisor 1
     const z = gradParam([0, 0]);
     const r = clipGradBlockRms([a, z], 5);
-    expect(r).toEqual({ rms: [Math.sqrt(12.5), 0], divisors: [1, 1], numClipped: 0, clipped: false });
+    expect(r).toEqual({ name: "clipGradBlockRms", threshold: 5, detail: { rms: [Math.sqrt(12.5), 0], divisors: [1, 1] }, numClipped: 0, clipped: false, nonFiniteCount: 0, skipped: false });
     expect(gradOf(a)).toEqual([3, 4]);
     expect(clipGradBlockRms([], 1).clipped).toBe(false);
   });

@@ -14,7 +14,7 @@ describe("clipGradNorm (torch semantics, the default)", () => {
     const p = gradParam([3, 4]);
     const r = clipGradNorm([p], 1);
     const coef = Math.fround(1 / (5 + 1e-6)); // 0.19999996, a float32 as in PyTorch
-    expect(r).toEqual({ totalNorm: 5, coef, clipped: true, nonFiniteCount: 0, skipped: false });
+    expect(r).toEqual({ name: "clipGradNorm", totalNorm: 5, coef, threshold: 1, clipped: true, numClipped: 1, nonFiniteCount: 0, skipped: false });
     expect(gradOf(p)).toEqual(f32([3 * coef, 4 * coef])); // [0.59999988, 0.79999984]
   });
   it("leaves gradients below maxNorm unchanged (coef exactly 1)", () => {
@@ -88,7 +88,7 @@ describe("clipGradNorm (torch semantics, the default)", () => {
     expectClose(gradOf(q), [1 / (Math.cbrt(9) + 1e-6), 2 / (Math.cbrt(9) + 1e-6)], 1e-6);
   });
   it("an empty parameter list: norm 0, coef 1, nothing to do", () => {
-    expect(clipGradNorm([], 1)).toEqual({ totalNorm: 0, coef: 1, clipped: false, nonFiniteCount: 0, skipped: false });
+    expect(clipGradNorm([], 1)).toEqual({ name: "clipGradNorm", totalNorm: 0, coef: 1, threshold: 1, clipped: false, numClipped: 0, nonFiniteCount: 0, skipped: false });
   });
   it("parameters without gradients are skipped (their grad stays null)", () => {
     const none = param([1, 2]);
@@ -202,7 +202,7 @@ describe("clipGradNorm: non-finite policies", () => {
   it('"skip" leaves non-finite gradients untouched and reports skipped', () => {
     const p = gradParam([3, Infinity]);
     const r = clipGradNorm([p], 1, { nonFinite: "skip" });
-    expect(r).toEqual({ totalNorm: Infinity, coef: 1, clipped: false, nonFiniteCount: 1, skipped: true });
+    expect(r).toEqual({ name: "clipGradNorm", totalNorm: Infinity, coef: 1, threshold: 1, clipped: false, numClipped: 0, nonFiniteCount: 1, skipped: true });
     expect(gradOf(p)).toEqual([3, Infinity]);
     const q = gradParam([3, 4]);
     expect(clipGradNorm([q], 1, { nonFinite: "skip" }).skipped).toBe(false);
@@ -213,7 +213,7 @@ describe("clipGradsWithNorm", () => {
   it("scales by the coefficient of a given total norm: 5/(10 + 1e-6)", () => {
     const p = gradParam([2, 4]);
     const r = clipGradsWithNorm([p], 5, 10);
-    expect(r).toEqual({ coef: Math.fround(5 / 10.000001), clipped: true });
+    expect(r).toEqual({ name: "clipGradsWithNorm", totalNorm: 10, coef: Math.fround(5 / 10.000001), threshold: 5, clipped: true, numClipped: 1, nonFiniteCount: 0, skipped: false });
     expect(gradOf(p)).toEqual(f32([2 * r.coef, 4 * r.coef]));
   });
   it("supports compat and rejects a non-number norm", () => {

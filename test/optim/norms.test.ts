@@ -94,10 +94,22 @@ describe("getTotalNorm: special inputs", () => {
   it("±Infinity gives Infinity for p > 0", () => {
     for (const p of [1, 2, 3, 0.5, Infinity]) expect(getTotalNorm([tensor([1, -Infinity])], p), `p=${p}`).toBe(Infinity);
   });
-  it("errorIfNonfinite throws NonFiniteGradientError for a non-finite total", () => {
-    expect(() => getTotalNorm([tensor([1, Infinity])], 2, { errorIfNonfinite: true })).toThrow(NonFiniteGradientError);
-    expect(() => getTotalNorm([tensor([1, Infinity])], 2, { errorIfNonfinite: true })).toThrow(/getTotalNorm: the total norm of order 2 .* is non-finite \(got Infinity; 1 non-finite gradient element\)/);
-    expect(getTotalNorm([tensor([3, 4])], 2, { errorIfNonfinite: true })).toBe(5);
+  it('nonFinite: "error" throws NonFiniteGradientError for a non-finite total (error_if_nonfinite)', () => {
+    expect(() => getTotalNorm([tensor([1, Infinity])], 2, { nonFinite: "error" })).toThrow(NonFiniteGradientError);
+    expect(() => getTotalNorm([tensor([1, Infinity])], 2, { nonFinite: "error" })).toThrow(/getTotalNorm: the total norm of order 2 .* is non-finite \(got Infinity; 1 non-finite gradient element\)/);
+    expect(() => getTotalNorm([tensor([1, NaN])], Infinity, { nonFinite: "error" })).toThrow(NonFiniteGradientError);
+    expect(getTotalNorm([tensor([3, 4])], 2, { nonFinite: "error" })).toBe(5);
+    expect(getTotalNorm([tensor([1, Infinity])], 2, { nonFinite: "propagate" })).toBe(Infinity);
+    expect(getTotalNorm([tensor([1, Infinity])], 2, {})).toBe(Infinity); // "propagate" is the default
+  });
+  it("rejects unknown policies, the policies that edit gradients, and the old option name", () => {
+    const g = [tensor([3, 4])];
+    expect(() => getTotalNorm(g, 2, { nonFinite: "warn" as never })).toThrow(TypeError);
+    expect(() => getTotalNorm(g, 2, { nonFinite: "warn" as never })).toThrow('getTotalNorm: nonFinite must be one of "propagate", "error" (got "warn")');
+    expect(() => getTotalNorm(g, 2, { nonFinite: "zero" as never })).toThrow(/^getTotalNorm: nonFinite must be "propagate" or "error" \(got "zero"\); getTotalNorm only measures/);
+    expect(() => getTotalNorm(g, 2, { nonFinite: "skip" as never })).toThrow(/getTotalNorm: nonFinite must be "propagate" or "error" \(got "skip"\)/);
+    expect(() => getTotalNorm(g, 2, { errorIfNonfinite: true } as never)).toThrow('getTotalNorm: unknown option "errorIfNonfinite" (expected one of nonFinite)');
+    expect(() => getTotalNorm(g, 2, null as never)).toThrow("getTotalNorm: options must be an object (got null)");
   });
   it("counts non-finite elements", () => {
     expect(countNonFinite([Float32Array.of(1, NaN, Infinity), Float32Array.of(-Infinity, 0)])).toBe(3);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tensor } from "@tapegrad/tensor";
-import { Adam, AutoClip, RMSprop, SGD, ZClip, clipByGlobalNorm, type Optimizer, type OptimizerStateDict } from "@tapegrad/optim";
+import { Adam, AutoClip, RMSprop, SGD, ZClip, clipGradNorm, type Optimizer, type OptimizerStateDict } from "@tapegrad/optim";
 import { param, valueOf } from "./helpers.js";
 
 const GRADS = [[0.5, -1], [1, 1], [-0.3, 0.2], [2, -2], [0.1, 0.4]];
@@ -44,7 +44,7 @@ describe("stateDict / loadStateDict round trip", () => {
   it("the dict layout: state by flat index, groups with params as indices, counters, transforms", () => {
     const a = param([1]);
     const b = param([2], [1]);
-    const opt = new Adam([{ params: [a] }, { params: [b], lr: 0.5 }], { clip: clipByGlobalNorm(1) });
+    const opt = new Adam([{ params: [a] }, { params: [b], lr: 0.5 }], { clip: clipGradNorm.transform(1) });
     opt.step();
     const sd = opt.stateDict();
     expect(sd.type).toBe("Adam");
@@ -52,7 +52,7 @@ describe("stateDict / loadStateDict round trip", () => {
     expect(sd.state["1"]).toMatchObject({ step: 1 });
     expect(sd.paramGroups.map((g) => g.params)).toEqual([[0], [1]]);
     expect(sd.paramGroups[1]).toMatchObject({ lr: 0.5, betas: [0.9, 0.999], eps: 1e-8 });
-    expect(sd).toMatchObject({ stepCount: 1, consecutiveSkips: 0, transforms: [{ name: "clipByGlobalNorm", state: null }] });
+    expect(sd).toMatchObject({ stepCount: 1, consecutiveSkips: 0, transforms: [{ name: "clipGradNorm", state: null }] });
   });
   it("a snapshot is a copy: later steps do not change it", () => {
     const p = param([1], [1]);

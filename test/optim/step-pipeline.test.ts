@@ -6,14 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { tensor } from "@tapegrad/tensor";
 import {
-  Adam, NonFiniteGradientError, SGD, chain, clipByGlobalNorm, clipByValue, zeroNans, applyTransform,
+  Adam, NonFiniteGradientError, SGD, chain, clipGradNorm, clipGradValue, zeroNanGrads, applyTransform,
   type GradTransform, type Optimizer, type StepStats,
 } from "@tapegrad/optim";
 import { expectClose, expectNear, f32, gradOf, param, valueOf } from "./helpers.js";
 
 /** A transform that logs its name and the parameter value it sees (to prove it runs pre-update). */
 function spy(name: string, log: string[], watch: () => number): GradTransform {
-  return { name, apply: () => (log.push(`${name}:${watch()}`), { name, clipped: false }) };
+  return { name, apply: () => (log.push(`${name}:${watch()}`), { name, clipped: false, numClipped: 0, nonFiniteCount: 0, skipped: false }) };
 }
 
 describe("parameter groups and zeroGrad", () => {
@@ -99,10 +99,10 @@ describe("hook ordering", () => {
   });
   it("transform order matters: value-then-norm ≠ norm-then-value", () => {
     const a = param([0, 0], [3, 4]);
-    applyTransform(chain(clipByValue(1), clipByGlobalNorm(1)), [a]); // [1, 1] → [0.7071, 0.7071]
+    applyTransform(chain(clipGradValue.transform(1), clipGradNorm.transform(1)), [a]); // [1, 1] → [0.7071, 0.7071]
     expectClose(gradOf(a), [Math.SQRT1_2, Math.SQRT1_2], 1e-6);
     const b = param([0, 0], [3, 4]);
-    applyTransform(chain(clipByGlobalNorm(1), clipByValue(1)), [b]); // [0.6, 0.8] → unchanged
+    applyTransform(chain(clipGradNorm.transform(1), clipGradValue.transform(1)), [b]); // [0.6, 0.8] → unchanged
     expectClose(gradOf(b), [0.6, 0.8], 1e-6);
   });
   it("the closure's loss is returned and recorded", () => {
@@ -116,14 +116,14 @@ describe("hook ordering", () => {
 describe("telemetry", () => {
   it("lastStats after a clipped step: pre 5, post 1, coef 0.2, clipped", () => {
     const p = param([0, 0], [3, 4]);
-    const opt = new SGD([p], { lr: 1, clip: clipByGlobalNorm(1) });
+    const opt = new SGD([p], { lr: 1, clip: clipGradNorm.transform(1) });
     expect(opt.lastStats).toBeNull();
     opt.step();
     const s = opt.lastStats!;
     expect(s).toMatchObject({ step: 1, preClipNorm: 5, clipped: true, nonFiniteCount: 0, skipped: false, skipReason: null, numGrads: 1, lrs: [1] });
     expectNear(s.postClipNorm, 5 / 5.000001, 1e-7);
     expectNear(s.coef, 1 / 5.000001, 1e-7);
-    expect(s.transforms).toEqual([{ name: "clipByGlobalNorm", clipped: true, totalNorm: 5, threshold: 1, coef: Math.fround(1 / 5.000001), nonFiniteCount: 0 }]);
+    expect(s.transforms).toEqual([{ name: "clipGradNorm", clipped: true, numClipped: 1, totalNorm: 5, threshold: 1, coef: Math.fround(1 / 5.000001), nonFiniteCount: 0, skipped: false }]);
     p.grad = tensor([0.3, 0.4]);
     opt.step();
     expect(opt.lastStats).toMatchObject({ step: 2, preClipNorm: opt.lastStats!.postClipNorm, coef: 1, clipped: false });
@@ -190,19 +190,20 @@ describe("non-finite policies in the optimizer", () => {
     expect(opt.consecutiveSkips).toBe(0);
     expect(opt.state.get(p)!.step).toBe(2);
   });
-  it("a transform can ask to skip (clipByGlobalNorm with nonFinite: skip)", () => {
+  it("a transform can ask to skip (clipGradNorm.transform with nonFinite: skip)", () => {
     const p = param([1], [Infinity]);
-    const opt = new SGD([p], { clip: clipByGlobalNorm(1, { nonFinite: "skip" }) });
+    const opt = new SGD([p], { clip: clipGradNorm.transform(1, { nonFinite: "skip" }) });
     opt.step();
     expect(opt.lastStats).toMatchObject({ skipped: true, skipReason: "transform" });
+    expect(opt.lastStats!.transforms).toEqual([{ name: "clipGradNorm", clipped: false, numClipped: 0, nonFiniteCount: 1, skipped: true, totalNorm: Infinity, coef: 1, threshold: 1 }]);
     expect(valueOf(p)).toEqual([1]);
   });
-  it("zeroNans transform (Optax zero_nans) before a norm clip", () => {
+  it("zeroNanGrads.transform (Optax zero_nans) before a norm clip", () => {
     const p = param([0, 0, 0], [NaN, 3, 4]);
-    const opt = new SGD([p], { lr: 1, clip: [zeroNans(), clipByGlobalNorm(1)] });
+    const opt = new SGD([p], { lr: 1, clip: [zeroNanGrads.transform(), clipGradNorm.transform(1)] });
     opt.step();
     expectClose(valueOf(p), [0, -0.6, -0.8], 1e-6);
-    expect(opt.lastStats!.transforms[0]).toMatchObject({ name: "zeroNans", numClipped: 1 });
+    expect(opt.lastStats!.transforms[0]).toMatchObject({ name: "zeroNanGrads", numClipped: 1, nonFiniteCount: 1 });
   });
   it("rejects bad optimizer-wide options", () => {
     const p = [param([1])];
@@ -214,14 +215,14 @@ describe("non-finite policies in the optimizer", () => {
 });
 
 describe("scheduled clip thresholds", () => {
-  it("clipByGlobalNorm(step => step) clips to 1 at step 1 and 2 at step 2", () => {
+  it("clipGradNorm.transform(step => step) clips to 1 at step 1 and 2 at step 2", () => {
     const p = param([0, 0], [3, 4]);
-    const opt = new SGD([p], { lr: 0, clip: clipByGlobalNorm((step) => step) });
+    const opt = new SGD([p], { lr: 0, clip: clipGradNorm.transform((step) => step) });
     opt.step();
     expect(opt.lastStats!.transforms[0]!.threshold).toBe(1);
     opt.step();
     expect(opt.lastStats!.transforms[0]!.threshold).toBe(2);
-    const bad = new SGD([param([0], [1])], { clip: clipByGlobalNorm(() => -1) });
-    expect(() => bad.step()).toThrow("clipByGlobalNorm: maxNorm must be >= 0 (got -1)");
+    const bad = new SGD([param([0], [1])], { clip: clipGradNorm.transform(() => -1) });
+    expect(() => bad.step()).toThrow("clipGradNorm.transform: maxNorm must be >= 0 (got -1)");
   });
 });

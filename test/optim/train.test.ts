@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Rng, Tensor, rand, randn, tensor } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import {
-  Adam, AdamW, LRScheduler, SGD, clipByGlobalNorm, clipByValue, cosineAnnealingLr, linearWarmup, sequentialLr, zClip, type GradTransform,
+  Adam, AdamW, LRScheduler, SGD, ZClip, clipGradNorm, clipGradValue, cosineAnnealingLr, linearWarmup, sequentialLr, type GradTransform,
 } from "@tapegrad/optim";
 
 describe("linear regression y = 2x + 1 + noise", () => {
@@ -32,8 +32,8 @@ describe("linear regression y = 2x + 1 + noise", () => {
 
   for (const [label, clip] of [
     ["no clipping", [] as GradTransform[]],
-    ["clip by value 0.1", [clipByValue(0.1)]],
-    ["clip by norm 0.5", [clipByGlobalNorm(0.5)]],
+    ["clip by value 0.1", [clipGradValue.transform(0.1)]],
+    ["clip by norm 0.5", [clipGradNorm.transform(0.5)]],
   ] as const) {
     it(`${label}: reaches the least-squares fit`, () => {
       const w = A.variable(tensor([[0.87]]));
@@ -60,9 +60,9 @@ describe("XOR with a 2-8-1 tanh network", () => {
   };
   const loss = ([w1, b1, w2, b2]: A.Var[]) => A.mseLoss(A.sigmoid(A.add(A.matmul(A.tanh(A.add(A.matmul(X, w1!), b1!)), w2!), b2!)), Y);
 
-  it("Adam + clipByGlobalNorm(1) reaches loss < 0.01", () => {
+  it("Adam + clipGradNorm.transform(1) reaches loss < 0.01", () => {
     const ps = init();
-    const opt = new Adam(ps, { lr: 0.05, clip: clipByGlobalNorm(1) });
+    const opt = new Adam(ps, { lr: 0.05, clip: clipGradNorm.transform(1) });
     let l = Infinity;
     for (let k = 0; k < 1500; k++) l = opt.step(() => {
       opt.zeroGrad();
@@ -75,7 +75,7 @@ describe("XOR with a 2-8-1 tanh network", () => {
 
   it("AdamW + ZClip + warm-up/cosine schedule reaches loss < 0.01", () => {
     const ps = init();
-    const opt = new AdamW(ps, { lr: 0.05, weightDecay: 1e-4, clip: zClip({ warmupSteps: 10 }) });
+    const opt = new AdamW(ps, { lr: 0.05, weightDecay: 1e-4, clip: new ZClip({ warmupSteps: 10 }) });
     const sched = new LRScheduler(opt, sequentialLr([linearWarmup({ warmupSteps: 20 }), cosineAnnealingLr({ tMax: 1480, etaMin: 0.005 })], [20]));
     let l = Infinity;
     for (let k = 0; k < 1500; k++) {
@@ -87,6 +87,6 @@ describe("XOR with a 2-8-1 tanh network", () => {
       sched.step();
     }
     expect(l).toBeLessThan(0.01);
-    expect(opt.lastStats!.transforms[0]!.name).toBe("zClip");
+    expect(opt.lastStats!.transforms[0]!.name).toBe("ZClip");
   });
 });

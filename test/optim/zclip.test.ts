@@ -6,10 +6,11 @@ import { describe, expect, it } from "vitest";
 import { ZClip } from "@tapegrad/optim";
 import { expectNear, gradOf, gradParam } from "./helpers.js";
 
+/** One ZClip step on a one-element gradient `g`: the result's fields and its `detail` flattened, plus the clipped value. */
 function stepWith(z: ZClip, g: number) {
   const p = gradParam([g]);
   const r = z.clip([p]);
-  return { ...r, out: gradOf(p)[0]! };
+  return { ...r, ...r.detail, out: gradOf(p)[0]! };
 }
 
 // Warm-up of 3 steps on norms 1, 2, 3: μ = 2, σ² = ((1−2)² + 0 + (3−2)²)/3 = 2/3 (population).

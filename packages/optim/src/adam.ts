@@ -14,12 +14,60 @@
  *
  * Defaults: `lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0` (AdamW: 1e-2), `amsgrad`,
  * `maximize` false, `epsRoot 0`. Buffers are float32 like PyTorch's; the bias corrections are
- * computed in float64 as PyTorch computes them in Python floats.
+ * computed in float64 as PyTorch computes them in Python floats. The per-element rule is written
+ * once, {@link adamRule}, as a map kernel every backend runs with the same bits.
  */
+import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
 import { checkBool, checkNonNegative, checkRange, fmtValue } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
-import { adamUpdate } from "./update-kernels.js";
+
+/** Which terms of the Adam rule a group uses (one compiled kernel each). */
+export interface AdamConfig {
+  /** AdamW: decoupled decay `θ ← θ·(1 − lr·λ)`. */
+  readonly decoupled: boolean;
+  /** Adam with λ ≠ 0: coupled L2 `g ← g + λθ`. */
+  readonly l2: boolean;
+  /** AMSGrad (a `vmax` buffer). */
+  readonly amsgrad: boolean;
+  /** Optax's `epsRoot` ≠ 0. */
+  readonly epsRoot: boolean;
+}
+
+const adamKernels = new Map<string, MapKernel>();
+
+/**
+ * The Adam/AdamW rule of the file comment as a map kernel for one configuration, over `p`, `g`,
+ * `m`, `v` (and `vmax` with AMSGrad), with the scalars `[stepSize = lr/(1−β1^t), β1, β2, 1−β1,
+ * 1−β2, eps, 1−β2^t, √(1−β2^t), decay = 1−lr·λ, λ, sign, epsRoot]`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * const k = adamRule({ decoupled: true, l2: false, amsgrad: false, epsRoot: false });
+ * ```
+ */
+export function adamRule(c: AdamConfig): MapKernel {
+  const key = `${+c.decoupled}${+c.l2}${+c.amsgrad}${+c.epsRoot}`;
+  let k = adamKernels.get(key);
+  if (k) return k;
+  const arrays = c.amsgrad ? (["p", "g", "m", "v", "vmax"] as const) : (["p", "g", "m", "v"] as const);
+  const scalars = ["stepSize", "b1", "b2", "c1", "c2", "eps", "bc2", "bc2Sqrt", "decay", "l2", "sign", "epsRoot"] as const;
+  k = mapKernel(`adam${key}`, { arrays, scalars }, ({ p: p0, g: grad, m, v, vmax }, s) => {
+    const p = c.decoupled ? p0.mul(s.decay).f32() : p0; // θ ← θ(1 − lr·λ) (AdamW)
+    let g = s.sign.mul(grad); // g ← −g to maximize (exact)
+    if (c.l2) g = g.add(s.l2.mul(p)).f32(); // g ← g + λθ (Adam)
+    const m1 = m.mul(s.b1).f32().add(s.c1.mul(g)).f32(); // m ← β1·m + (1 − β1)·g
+    const v1 = v.mul(s.b2).f32().add(s.c2.mul(g).mul(g)).f32(); // v ← β2·v + (1 − β2)·g²
+    const vh = c.amsgrad ? vmax!.max(v1) : v1; // AMSGrad: running max (NaN propagates)
+    // √(v̂/(1−β2^t)) + eps, as PyTorch rounds it (or Optax's √(v̂/(1−β2^t) + epsRoot) + eps)
+    const denom = c.epsRoot ? vh.div(s.bc2).add(s.epsRoot).sqrt().add(s.eps) : vh.sqrt().div(s.bc2Sqrt).f32().add(s.eps).f32();
+    const out = { p: p.sub(s.stepSize.mul(m1.div(denom))), m: m1, v: v1 }; // θ ← θ − lr/(1−β1^t)·m/denom
+    return c.amsgrad ? { ...out, vmax: vh } : out;
+  });
+  adamKernels.set(key, k);
+  return k;
+}
 
 /** Adam/AdamW hyper-parameters (per parameter group). */
 export interface AdamOptions {
@@ -96,20 +144,31 @@ export abstract class AdamCore extends Optimizer<AdamOptions> {
     return { counters: ["step"], buffers: ["expAvg", "expAvgSq", "maxExpAvgSq"] };
   }
 
-  protected updateParam(group: ParamGroup<AdamOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
+  protected updateGroup(group: ParamGroup<AdamOptions>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void {
     const { lr, eps, weightDecay: wd, amsgrad, maximize, epsRoot } = group;
     const [b1, b2] = group.betas;
-    const t = (state.step as number) + 1;
-    state.step = t;
-    const m = (state.expAvg as Float32Array | null) ?? (state.expAvg = this.heapState.alloc(value));
-    const v = (state.expAvgSq as Float32Array | null) ?? (state.expAvgSq = this.heapState.alloc(value));
-    const vmax = amsgrad ? ((state.maxExpAvgSq as Float32Array | null) ?? (state.maxExpAvgSq = this.heapState.alloc(value))) : null;
-    const bc1 = 1 - Math.pow(b1, t);
-    const bc2 = 1 - Math.pow(b2, t);
-    adamUpdate(value, grad, m, v, vmax, {
-      stepSize: lr / bc1, b1, b2, c1: 1 - b1, c2: 1 - b2, eps, bc2, bc2Sqrt: Math.sqrt(bc2),
-      decay: this.decoupled ? 1 - lr * wd : 1, l2: this.decoupled ? 0 : wd, sign: maximize ? -1 : 1, epsRoot,
+    const kernel = adamRule({ decoupled: this.decoupled, l2: !this.decoupled && wd !== 0, amsgrad, epsRoot: epsRoot !== 0 });
+    // Bias corrections depend on each parameter's own step count: one call per distinct count.
+    const byStep = new Map<number, Float32Array[][]>();
+    states.forEach((s, k) => {
+      const t = (s.step as number) + 1;
+      s.step = t;
+      const n = values[k]!.length;
+      const m = (s.expAvg as Float32Array | null) ?? (s.expAvg = this.stateBuffer(n));
+      const v = (s.expAvgSq as Float32Array | null) ?? (s.expAvgSq = this.stateBuffer(n));
+      let lists = byStep.get(t);
+      if (!lists) byStep.set(t, (lists = amsgrad ? [[], [], [], [], []] : [[], [], [], []]));
+      lists[0]!.push(values[k]!);
+      lists[1]!.push(grads[k]!);
+      lists[2]!.push(m);
+      lists[3]!.push(v);
+      if (amsgrad) lists[4]!.push((s.maxExpAvgSq as Float32Array | null) ?? (s.maxExpAvgSq = this.stateBuffer(n)));
     });
+    for (const [t, lists] of byStep) {
+      const bc1 = 1 - Math.pow(b1, t), bc2 = 1 - Math.pow(b2, t);
+      const decay = this.decoupled ? 1 - lr * wd : 1;
+      foreachMap(kernel, lists, [lr / bc1, b1, b2, 1 - b1, 1 - b2, eps, bc2, Math.sqrt(bc2), decay, this.decoupled ? 0 : wd, maximize ? -1 : 1, epsRoot]);
+    }
   }
 }
 
@@ -120,7 +179,7 @@ export abstract class AdamCore extends Optimizer<AdamOptions> {
  * @throws {RangeError} / {TypeError} from the constructor for invalid parameters or hyper-parameters; {NonFiniteGradientError} from `step()` under the `"error"`/`"skip"` policies.
  * @example
  * ```ts
- * const opt = new Adam(model.parameters(), { lr: 1e-3, betas: [0.9, 0.999], clip: clipByGlobalNorm(1) });
+ * const opt = new Adam(model.parameters(), { lr: 1e-3, betas: [0.9, 0.999], clip: clipGradNorm.transform(1) });
  * ```
  */
 export class Adam extends AdamCore {
@@ -144,7 +203,7 @@ export class Adam extends AdamCore {
  * @throws as {@link Adam}.
  * @example
  * ```ts
- * const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0.1, clip: zClip() });
+ * const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0.1, clip: new ZClip() });
  * ```
  */
 export class AdamW extends AdamCore {

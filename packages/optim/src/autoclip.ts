@@ -17,12 +17,16 @@
  * explicitly; `variant` only chooses the defaults. Unlike both references, a non-finite norm is
  * neither recorded (it would make every later threshold NaN) nor acted on: the gradients are left
  * as they are for the optimizer's non-finite policy.
+ *
+ * Norms are `sqrt(sumSquares(...))`. An `AutoClip` instance is itself the optimizer stage
+ * (`clip: new AutoClip()`); `.clip(params)` runs it by hand. Both return a `ClipResult` named
+ * `"AutoClip"`.
  */
 import { checkBool, checkChoice, checkNonNegative, checkRange, fmtValue } from "./errors.js";
 import { SortedHistory } from "./history.js";
-import { normOf, scaleInPlace } from "./norms.js";
+import { countNonFinite, scaleInPlace, sumSquares } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
-import type { GradTransform, TransformReport } from "./transform.js";
+import type { ClipResultWith, GradTransform } from "./transform.js";
 
 /** Which published AutoClip the defaults follow. */
 export type AutoClipVariant = "paper" | "package";
@@ -43,18 +47,15 @@ export interface AutoClipOptions {
   eps?: number;
 }
 
-/** What one AutoClip call did. */
-export interface AutoClipResult {
-  /** Global L2 norm before clipping. */
-  totalNorm: number;
-  /** Global threshold (NaN in per-parameter scope or when the norm was non-finite). */
-  threshold: number;
-  /** Global coefficient (1 in per-parameter scope; see `perParameter`). */
-  coef: number;
-  /** True when any gradient was scaled. */
-  clipped: boolean;
-  /** Per-parameter norms, thresholds and coefficients (per-parameter scope only). */
-  perParameter?: { indices: number[]; norms: number[]; thresholds: number[]; coefs: number[] };
+/**
+ * The `detail` of an AutoClip result in the per-parameter scope (absent in the global scope):
+ * for each gradient that was present, its flat index, norm, threshold and coefficient.
+ */
+export interface AutoClipDetail {
+  indices: number[];
+  norms: number[];
+  thresholds: number[];
+  coefs: number[];
 }
 
 const DEFAULTS: Record<AutoClipVariant, Required<Omit<AutoClipOptions, "variant">>> = {
@@ -63,8 +64,12 @@ const DEFAULTS: Record<AutoClipVariant, Required<Omit<AutoClipOptions, "variant"
 };
 
 /**
- * AutoClip as a stateful gradient transform (use it as `clip: new AutoClip()` or call `clip()`
- * between `backward()` and `step()`).
+ * AutoClip as a stateful gradient transform: use the instance as an optimizer stage
+ * (`clip: new AutoClip()`) or call `clip()` between `backward()` and `step()`. Its results
+ * ({@link ClipResult}, named `"AutoClip"`) carry the global `totalNorm`, `threshold` and `coef`
+ * (NaN / 1 in the per-parameter scope, whose arrays are in `detail`); `numClipped` counts the
+ * *tensors* scaled (all of them when the global `coef` is not 1; per parameter, those whose own
+ * coefficient is not 1).
  *
  * @throws {RangeError} / {TypeError} from the constructor for invalid options.
  * @example
@@ -75,8 +80,8 @@ const DEFAULTS: Record<AutoClipVariant, Required<Omit<AutoClipOptions, "variant"
  * loss.backward(); ac.clip(params); opt.step();
  * ```
  */
-export class AutoClip implements GradTransform {
-  readonly name = "autoClip";
+export class AutoClip implements GradTransform<AutoClipDetail | undefined> {
+  readonly name = "AutoClip";
   /** The resolved options. */
   readonly options: Readonly<Required<AutoClipOptions>>;
   private global: SortedHistory;
@@ -108,11 +113,11 @@ export class AutoClip implements GradTransform {
    * @throws {TypeError} for entries that are not Vars or Tensors.
    * @example
    * ```ts
-   * const { totalNorm, threshold, clipped } = autoClip.clip([w, b]);
+   * const { totalNorm, threshold, clipped } = ac.clip([w, b]);
    * ```
    */
-  clip(params: ParamsLike): AutoClipResult {
-    return this.run(gatherGrads("AutoClip.clip", params));
+  clip(params: ParamsLike): ClipResultWith<"totalNorm" | "coef" | "threshold", AutoClipDetail | undefined> {
+    return this.apply(gatherGrads("AutoClip.clip", params));
   }
 
   /**
@@ -121,17 +126,46 @@ export class AutoClip implements GradTransform {
    * @throws Never throws.
    * @example
    * ```ts
-   * autoClip.apply(gatherGrads("AutoClip", params)).threshold;
+   * ac.apply(gatherGrads("AutoClip", params)).threshold;
    * ```
    */
-  apply(batch: GradBatch): TransformReport {
-    const r = this.run(batch);
-    const report: TransformReport = { name: this.name, clipped: r.clipped, totalNorm: r.totalNorm, threshold: r.threshold, coef: r.coef };
-    if (r.perParameter) {
-      report.numClipped = r.perParameter.coefs.filter((c) => c !== 1).length;
-      report.detail = r.perParameter;
+  apply(batch: GradBatch): ClipResultWith<"totalNorm" | "coef" | "threshold", AutoClipDetail | undefined> {
+    const eps = this.options.eps;
+    const n = batch.grads.length;
+    const totalNorm = Math.sqrt(sumSquares(batch.grads));
+    const bad = Number.isFinite(totalNorm) ? 0 : countNonFinite(batch.grads);
+    const result = (threshold: number, coef: number, numClipped: number, detail?: AutoClipDetail): ClipResultWith<"totalNorm" | "coef" | "threshold", AutoClipDetail | undefined> => {
+      const r: ClipResultWith<"totalNorm" | "coef" | "threshold", AutoClipDetail | undefined> = { name: this.name, clipped: numClipped > 0, numClipped, nonFiniteCount: bad, skipped: false, totalNorm, coef, threshold };
+      if (detail) r.detail = detail;
+      return r;
+    };
+    if (n === 0) return result(NaN, 1, 0); // nothing to record
+    if (this.options.scope === "global") {
+      if (!Number.isFinite(totalNorm)) return result(NaN, 1, 0);
+      const threshold = this.threshold(this.global, totalNorm);
+      const coef = Math.fround(Math.min(threshold / (totalNorm + eps), 1)); // float32 scalar, as clipCoefficient
+      scaleInPlace(batch.grads, coef);
+      return result(threshold, coef, coef !== 1 ? n : 0);
     }
-    return report;
+    const pp: AutoClipDetail = { indices: [], norms: [], thresholds: [], coefs: [] };
+    const one: Float32Array[] = [new Float32Array(0)];
+    let numClipped = 0;
+    for (let k = 0; k < n; k++) {
+      one[0] = batch.grads[k]!;
+      const key = batch.indices[k]!;
+      const norm = Math.sqrt(sumSquares(one));
+      let h = this.perParam.get(key);
+      if (!h) this.perParam.set(key, (h = new SortedHistory(this.options.historyLength)));
+      const t = Number.isFinite(norm) ? this.threshold(h, norm) : NaN;
+      const coef = Number.isFinite(norm) ? Math.fround(Math.min(t / (norm + eps), 1)) : 1;
+      scaleInPlace(one, coef);
+      if (coef !== 1) numClipped++;
+      pp.indices.push(key);
+      pp.norms.push(norm);
+      pp.thresholds.push(t);
+      pp.coefs.push(coef);
+    }
+    return result(NaN, 1, numClipped, pp);
   }
 
   private threshold(h: SortedHistory, n: number): number {
@@ -143,36 +177,6 @@ export class AutoClip implements GradTransform {
     const t = h.size > 0 ? h.quantile(q) : Infinity;
     h.push(n);
     return t;
-  }
-
-  private run(batch: GradBatch): AutoClipResult {
-    const eps = this.options.eps;
-    const totalNorm = normOf(batch.grads, 2);
-    if (batch.grads.length === 0) return { totalNorm, threshold: NaN, coef: 1, clipped: false }; // nothing to record
-    if (this.options.scope === "global") {
-      if (!Number.isFinite(totalNorm)) return { totalNorm, threshold: NaN, coef: 1, clipped: false };
-      const threshold = this.threshold(this.global, totalNorm);
-      const coef = Math.fround(Math.min(threshold / (totalNorm + eps), 1)); // float32 scalar, as clipCoefficient
-      scaleInPlace(batch.grads, coef);
-      return { totalNorm, threshold, coef, clipped: coef !== 1 };
-    }
-    const pp = { indices: [] as number[], norms: [] as number[], thresholds: [] as number[], coefs: [] as number[] };
-    const one: Float32Array[] = [new Float32Array(0)];
-    for (let k = 0; k < batch.grads.length; k++) {
-      one[0] = batch.grads[k]!;
-      const key = batch.indices[k]!;
-      const n = normOf(one, 2);
-      let h = this.perParam.get(key);
-      if (!h) this.perParam.set(key, (h = new SortedHistory(this.options.historyLength)));
-      const t = Number.isFinite(n) ? this.threshold(h, n) : NaN;
-      const coef = Number.isFinite(n) ? Math.fround(Math.min(t / (n + eps), 1)) : 1;
-      scaleInPlace(one, coef);
-      pp.indices.push(key);
-      pp.norms.push(n);
-      pp.thresholds.push(t);
-      pp.coefs.push(coef);
-    }
-    return { totalNorm, threshold: NaN, coef: 1, clipped: pp.coefs.some((c) => c !== 1), perParameter: pp };
   }
 
   /**

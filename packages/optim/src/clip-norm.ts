@@ -24,11 +24,17 @@
  * formulas above), `"error"` (`error_if_nonfinite=True`: throw when the total norm is non-finite,
  * gradients untouched), `"zero"`
  * (replace NaN and ±Infinity by 0, then clip) and `"skip"` (leave the gradients alone and report
- * `skipped`, so the caller can skip the update, as Optax `apply_if_finite`).
+ * `skipped`, so the caller can skip the update, as Optax `apply_if_finite`). `getTotalNorm` only
+ * measures, so it accepts `"propagate"` and `"error"` only.
+ *
+ * Every function here returns a {@link ClipResult} and has its optimizer stage at `.transform`
+ * (`clipGradNorm.transform(maxNorm, opts)`, `clipGradsWithNorm.transform(maxNorm, totalNorm, opts)`).
  */
-import { NonFiniteGradientError, checkChoice, checkNonNegative, checkNumber, checkRange, fmtValue } from "./errors.js";
+import { NonFiniteGradientError, checkChoice, checkKeys, checkNonNegative, checkNumber, checkRange, fmtValue } from "./errors.js";
 import { countNonFinite, normOf, scaleInPlace, zeroNonFiniteInPlace } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
+import type { ClipResultWith, GradTransform } from "./transform.js";
+import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
 
 /** Which library's edge semantics the norm clip reproduces (see the file's table). */
 export type ClipCompat = "torch" | "optax" | "keras" | "tf";
@@ -42,7 +48,15 @@ export type ClipCompat = "torch" | "optax" | "keras" | "tf";
  * ```
  */
 export const CLIP_COMPATS: readonly ClipCompat[] = ["torch", "optax", "keras", "tf"];
-/** What to do when gradients contain NaN or ±Infinity. */
+/**
+ * What to do when gradients contain NaN or ±Infinity, the one spelling used by `clipGradNorm`,
+ * `getTotalNorm` (`"propagate"` and `"error"` only) and every optimizer:
+ * - `"propagate"` (default, PyTorch): compute with them (a NaN norm makes every gradient NaN);
+ * - `"error"` (PyTorch `error_if_nonfinite=True`): throw `NonFiniteGradientError`, change nothing;
+ * - `"zero"`: replace NaN and ±Infinity by 0, then go on (`zeroNanGrads` is Optax's NaN-only edit);
+ * - `"skip"` (Optax `apply_if_finite`): leave the gradients alone and report `skipped: true`, so
+ *   the optimizer skips the update.
+ */
 export type NonFinitePolicy = "propagate" | "error" | "zero" | "skip";
 /**
  * The accepted non-finite policies.
@@ -67,25 +81,11 @@ export interface ClipNormOptions {
   nonFinite?: NonFinitePolicy;
 }
 
-/** What {@link clipGradNorm} did. */
-export interface ClipNormResult {
-  /** Total norm before clipping (after the `"zero"` policy replaced non-finite values). */
-  totalNorm: number;
-  /** Coefficient every gradient was multiplied by (1 when nothing changed). */
-  coef: number;
-  /** True when the gradients were changed (`coef` is not 1, NaN included). */
-  clipped: boolean;
-  /** NaN/±Infinity gradient elements seen before the policy acted. */
-  nonFiniteCount: number;
-  /** True when the `"skip"` policy left non-finite gradients untouched. */
-  skipped: boolean;
-}
-
 /**
  * The clipping coefficient for total norm `n` and max norm `c` under `compat` (the file's table),
  * computed in float64 and rounded once to float32: the gradients are float32 and, as in PyTorch
  * (where the coefficient is a float32 tensor), each is multiplied by a float32 scalar, so
- * `fround(g·coef)` is the exact float32 product (the same bits in the JS loops and the wasm kernels).
+ * `fround(g·coef)` is the exact float32 product (the same bits on every backend).
  *
  * @throws Never throws. (NaN inputs give NaN or 1 as in the table.)
  * @example
@@ -154,8 +154,8 @@ export function checkMaxNorm(op: string, maxNorm: unknown, name = "maxNorm"): nu
 }
 
 /**
- * Global-norm clipping of an already gathered batch (the kernel behind {@link clipGradNorm} and
- * the `clipByGlobalNorm` transform).
+ * Global-norm clipping of an already gathered batch: the kernel behind {@link clipGradNorm} and
+ * its transform. `op` prefixes error messages; the result is named `"clipGradNorm"`.
  *
  * @throws {NonFiniteGradientError} with the `"error"` policy and non-finite gradients.
  * @example
@@ -163,7 +163,7 @@ export function checkMaxNorm(op: string, maxNorm: unknown, name = "maxNorm"): nu
  * clipBatchNorm("clipGradNorm", gatherGrads("clipGradNorm", params), 1, resolveNormOptions("clipGradNorm", {}));
  * ```
  */
-export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: Required<ClipNormOptions>): ClipNormResult {
+export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: Required<ClipNormOptions>): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
   const grads = batch.grads;
   // normOf(grads, 2) is exactly Math.sqrt(sumSquares(grads)): reuse the caller's sum if given.
   let total = o.normType === 2 && batch.sumSquares !== undefined ? Math.sqrt(batch.sumSquares) : normOf(grads, o.normType);
@@ -173,7 +173,9 @@ export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: 
   // the same as "any element is non-finite"; norms with p <= 0 can hide NaN/±Infinity elements).
   if (o.nonFinite === "error" && !Number.isFinite(total)) throw new NonFiniteGradientError(nonFiniteMessage(op, o.normType, total, bad), total, bad);
   if (bad > 0 || !Number.isFinite(total)) {
-    if (o.nonFinite === "skip") return { totalNorm: total, coef: 1, clipped: false, nonFiniteCount: bad, skipped: true };
+    if (o.nonFinite === "skip") {
+      return { name: "clipGradNorm", clipped: false, numClipped: 0, nonFiniteCount: bad, skipped: true, totalNorm: total, coef: 1, threshold: maxNorm };
+    }
     if (o.nonFinite === "zero") {
       zeroNonFiniteInPlace(grads);
       total = normOf(grads, o.normType);
@@ -181,7 +183,31 @@ export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: 
   }
   const coef = clipCoefficient(total, maxNorm, o.compat, o.eps);
   scaleInPlace(grads, coef);
-  return { totalNorm: total, coef, clipped: coef !== 1, nonFiniteCount: bad, skipped: false };
+  const clipped = coef !== 1;
+  return { name: "clipGradNorm", clipped, numClipped: clipped ? grads.length : 0, nonFiniteCount: bad, skipped: false, totalNorm: total, coef, threshold: maxNorm };
+}
+
+/** Options of {@link getTotalNorm}. */
+export interface GetTotalNormOptions {
+  /**
+   * `"propagate"` (default: return a NaN/±Infinity norm) or `"error"` (throw
+   * `NonFiniteGradientError`, PyTorch `error_if_nonfinite=True`). `"zero"` and `"skip"` act on
+   * gradients, which `getTotalNorm` never changes, so they are rejected.
+   */
+  nonFinite?: Extract<NonFinitePolicy, "propagate" | "error">;
+}
+
+function totalNormPolicy(op: string, opts: GetTotalNormOptions): "propagate" | "error" {
+  if (opts === null || typeof opts !== "object") throw new TypeError(`${op}: options must be an object (got ${fmtValue(opts)})`);
+  checkKeys(op, opts, ["nonFinite"]);
+  const v: unknown = opts.nonFinite ?? "propagate";
+  if (v === "zero" || v === "skip") {
+    throw new TypeError(
+      `${op}: nonFinite must be "propagate" or "error" (got "${v}"); getTotalNorm only measures, while "${v}" acts on the gradients: ` +
+        `use clipGradNorm(params, maxNorm, { nonFinite: "${v}" })${v === "zero" ? " or zeroNanGrads(params, { infinities: true })" : ""}`,
+    );
+  }
+  return checkChoice(op, "nonFinite", v, ["propagate", "error"] as const);
 }
 
 /**
@@ -189,56 +215,108 @@ export function clipBatchNorm(op: string, batch: GradBatch, maxNorm: number, o: 
  * together, accumulated in float64 (see {@link normOf}). Accepts gradient tensors or parameters
  * (their `.grad`); `null` entries and parameters without gradients are skipped; an empty list has
  * norm 0. `normType = 0` follows PyTorch's two-stage reduction and counts the *tensors* with a
- * nonzero element (use `countNonzero` for elements).
+ * nonzero element (use `countNonzero` for elements). `nonFinite: "error"` is PyTorch's
+ * `error_if_nonfinite=True`.
  *
- * @throws {NonFiniteGradientError} when `errorIfNonfinite` and the norm is non-finite; {TypeError} for a NaN `normType` or bad entries.
+ * @throws {NonFiniteGradientError} with `nonFinite: "error"` when the norm is non-finite;
+ * {TypeError} for a NaN `normType`, bad entries, an unknown option or a policy other than
+ * `"propagate"` / `"error"`.
  * @example
  * ```ts
- * getTotalNorm([tensor([3]), tensor([4])]); // 5
- * getTotalNorm([w, b], Infinity);            // max |grad|
+ * getTotalNorm([tensor([3]), tensor([4])]);       // 5
+ * getTotalNorm([w, b], Infinity);                  // max |grad|
+ * getTotalNorm(params, 2, { nonFinite: "error" }); // throws on NaN/±Infinity
  * ```
  */
-export function getTotalNorm(grads: ParamsLike, normType = 2, opts: { errorIfNonfinite?: boolean } = {}): number {
-  const p = checkNumber("getTotalNorm", "normType", normType);
-  const batch = gatherGrads("getTotalNorm", grads);
+export function getTotalNorm(grads: ParamsLike, normType = 2, opts: GetTotalNormOptions = {}): number {
+  const op = "getTotalNorm";
+  const p = checkNumber(op, "normType", normType);
+  const policy = totalNormPolicy(op, opts);
+  const batch = gatherGrads(op, grads);
   const total = normOf(batch.grads, p);
-  if (opts.errorIfNonfinite && !Number.isFinite(total)) {
+  if (policy === "error" && !Number.isFinite(total)) {
     const bad = countNonFinite(batch.grads);
-    throw new NonFiniteGradientError(nonFiniteMessage("getTotalNorm", p, total, bad), total, bad);
+    throw new NonFiniteGradientError(nonFiniteMessage(op, p, total, bad), total, bad);
   }
   return total;
+}
+
+/** Options of {@link clipGradsWithNorm}. */
+export type ClipWithNormOptions = Pick<ClipNormOptions, "eps" | "compat">;
+
+/** Scales a gathered batch by the coefficient for a given total norm (kernel of {@link clipGradsWithNorm}). */
+function clipBatchWithNorm(batch: GradBatch, maxNorm: number, totalNorm: number, o: Required<ClipNormOptions>): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
+  const coef = clipCoefficient(totalNorm, maxNorm, o.compat, o.eps);
+  // A given non-finite norm is the sign of non-finite gradients: count them before scaling.
+  const bad = Number.isFinite(totalNorm) ? 0 : countNonFinite(batch.grads);
+  scaleInPlace(batch.grads, coef);
+  const clipped = coef !== 1;
+  return { name: "clipGradsWithNorm", clipped, numClipped: clipped ? batch.grads.length : 0, nonFiniteCount: bad, skipped: false, totalNorm, coef, threshold: maxNorm };
+}
+
+function checkTotalNorm(op: string, totalNorm: unknown): number {
+  if (typeof totalNorm !== "number") throw new TypeError(`${op}: totalNorm must be a number (got ${fmtValue(totalNorm)})`);
+  return totalNorm;
 }
 
 /**
  * Scales gradients in place by the coefficient for a given total norm, as
  * `torch.nn.utils.clip_grads_with_norm_` (use it with {@link getTotalNorm} when the norm is
- * computed elsewhere, e.g. summed across pipeline stages).
+ * computed elsewhere, e.g. summed across pipeline stages). Returns a {@link ClipResult} with the
+ * given `totalNorm`, the `coef`, `threshold` = `maxNorm` and `numClipped` = the number of
+ * gradients scaled (all of them when `coef` is not 1); `nonFiniteCount` is counted only when the
+ * given norm is not finite.
  *
- * @throws {RangeError} for a negative `maxNorm`; {TypeError} for a NaN `maxNorm` or `totalNorm`
- * that is not a number.
+ * @throws {RangeError} for a negative `maxNorm` or `eps`; {TypeError} for a NaN `maxNorm` or a
+ * `totalNorm` that is not a number.
  * @example
  * ```ts
  * const n = getTotalNorm(params);
- * clipGradsWithNorm(params, 1.0, n); // { coef: min(1, 1/(n+1e-6)), clipped }
+ * clipGradsWithNorm(params, 1.0, n); // { coef: min(1, 1/(n+1e-6)), clipped, ... }
  * ```
  */
-export function clipGradsWithNorm(params: ParamsLike, maxNorm: number, totalNorm: number, opts: { eps?: number; compat?: ClipCompat } = {}): { coef: number; clipped: boolean } {
+export function clipGradsWithNorm(params: ParamsLike, maxNorm: number, totalNorm: number, opts: ClipWithNormOptions = {}): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
   const op = "clipGradsWithNorm";
   const c = checkMaxNorm(op, maxNorm);
-  if (typeof totalNorm !== "number") throw new TypeError(`${op}: totalNorm must be a number (got ${fmtValue(totalNorm)})`);
+  const n = checkTotalNorm(op, totalNorm);
   const o = resolveNormOptions(op, opts);
-  const batch = gatherGrads(op, params);
-  const coef = clipCoefficient(totalNorm, c, o.compat, o.eps);
-  scaleInPlace(batch.grads, coef);
-  return { coef, clipped: coef !== 1 };
+  return clipBatchWithNorm(gatherGrads(op, params), c, n, o);
 }
+
+/**
+ * {@link clipGradsWithNorm} as an optimizer stage: the same arguments minus `params`. Give the
+ * total norm as a schedule `(step) => norm` to feed a norm computed elsewhere every step.
+ *
+ * @throws {RangeError} for a negative `maxNorm` or `eps`; {TypeError} for a `totalNorm` that is not
+ * a number (at construction, or at the step for scheduled values).
+ * @example
+ * ```ts
+ * let n = 0; // set every step, e.g. from a norm summed across pipeline stages
+ * new SGD(params, { lr: 0.1, clip: clipGradsWithNorm.transform(1.0, () => n) });
+ * ```
+ */
+clipGradsWithNorm.transform = function transform(maxNorm: Scheduled<number>, totalNorm: Scheduled<number>, opts: ClipWithNormOptions = {}): GradTransform<undefined> {
+  const op = "clipGradsWithNorm.transform";
+  checkScheduled(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+  checkScheduled(op, "totalNorm", totalNorm, (v) => checkTotalNorm(op, v));
+  const o = resolveNormOptions(op, opts);
+  return {
+    name: "clipGradsWithNorm",
+    apply(batch: GradBatch): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
+      const c = checkMaxNorm(op, resolveScheduled(maxNorm, batch.step));
+      return clipBatchWithNorm(batch, c, checkTotalNorm(op, resolveScheduled(totalNorm, batch.step)), o);
+    },
+  };
+};
 
 /**
  * Clips the global p-norm of the parameters' gradients in place, as
  * `torch.nn.utils.clip_grad_norm_`: `coef = min(1, maxNorm/(totalNorm + 1e-6))` and every gradient
- * is multiplied by it. Returns the pre-clip total norm, the coefficient, whether it clipped, and
- * the non-finite count. Parameters without gradients are skipped; an empty list gives
- * `totalNorm` 0. Other edge semantics: `compat`; NaN/±Infinity handling: `nonFinite`.
+ * is multiplied by it. Returns a {@link ClipResult}: the pre-clip `totalNorm`, the `coef`,
+ * `threshold` = `maxNorm`, `clipped`, `numClipped` (the number of gradients scaled: all of them
+ * when `coef` is not 1, else 0), `nonFiniteCount` and `skipped`. Parameters without gradients are
+ * skipped; an empty list gives `totalNorm` 0. Other edge semantics: `compat`; NaN/±Infinity
+ * handling: `nonFinite`. The optimizer stage is {@link clipGradNorm.transform}.
  *
  * @throws {RangeError} for a negative `maxNorm` or `eps`; {TypeError} for NaN or wrongly typed
  * options; {NonFiniteGradientError} with `nonFinite: "error"` and non-finite gradients (the
@@ -251,9 +329,37 @@ export function clipGradsWithNorm(params: ParamsLike, maxNorm: number, totalNorm
  * clipGradNorm(params, 1.0, { compat: "optax" }); // strict n < c, no epsilon
  * ```
  */
-export function clipGradNorm(params: ParamsLike, maxNorm: number, opts: ClipNormOptions = {}): ClipNormResult {
+export function clipGradNorm(params: ParamsLike, maxNorm: number, opts: ClipNormOptions = {}): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
   const op = "clipGradNorm";
   const c = checkMaxNorm(op, maxNorm);
   const o = resolveNormOptions(op, opts);
   return clipBatchNorm(op, gatherGrads(op, params), c, o);
 }
+
+/**
+ * {@link clipGradNorm} as an optimizer stage (PyTorch `clip_grad_norm_`, Optax
+ * `clip_by_global_norm` with `compat: "optax"`, Keras `global_clipnorm` with `compat: "keras"`):
+ * the same arguments minus `params`; `maxNorm` may be a schedule `(step) => maxNorm`. Named
+ * `"clipGradNorm"`; with `nonFinite: "skip"` its result asks the optimizer to skip the step.
+ *
+ * @throws {RangeError} for a negative `maxNorm` (at construction, or at the step for a
+ * schedule); {TypeError} for bad options; at the step, {NonFiniteGradientError} with
+ * `nonFinite: "error"`.
+ * @example
+ * ```ts
+ * new Adam(params, { clip: clipGradNorm.transform(1.0) });
+ * new SGD(params, { lr: 0.1, clip: clipGradNorm.transform((step) => (step < 100 ? 10 : 1)) });
+ * new AdamW(params, { clip: clipGradNorm.transform(1.0, { compat: "optax" }) });
+ * ```
+ */
+clipGradNorm.transform = function transform(maxNorm: Scheduled<number>, opts: ClipNormOptions = {}): GradTransform<undefined> {
+  const op = "clipGradNorm.transform";
+  checkScheduled(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+  const o = resolveNormOptions(op, opts);
+  return {
+    name: "clipGradNorm",
+    apply(batch: GradBatch): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
+      return clipBatchNorm(op, batch, checkMaxNorm(op, resolveScheduled(maxNorm, batch.step)), o);
+    },
+  };
+};

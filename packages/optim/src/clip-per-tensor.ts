@@ -9,10 +9,15 @@
  *   all-zero tensor with `c = 0` gives `0/0 = NaN`, `n = Infinity` gives 0 (±Infinity → NaN);
  * - `"keras"`: the `"tf"` rule, but `c <= 0` switches clipping off (Keras treats `clipnorm=0` as
  *   unset).
+ *
+ * L2 norms come from `sumSquares` (through `normOf`). The optimizer stage is
+ * `clipGradNormPerTensor.transform(maxNorm, opts)`.
  */
-import { normOf, scaleInPlace } from "./norms.js";
+import { countNonFinite, normOf, scaleInPlace } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
 import { checkMaxNorm, resolveNormOptions, type ClipCompat } from "./clip-norm.js";
+import type { ClipResultWith, GradTransform } from "./transform.js";
+import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
 
 /** Options of {@link clipGradNormPerTensor}. */
 export interface PerTensorClipOptions {
@@ -24,16 +29,12 @@ export interface PerTensorClipOptions {
   compat?: ClipCompat;
 }
 
-/** What {@link clipGradNormPerTensor} did, one entry per gradient that was present. */
-export interface PerTensorClipResult {
+/** The `detail` of a {@link clipGradNormPerTensor} result, one entry per gradient that was present. */
+export interface PerTensorClipDetail {
   /** Norm of each gradient before clipping. */
   norms: number[];
-  /** Coefficient applied to each gradient. */
+  /** Coefficient applied to each gradient (float32 values). */
   coefs: number[];
-  /** Number of gradients that changed. */
-  numClipped: number;
-  /** True when any gradient changed. */
-  clipped: boolean;
 }
 
 /**
@@ -64,8 +65,8 @@ function coefficient64(n: number, c: number, compat: ClipCompat, eps: number): n
 }
 
 /**
- * Per-tensor clipping of a gathered batch (kernel of {@link clipGradNormPerTensor} and the
- * `clipByNormPerTensor` transform).
+ * Per-tensor clipping of a gathered batch (kernel of {@link clipGradNormPerTensor} and its
+ * transform).
  *
  * @throws Never throws.
  * @example
@@ -73,37 +74,68 @@ function coefficient64(n: number, c: number, compat: ClipCompat, eps: number): n
  * clipBatchPerTensor(gatherGrads("op", params), 1, 2, "keras", 1e-6);
  * ```
  */
-export function clipBatchPerTensor(batch: GradBatch, maxNorm: number, normType: number, compat: ClipCompat, eps: number): PerTensorClipResult {
+export function clipBatchPerTensor(batch: GradBatch, maxNorm: number, normType: number, compat: ClipCompat, eps: number): ClipResultWith<"threshold" | "detail", PerTensorClipDetail> {
   const norms: number[] = [];
   const coefs: number[] = [];
   let numClipped = 0;
+  let bad = 0;
   const one: Float32Array[] = [new Float32Array(0)];
   for (const g of batch.grads) {
     one[0] = g;
     const n = normOf(one, normType);
+    // For p > 0 a finite norm proves the tensor has no NaN/±Infinity.
+    if (!Number.isFinite(n) || !(normType > 0)) bad += countNonFinite(one);
     const coef = perTensorCoefficient(n, maxNorm, compat, eps);
     scaleInPlace(one, coef);
     norms.push(n);
     coefs.push(coef);
     if (coef !== 1) numClipped++;
   }
-  return { norms, coefs, numClipped, clipped: numClipped > 0 };
+  return { name: "clipGradNormPerTensor", clipped: numClipped > 0, numClipped, nonFiniteCount: bad, skipped: false, threshold: maxNorm, detail: { norms, coefs } };
 }
 
 /**
  * Clips each gradient by its own norm in place (Keras `clipnorm`): with the default `"torch"`
  * rule `g ← g · min(1, maxNorm/(‖g‖ + 1e-6))` per tensor; `compat: "keras"` or `"tf"` gives
- * `g·c / max(‖g‖, c)` exactly. Parameters without gradients are skipped.
+ * `g·c / max(‖g‖, c)` exactly. Parameters without gradients are skipped. Returns a
+ * {@link ClipResult} whose `numClipped` counts the *tensors* whose coefficient is not 1, with
+ * `threshold` = `maxNorm` and the per-tensor norms and coefficients in `detail`.
  *
  * @throws {RangeError} for a negative `maxNorm`; {TypeError} for NaN or bad options.
  * @example
  * ```ts
- * const { norms, coefs } = clipGradNormPerTensor([w, b], 1.0, { compat: "keras" });
+ * const { numClipped, detail } = clipGradNormPerTensor([w, b], 1.0, { compat: "keras" });
+ * detail!.norms; // [‖g_w‖, ‖g_b‖]
  * ```
  */
-export function clipGradNormPerTensor(params: ParamsLike, maxNorm: number, opts: PerTensorClipOptions = {}): PerTensorClipResult {
+export function clipGradNormPerTensor(params: ParamsLike, maxNorm: number, opts: PerTensorClipOptions = {}): ClipResultWith<"threshold" | "detail", PerTensorClipDetail> {
   const op = "clipGradNormPerTensor";
   const c = checkMaxNorm(op, maxNorm);
   const o = resolveNormOptions(op, opts);
   return clipBatchPerTensor(gatherGrads(op, params), c, o.normType, o.compat, o.eps);
 }
+
+/**
+ * {@link clipGradNormPerTensor} as an optimizer stage (Keras `clipnorm`, `tf.clip_by_norm` per
+ * variable): the same arguments minus `params`; `maxNorm` may be a schedule `(step) => maxNorm`.
+ * Named `"clipGradNormPerTensor"`.
+ *
+ * @throws {RangeError} for a negative `maxNorm` (at construction, or at the step for a schedule);
+ * {TypeError} for bad options.
+ * @example
+ * ```ts
+ * new SGD(params, { lr: 0.1, clip: clipGradNormPerTensor.transform(1.0, { compat: "keras" }) });
+ * ```
+ */
+clipGradNormPerTensor.transform = function transform(maxNorm: Scheduled<number>, opts: PerTensorClipOptions = {}): GradTransform<PerTensorClipDetail> {
+  const op = "clipGradNormPerTensor.transform";
+  checkScheduled(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+  const o = resolveNormOptions(op, opts);
+  return {
+    name: "clipGradNormPerTensor",
+    apply(batch: GradBatch): ClipResultWith<"threshold" | "detail", PerTensorClipDetail> {
+      const c = checkMaxNorm(op, resolveScheduled(maxNorm, batch.step));
+      return clipBatchPerTensor(batch, c, o.normType, o.compat, o.eps);
+    },
+  };
+};

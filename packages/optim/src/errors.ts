@@ -29,9 +29,10 @@ export function fmtValue(v: unknown): string {
 }
 
 /**
- * Thrown when gradients contain NaN or ±Infinity and the non-finite policy is `"error"`, or when
- * the `"skip"` policy gives up after too many consecutive non-finite steps. The gradients are left
- * untouched when it is thrown.
+ * Thrown when gradients contain NaN or ±Infinity and the non-finite policy is `"error"`
+ * (`clipGradNorm`, `clipGradNorm.transform`, `getTotalNorm` and the optimizers' `nonFinite`), or
+ * when the `"skip"` policy gives up after too many consecutive non-finite steps. The gradients are
+ * left untouched when it is thrown.
  *
  * @throws This is the error type; it is thrown by the clipping functions and optimizers.
  * @example

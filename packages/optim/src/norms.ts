@@ -7,10 +7,13 @@
  * tiny values do not underflow either (float32's smallest subnormal squared is ~2e-90). For other
  * `p` the sum is scaled by the largest magnitude first, so no finite input overflows.
  *
- * Loops read plain typed arrays with no allocation and no closures per element. Lists that live
- * entirely in the wasm heap go to the wasm kernels instead (see resident.ts).
+ * The sum of squares behind every L2 norm, RMS and unit norm of this package, and scaling in
+ * place, are `@tapegrad/tensor`'s `foreachSumSquares` / `foreachScale`: one implementation with one
+ * summation order, so norms and clip coefficients have the same bits on every backend and thread
+ * count. Other p-norms, counts and the non-finite scrub are plain loops with no allocation and no
+ * closures per element.
  */
-import { residentScale, residentSumSquares } from "./resident.js";
+import { foreachScale, foreachSumSquares } from "@tapegrad/tensor";
 
 /**
  * Norm of all elements of `arrays` taken together (the p-norm of the concatenation), in float64.
@@ -51,9 +54,9 @@ export function normOf(arrays: readonly Float32Array[], p: number): number {
 }
 
 /**
- * Σx² over all arrays in float64 (NaN if any element is NaN, Infinity if any is infinite). When
- * every array lives in the wasm heap, the wasm kernel `foreachSumSquares` computes it in place,
- * also with float64 squares (in another order: equal to about 1e-16 relative; see resident.ts).
+ * Σx² over all arrays with exact float64 squares (NaN if any element is NaN, Infinity if any is
+ * infinite), `@tapegrad/tensor`'s `foreachSumSquares`: one fixed summation order, the same bits on
+ * every backend, placement and thread count.
  *
  * @throws Never throws.
  * @example
@@ -62,53 +65,7 @@ export function normOf(arrays: readonly Float32Array[], p: number): number {
  * ```
  */
 export function sumSquares(arrays: readonly Float32Array[]): number {
-  const r = residentSumSquares(arrays);
-  if (r !== null) return r;
-  let s = 0;
-  for (let k = 0; k < arrays.length; k++) s += sumSquaresOf(arrays[k]!);
-  return s;
-}
-
-/** Elements per call of the inner Σx² loop. */
-const CHUNK = 4096;
-
-/**
- * Σx² of one array in float64: chunks of 4096 elements, each summed with four independent
- * partial sums (a single running sum is bound by the latency of one float64 add per element).
- *
- * @throws Never throws.
- * @example
- * ```ts
- * sumSquaresOf(Float32Array.of(3, 4)); // 25
- * ```
- */
-export function sumSquaresOf(a: Float32Array): number {
-  const n = a.length;
-  let s = 0;
-  for (let i = 0; i < n; i += CHUNK) s += sumSquaresRange(a, i, Math.min(n, i + CHUNK));
-  return s;
-}
-
-/**
- * Σx² of `a[start .. end)`. NOTE: the chunking also keeps this loop short: V8 compiles a loop
- * that runs long on its first call on-stack, before the code after the loop ever ran, and such
- * code can deoptimize at that point on every later call.
- */
-function sumSquaresRange(a: Float32Array, start: number, end: number): number {
-  const m = start + ((end - start) & ~3);
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (let i = start; i < m; i += 4) {
-    const x0 = a[i]!, x1 = a[i + 1]!, x2 = a[i + 2]!, x3 = a[i + 3]!;
-    s0 += x0 * x0;
-    s1 += x1 * x1;
-    s2 += x2 * x2;
-    s3 += x3 * x3;
-  }
-  for (let i = m; i < end; i++) {
-    const x = a[i]!;
-    s0 += x * x;
-  }
-  return s0 + s1 + (s2 + s3);
+  return foreachSumSquares(arrays);
 }
 
 function sumAbs(arrays: readonly Float32Array[]): number {
@@ -242,9 +199,8 @@ export function zeroNonFiniteInPlace(arrays: readonly Float32Array[], nanOnly = 
 }
 
 /**
- * Multiplies every element by `c` in place (`c = 1` is skipped: it is the identity, also for NaN
- * and -0 elements). Arrays that all live in the wasm heap are scaled by the wasm kernel
- * `foreachScale` (same results).
+ * Multiplies every element by `c` in place, each product rounded once to float32 (`c = 1` is
+ * skipped: it is the identity, also for NaN and -0 elements); `@tapegrad/tensor`'s `foreachScale`.
  *
  * @throws Never throws.
  * @example
@@ -253,8 +209,5 @@ export function zeroNonFiniteInPlace(arrays: readonly Float32Array[], nanOnly = 
  * ```
  */
 export function scaleInPlace(arrays: readonly Float32Array[], c: number): void {
-  if (c === 1 || residentScale(arrays, c)) return;
-  for (const a of arrays) {
-    for (let i = 0; i < a.length; i++) a[i] = a[i]! * c;
-  }
+  foreachScale(arrays, c);
 }

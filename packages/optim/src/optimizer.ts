@@ -11,26 +11,25 @@
  * 5. the update of every parameter that has a gradient (skipped when step 3 or a transform asks);
  * 6. telemetry (`lastStats`, opt-in `history`), then the step post-hooks in registration order.
  *
- * Cost: the telemetry norms are summed per parameter inside the update pass, right before each
- * update reads that gradient, whenever nothing runs between them (the post-clip norm; and the
- * pre-clip norm too without transforms under `"propagate"`), so they add no pass over memory.
- * Otherwise the pre-clip Σg² is handed to the first transform (`GradBatch.sumSquares`), so a
- * global L2 clip does not sum it again.
+ * Cost: the pre-clip Σg² (telemetry, non-finite detection) is one pass over the gradients, handed
+ * to the first transform (`GradBatch.sumSquares`), so a global L2 clip does not sum it again; the
+ * post-clip norm costs a second pass only when a transform clipped. Each optimizer's update rule
+ * is one map kernel (`@tapegrad/tensor`'s `mapKernel`) run over all parameters of a group at once.
  *
- * Clipping edits `grad.data` in place and updates write `value.data` in place: parameters are
- * autograd leaves whose value and gradient buffers they own (see `variable()`).
- * Resident parameters (`Module.toHeap()`): state lives in the wasm heap and norms, clipping and
- * (`updateResident`) updates run in wasm when every array is a heap array (see resident.ts).
+ * Clipping edits gradients in place and updates write `value.data` in place: parameters are
+ * autograd leaves whose value and gradient storage they own (see `variable()`); gradients are
+ * borrowed (`Var.borrowGrad`), so their storage is reused from step to step. Optimizer state is
+ * long-lived storage (`allocate(n, { persistent: true })`), released by {@link Optimizer.dispose}
+ * or when the optimizer is garbage-collected.
  */
-import { Tensor } from "@tapegrad/tensor";
+import { Tensor, allocate, dispose } from "@tapegrad/tensor";
 import type { Var, RemovableHandle } from "@tapegrad/autograd";
 import { NonFiniteGradientError, checkChoice, checkInt, checkKeys, fmtValue } from "./errors.js";
-import { countNonFinite, sumSquares, sumSquaresOf, zeroNonFiniteInPlace } from "./norms.js";
+import { countNonFinite, sumSquares, zeroNonFiniteInPlace } from "./norms.js";
 import { gradView, type GradBatch } from "./params.js";
-import { HeapState, allResident, residentGroups } from "./resident.js";
 import { checkGroupParams, cloneHyper, stripParams, toGroups, type ParamGroup, type ParamGroupInput, type ParamsInput } from "./groups.js";
 import { addHook, firstBad, gatherParams, toLoss } from "./optimizer-util.js";
-import { checkTransform, type GradTransform, type TransformReport } from "./transform.js";
+import { checkTransform, type ClipResult, type GradTransform } from "./transform.js";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "./clip-norm.js";
 import { historyLimit, pushHistory, type SkipReason, type StepStats } from "./telemetry.js";
 import { loadOptimizerState, saveOptimizerState, type OptimizerStateDict, type ParamState, type StateSpec } from "./state-dict.js";
@@ -60,12 +59,13 @@ export type StepPostHook<O = Optimizer> = (optimizer: O, stats: StepStats) => vo
 
 /**
  * Base class of all optimizers. Subclasses provide the defaults, the hyper-parameter checks, the
- * state layout and a per-parameter `updateParam` over Float32Arrays.
+ * state layout and `updateGroup`, which updates a parameter group's values from their gradients
+ * (Float32Arrays) in place.
  *
  * @throws {TypeError} / {RangeError} from the constructor for bad parameters, options or hyper-parameters; {NonFiniteGradientError} from `step()` (see there).
  * @example
  * ```ts
- * const opt = new SGD([{ params: [w] }, { params: [b], lr: 0.01 }], { lr: 0.1, clip: clipByGlobalNorm(1) });
+ * const opt = new SGD([{ params: [w] }, { params: [b], lr: 0.01 }], { lr: 0.1, clip: clipGradNorm.transform(1) });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * opt.lastStats; // { preClipNorm, postClipNorm, coef, clipped, ... }
  * ```
@@ -126,12 +126,13 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   protected abstract checkHyper(h: H, where: string): void;
   /** Names of the per-parameter state fields (counters and Float32Array buffers). */
   protected abstract stateSpec(): StateSpec;
-  /** Updates one parameter in place from its (already clipped) gradient. */
-  protected abstract updateParam(group: ParamGroup<H>, value: Float32Array, grad: Float32Array, state: ParamState): void;
-  /** Optional: `updateParam` for a whole group whose values and gradients are heap arrays (wasm `foreach*` kernels). */
-  protected updateResident?(group: ParamGroup<H>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void;
-  /** State buffers allocated in the wasm heap (for resident parameters); see {@link Optimizer.freeHeap}. */
-  protected readonly heapState = new HeapState();
+  /**
+   * Updates the parameters of one group in place from their (already clipped) gradients:
+   * `values[k]`, `grads[k]` and `states[k]` belong to the same parameter.
+   */
+  protected abstract updateGroup(group: ParamGroup<H>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void;
+  /** Set by {@link Optimizer.dispose}. */
+  private disposed = false;
 
   /**
    * Adds a parameter group (e.g. layers unfrozen while fine-tuning); unset hyper-parameters take
@@ -226,18 +227,17 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
    */
   step(closure?: () => number | Var | Tensor | void): number | undefined {
     const op = `${this.name}.step`;
+    if (this.disposed) throw new Error(`${op}: the optimizer was disposed`);
     const loss = closure === undefined ? undefined : toLoss(op, closure());
     for (const h of this.preHooks.slice()) h(this);
     this.paramGroups.forEach((g, i) => this.checkHyper(g, ` (parameter group ${i})`));
     const step = this.stepCount + 1;
     const { batch, groupOf } = gatherParams(op, this.paramGroups, step);
-    // With nothing between the norm and the update that could edit or skip (no transforms, the
-    // "propagate" policy), the telemetry norm is summed inside the update pass (`fused`).
-    const fused = this.transforms.length === 0 && this.nonFinite === "propagate";
-    const sq = !fused && (this.telemetry || this.nonFinite !== "propagate") ? sumSquares(batch.grads) : 0;
+    const measure = this.telemetry || this.nonFinite !== "propagate";
+    const sq = measure ? sumSquares(batch.grads) : 0;
     let pre = this.telemetry ? Math.sqrt(sq) : NaN;
-    let nonFiniteCount = Number.isFinite(sq) ? 0 : countNonFinite(batch.grads);
-    let known = !fused && (this.telemetry || this.nonFinite !== "propagate") ? sq : undefined;
+    const nonFiniteCount = Number.isFinite(sq) ? 0 : countNonFinite(batch.grads);
+    let known = measure ? sq : undefined;
     let skipReason: SkipReason | null = null;
     if (nonFiniteCount > 0) {
       if (this.nonFinite === "error") {
@@ -249,13 +249,13 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
         if (known !== undefined) pre = Math.sqrt(known);
       } else if (this.nonFinite === "skip") skipReason = "nonFinite";
     }
-    const reports: TransformReport[] = [];
+    const reports: ClipResult[] = [];
     if (skipReason === null) {
       for (let i = 0; i < this.transforms.length; i++) {
         // The first transform sees the gradients exactly as summed above: it may reuse Σg².
         const r = this.transforms[i]!.apply(i === 0 && known !== undefined ? { ...batch, sumSquares: known } : batch);
         reports.push(r);
-        if (r.skip) {
+        if (r.skipped) {
           skipReason = "transform";
           break;
         }
@@ -273,17 +273,11 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
       this.consecutiveSkips++;
     }
     const clipped = reports.some((r) => r.clipped);
-    let post = pre;
+    const post = clipped && this.telemetry ? Math.sqrt(sumSquares(batch.grads)) : pre;
     if (skipReason === null) {
       this.consecutiveSkips = 0;
-      const norm = this.telemetry && (fused || clipped);
-      const [sqUsed, bad] = this.updateAll(batch, groupOf, norm);
-      if (norm) post = Math.sqrt(sqUsed);
-      if (fused && this.telemetry) {
-        pre = post;
-        nonFiniteCount = bad;
-      }
-    } else if (clipped && this.telemetry) post = Math.sqrt(sumSquares(batch.grads));
+      this.updateAll(batch, groupOf);
+    }
     const coef = !clipped ? 1 : pre > 0 && Number.isFinite(pre) ? post / pre : NaN;
     const stats: StepStats = {
       step, preClipNorm: pre, postClipNorm: post, coef, clipped, nonFiniteCount,
@@ -341,25 +335,40 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   loadStateDict(sd: OptimizerStateDict): void {
     const loaded = loadOptimizerState(`${this.name}.loadStateDict`, this.name, sd, this.paramGroups, this.stateSpec(), this.transforms, (h, where) => this.checkHyper(h as H, where));
     loaded.groups.forEach((h, i) => Object.assign(this.paramGroups[i]!, h));
-    this.heapState.release(this.state.values());
     this.state.clear();
-    for (const [p, s] of loaded.state) this.state.set(p, { ...this.newState(), ...s });
+    for (const [p, s] of loaded.state) this.state.set(p, { ...this.newState(), ...persistentCopy(s) });
     this.stepCount = loaded.stepCount;
     this.consecutiveSkips = loaded.consecutiveSkips;
   }
 
   /**
-   * Frees the wasm-heap memory of the state of resident parameters (momentum, ...), replacing the
-   * buffers by ordinary copies (the optimizer keeps working). Returns the number of arrays freed.
+   * Releases the long-lived storage of the optimizer state (momentum, moments, ...) now, instead of
+   * when the garbage collector finds the optimizer. The optimizer cannot step afterwards.
    *
    * @throws Never throws.
    * @example
    * ```ts
-   * opt.freeHeap(); model.freeHeap();
+   * opt.dispose(); model.dispose();
    * ```
    */
-  freeHeap(): number {
-    return this.heapState.release(this.state.values());
+  dispose(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (v instanceof Float32Array) dispose(v);
+    this.state.clear();
+    this.disposed = true;
+  }
+
+  /**
+   * A zero-filled state buffer for a parameter of `length` elements, in long-lived storage (where
+   * the update kernels use it in place).
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * state.momentumBuffer ??= this.stateBuffer(value.length);
+   * ```
+   */
+  protected stateBuffer(length: number): Float32Array {
+    return allocate(length, { persistent: true });
   }
 
   /** A fresh per-parameter state: counters 0, buffers null (created on first use). */
@@ -378,31 +387,30 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     return s;
   }
 
-  /**
-   * Updates every parameter of the batch. With `norm`, each gradient's Σg² is summed right before
-   * its update (while it is in cache), and its NaN/±Infinity elements counted when that sum is not
-   * finite; returns `[Σg², non-finite count]` (zeros without `norm`).
-   */
-  private updateAll(batch: GradBatch, groupOf: readonly number[], norm: boolean): [number, number] {
-    let sq = 0;
-    let bad = 0;
-    if (this.updateResident && allResident(batch.values) && allResident(batch.grads)) {
-      const total = norm ? sumSquares(batch.grads) : 0; // the wasm kernel (all resident)
-      residentGroups(batch, groupOf, this.paramGroups.length, (p) => this.stateOf(p)).forEach((l, gi) => {
-        if (l.values.length > 0) this.updateResident!(this.paramGroups[gi]!, l.values, l.grads, l.states);
-      });
-      return [total, Number.isFinite(total) ? 0 : countNonFinite(batch.grads)];
-    }
+  /** Updates every parameter of the batch: one `updateGroup` call per parameter group. */
+  private updateAll(batch: GradBatch, groupOf: readonly number[]): void {
+    const lists = this.paramGroups.map(() => ({ values: [] as Float32Array[], grads: [] as Float32Array[], states: [] as ParamState[] }));
     for (let k = 0; k < batch.grads.length; k++) {
-      const s = this.stateOf(batch.owners[k] as Var);
-      const g = batch.grads[k]!;
-      if (norm) {
-        const q = sumSquaresOf(g);
-        sq += q;
-        if (!Number.isFinite(q)) bad += countNonFinite([g]);
-      }
-      this.updateParam(this.paramGroups[groupOf[k]!]!, batch.values[k]!, g, s);
+      const l = lists[groupOf[k]!]!;
+      l.values.push(batch.values[k]!);
+      l.grads.push(batch.grads[k]!);
+      l.states.push(this.stateOf(batch.owners[k] as Var));
     }
-    return [sq, bad];
+    lists.forEach((l, gi) => {
+      if (l.values.length > 0) this.updateGroup(this.paramGroups[gi]!, l.values, l.grads, l.states);
+    });
   }
+}
+
+/** A loaded state with its buffers copied into long-lived storage (where the update kernels use them in place). */
+function persistentCopy(s: ParamState): ParamState {
+  const out: ParamState = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (v instanceof Float32Array) {
+      const b = allocate(v.length, { persistent: true });
+      b.set(v);
+      out[k] = b;
+    } else out[k] = v;
+  }
+  return out;
 }

@@ -3,10 +3,11 @@
  * optimizer reaches the data it edits in place.
  *
  * A parameter is an autograd `Var` (a leaf made by `variable()`): `value` is contiguous and owns
- * its storage, and after `backward` its `grad` is contiguous and owned by that Var, so writing into
- * `grad.data` (clipping) or `value.data` (optimizer updates) changes nothing else. A plain
- * `Tensor` may stand for a gradient itself (e.g. one returned by `gradients()`); it is edited in
- * place too.
+ * its storage, and after `backward` its gradient is contiguous and owned by that Var, so writing
+ * into it (clipping) or into `value.data` (optimizer updates) changes nothing else. Gradients are
+ * borrowed (`Var.borrowGrad`), not read through `.grad`, so the engine keeps reusing their storage
+ * from step to step. A plain `Tensor` may stand for a gradient itself (e.g. one returned by
+ * `gradients()`); it is edited in place too.
  */
 import { Tensor, fmt } from "@tapegrad/tensor";
 import { Var } from "@tapegrad/autograd";
@@ -82,7 +83,7 @@ export function describeParam(p: Var | Tensor, index: number): string {
  * ```
  */
 export function gradView(op: string, p: Var, index: number): Float32Array | null {
-  let g = p.grad;
+  let g = p.borrowGrad();
   if (g === null) return null;
   if (!(g instanceof Tensor)) throw new TypeError(`${op}: ${describeParam(p, index)} has a .grad that is not a Tensor (got ${fmtValue(g)})`);
   if (g.size !== p.value.size) throw new RangeError(`${op}: ${describeParam(p, index)} has a gradient of shape ${fmt(g.shape)}`);
@@ -156,7 +157,7 @@ export function gatherGrads(op: string, params: ParamsLike, step = 0): GradBatch
       owners.push(p);
       grads.push(g);
       values.push(flatView(p.value));
-      shapes.push(p.grad!.shape);
+      shapes.push(p.borrowGrad()!.shape);
     } else if (p instanceof Tensor) {
       const g = flatView(p);
       if (g === null) throw new TypeError(`${op}: ${describeParam(p, i)} is not contiguous, so it cannot be edited in place; pass the parameter Var instead`);

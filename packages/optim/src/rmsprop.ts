@@ -11,12 +11,57 @@
  * ```
  *
  * Defaults: `lr 1e-2, alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, centered false,
- * maximize false`. The momentum buffer starts at 0 (unlike SGD's).
+ * maximize false`. The momentum buffer starts at 0 (unlike SGD's). The per-element rule is written
+ * once, {@link rmspropRule}, as a map kernel every backend runs with the same bits.
  */
+import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
 import { checkBool, checkNonNegative, checkRange } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
-import { rmspropUpdate } from "./update-kernels.js";
+
+/** Which terms of the RMSprop rule a group uses (one compiled kernel each). */
+export interface RmspropConfig {
+  /** Weight decay ≠ 0. */
+  readonly decay: boolean;
+  /** Centered (a gradient-average buffer `a`). */
+  readonly centered: boolean;
+  /** Momentum > 0 (a buffer `b`). */
+  readonly momentum: boolean;
+}
+
+const rmspropKernels = new Map<string, MapKernel>();
+
+/**
+ * The RMSprop rule of the file comment as a map kernel for one configuration, over `p`, `g`, `s`
+ * (and `a` when centered, `b` with momentum), with the scalars `[lr, α, 1 − α, eps, weightDecay,
+ * momentum, sign]`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * const k = rmspropRule({ decay: false, centered: true, momentum: false });
+ * ```
+ */
+export function rmspropRule(c: RmspropConfig): MapKernel {
+  const key = `${+c.decay}${+c.centered}${+c.momentum}`;
+  let k = rmspropKernels.get(key);
+  if (k) return k;
+  const arrays = ["p", "g", "s", ...(c.centered ? ["a"] : []), ...(c.momentum ? ["b"] : [])] as ("p" | "g" | "s" | "a" | "b")[];
+  k = mapKernel(`rmsprop${key}`, { arrays, scalars: ["lr", "alpha", "c", "eps", "wd", "mu", "sign"] }, ({ p, g: grad, s, a, b }, h) => {
+    let g = h.sign.mul(grad); // g ← −g to maximize (exact)
+    if (c.decay) g = g.add(h.wd.mul(p)).f32(); // g ← g + λθ
+    const s1 = h.alpha.mul(s).f32().add(h.c.mul(g).mul(g)).f32(); // s ← α·s + (1 − α)·g²
+    const a1 = c.centered ? h.alpha.mul(a!).f32().add(h.c.mul(g)).f32() : null; // a ← α·a + (1 − α)·g
+    const avg = (a1 ? s1.sub(a1.mul(a1)).f32() : s1).sqrt().f32().add(h.eps).f32(); // √(s − a²) + eps or √s + eps
+    const b1 = c.momentum ? h.mu.mul(b!).f32().add(g.div(avg)).f32() : null; // b ← μ·b + g/avg
+    const out: Partial<Record<"p" | "s" | "a" | "b", typeof g>> = { p: p.sub(h.lr.mul(b1 ?? g.div(avg))), s: s1 }; // θ ← θ − lr·(b or g/avg)
+    if (a1) out.a = a1;
+    if (b1) out.b = b1;
+    return out;
+  });
+  rmspropKernels.set(key, k);
+  return k;
+}
 
 /** RMSprop hyper-parameters (per parameter group). */
 export interface RMSpropOptions {
@@ -81,12 +126,18 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     return { counters: ["step"], buffers: ["squareAvg", "momentumBuffer", "gradAvg"] };
   }
 
-  protected updateParam(group: ParamGroup<RMSpropOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
+  protected updateGroup(group: ParamGroup<RMSpropOptions>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void {
     const { lr, alpha, eps, weightDecay: wd, momentum: mu, centered, maximize } = group;
-    state.step = (state.step as number) + 1;
-    const sq = (state.squareAvg as Float32Array | null) ?? (state.squareAvg = this.heapState.alloc(value));
-    const ga = centered ? ((state.gradAvg as Float32Array | null) ?? (state.gradAvg = this.heapState.alloc(value))) : null;
-    const buf = mu > 0 ? ((state.momentumBuffer as Float32Array | null) ?? (state.momentumBuffer = this.heapState.alloc(value))) : null;
-    rmspropUpdate(value, grad, sq, ga, buf, lr, alpha, eps, wd, mu, maximize ? -1 : 1);
+    const lists: Float32Array[][] = [values, grads, []];
+    if (centered) lists.push([]);
+    if (mu > 0) lists.push([]);
+    states.forEach((s, k) => {
+      const n = values[k]!.length;
+      s.step = (s.step as number) + 1;
+      lists[2]!.push((s.squareAvg as Float32Array | null) ?? (s.squareAvg = this.stateBuffer(n)));
+      if (centered) lists[3]!.push((s.gradAvg as Float32Array | null) ?? (s.gradAvg = this.stateBuffer(n)));
+      if (mu > 0) lists[lists.length - 1]!.push((s.momentumBuffer as Float32Array | null) ?? (s.momentumBuffer = this.stateBuffer(n)));
+    });
+    foreachMap(rmspropRule({ decay: wd !== 0, centered, momentum: mu > 0 }), lists, [lr, alpha, 1 - alpha, eps, wd, mu, maximize ? -1 : 1]);
   }
 }

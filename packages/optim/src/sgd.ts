@@ -11,15 +11,63 @@
  * θ ← θ − lr·g
  * ```
  *
- * Intermediate results that PyTorch stores as float32 tensors are rounded to float32
- * (`Math.fround`), so trajectories match PyTorch's to a few ulps. The loops live in
- * update-kernels.ts, one per configuration.
+ * This rule is written once, {@link sgdRule}, as a map kernel that every backend runs (the
+ * pure-TS interpreter, or compiled code where parameters live in the kernels' memory) with the
+ * same bits.
+ * Intermediate results that PyTorch stores as float32 tensors are rounded to float32 (`.f32()`),
+ * so trajectories match PyTorch's to a few ulps.
  */
+import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
 import { checkBool, checkFinite, checkNonNegative } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
-import { sgdMomentum, sgdMomentumFirst, sgdPlain } from "./update-kernels.js";
-import { foreachSgdStep } from "@tapegrad/tensor";
+
+/** Which terms of the SGD rule a group uses (one compiled kernel each). */
+export interface SgdConfig {
+  /** Momentum ≠ 0 (a momentum buffer `b`). */
+  readonly momentum: boolean;
+  /** The first momentum step (`b ← g`). */
+  readonly first: boolean;
+  /** Nesterov momentum. */
+  readonly nesterov: boolean;
+  /** Weight decay ≠ 0. */
+  readonly decay: boolean;
+  /** Dampening ≠ 0. */
+  readonly dampening: boolean;
+  /** Maximize (the gradient's sign flipped). */
+  readonly maximize: boolean;
+}
+
+const sgdKernels = new Map<string, MapKernel>();
+
+/**
+ * PyTorch's SGD rule as a map kernel for one configuration, over the arrays `p` (parameter),
+ * `g` (gradient) and, with momentum, `b` (momentum buffer), with the scalars
+ * `[lr, weightDecay, momentum, 1 − dampening]`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * const k = sgdRule({ momentum: true, first: false, nesterov: false, decay: false, dampening: false, maximize: false });
+ * foreachMap(k, [values, grads, bufs], [0.1, 0, 0.9, 1]);
+ * ```
+ */
+export function sgdRule(c: SgdConfig): MapKernel {
+  const key = `${+c.momentum}${+c.first}${+c.nesterov}${+c.decay}${+c.dampening}${+c.maximize}`;
+  let k = sgdKernels.get(key);
+  if (k) return k;
+  const arrays = c.momentum ? (["p", "g", "b"] as const) : (["p", "g"] as const);
+  k = mapKernel(`sgd${key}`, { arrays, scalars: ["lr", "wd", "mu", "keep"] }, ({ p, g: grad, b }, { lr, wd, mu, keep }) => {
+    let g = c.maximize ? grad.neg() : grad; // g ← −g to maximize
+    if (c.decay) g = g.add(wd.mul(p)).f32(); // g ← g + λθ
+    if (!c.momentum) return { p: p.sub(lr.mul(g)) }; // θ ← θ − lr·g
+    const b1 = c.first ? g : mu.mul(b!).f32().add(c.dampening ? keep.mul(g) : g).f32(); // b ← μb + (1 − τ)g; b ← g at first
+    const d = c.nesterov ? g.add(mu.mul(b1)).f32() : b1; // g + μb with Nesterov, else b
+    return { b: b1, p: p.sub(lr.mul(d)) }; // θ ← θ − lr·d
+  });
+  sgdKernels.set(key, k);
+  return k;
+}
 
 /** SGD hyper-parameters (per parameter group). */
 export interface SGDOptions {
@@ -55,7 +103,7 @@ export const SGD_DEFAULTS: Readonly<SGDOptions> = { lr: 1e-3, momentum: 0, dampe
  * @throws {RangeError} / {TypeError} from the constructor for invalid parameters or hyper-parameters; {NonFiniteGradientError} from `step()` under the `"error"`/`"skip"` policies.
  * @example
  * ```ts
- * const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9, nesterov: true, clip: clipByGlobalNorm(1) });
+ * const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9, nesterov: true, clip: clipGradNorm.transform(1) });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * ```
  */
@@ -85,35 +133,21 @@ export class SGD extends Optimizer<SGDOptions> {
     return { counters: [], buffers: ["momentumBuffer"] };
   }
 
-  protected updateParam(group: ParamGroup<SGDOptions>, value: Float32Array, grad: Float32Array, state: ParamState): void {
-    const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = group;
-    const sign = maximize ? -1 : 1;
-    if (mu === 0) return sgdPlain(value, grad, lr, sign, wd);
-    const buf = state.momentumBuffer as Float32Array | null;
-    if (buf === null) sgdMomentumFirst(value, grad, (state.momentumBuffer = this.heapState.alloc(value)), lr, mu, sign, wd, nesterov);
-    else sgdMomentum(value, grad, buf, lr, mu, 1 - dampening, sign, wd, nesterov);
-  }
-
-  /**
-   * The same update for a group of resident parameters, by `foreachSgdStep` (wasm, in place, the
-   * same float32 roundings as the loops above): one call for the parameters whose momentum
-   * buffer exists and one for first steps.
-   */
-  protected override updateResident(group: ParamGroup<SGDOptions>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void {
+  protected updateGroup(group: ParamGroup<SGDOptions>, values: Float32Array[], grads: Float32Array[], states: ParamState[]): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
-    const hyper = { lr, momentum, dampening, weightDecay, nesterov, maximize };
-    if (momentum === 0) return foreachSgdStep(values, grads, null, hyper);
-    const later: [Float32Array[], Float32Array[], Float32Array[]] = [[], [], []];
-    const first: [Float32Array[], Float32Array[], Float32Array[]] = [[], [], []];
-    for (let k = 0; k < values.length; k++) {
-      const s = states[k]!, v = values[k]!;
+    const scalars = [lr, weightDecay, momentum, 1 - dampening];
+    const config = { momentum: momentum !== 0, nesterov, decay: weightDecay !== 0, dampening: dampening !== 0, maximize };
+    if (momentum === 0) return foreachMap(sgdRule({ ...config, first: false }), [values, grads], scalars);
+    // Parameters whose momentum buffer starts this step take PyTorch's first-step rule (b ← g).
+    const later: Float32Array[][] = [[], [], []], first: Float32Array[][] = [[], [], []];
+    states.forEach((s, k) => {
       const buf = s.momentumBuffer as Float32Array | null;
       const to = buf === null ? first : later;
-      to[0].push(v);
-      to[1].push(grads[k]!);
-      to[2].push((s.momentumBuffer = buf === null ? this.heapState.alloc(v) : this.heapState.resident(buf, v)));
-    }
-    if (later[0].length > 0) foreachSgdStep(later[0], later[1], later[2], hyper);
-    if (first[0].length > 0) foreachSgdStep(first[0], first[1], first[2], { ...hyper, firstStep: true });
+      to[0]!.push(values[k]!);
+      to[1]!.push(grads[k]!);
+      to[2]!.push((s.momentumBuffer = buf ?? this.stateBuffer(values[k]!.length)));
+    });
+    if (later[0]!.length > 0) foreachMap(sgdRule({ ...config, first: false }), later, scalars);
+    if (first[0]!.length > 0) foreachMap(sgdRule({ ...config, first: true }), first, scalars);
   }
 }

@@ -3,7 +3,7 @@
  * clipping chain, and whether the step was taken. Every `step()` sets `optimizer.lastStats`;
  * with the `history` option the stats are also appended to `optimizer.history`.
  */
-import type { TransformReport } from "./transform.js";
+import type { ClipResult } from "./transform.js";
 
 /** Why a step's update was skipped. */
 export type SkipReason = "nonFinite" | "transform";
@@ -45,8 +45,8 @@ export interface StepStats {
   lrs: number[];
   /** The closure's loss, when `step(closure)` was used. */
   loss?: number;
-  /** One report per transform that ran, in order. */
-  transforms: TransformReport[];
+  /** One {@link ClipResult} per transform that ran, in order (a stage with `skipped: true` ends the list). */
+  transforms: ClipResult[];
 }
 
 /**

@@ -21,11 +21,15 @@
  *
  * Unlike the reference, a non-finite norm leaves the gradients and the statistics untouched
  * (the reference would poison μ with NaN forever); the optimizer's non-finite policy decides.
+ *
+ * The norm is `sqrt(sumSquares(grads))`. A `ZClip` instance is itself the optimizer stage
+ * (`clip: new ZClip()`); `.clip(params)` runs it by hand. Both return a `ClipResult` named
+ * `"ZClip"` with the spike statistics in `detail`.
  */
 import { checkBool, checkChoice, checkInt, checkNonNegative, checkRange, fmtValue } from "./errors.js";
-import { normOf, scaleInPlace } from "./norms.js";
+import { countNonFinite, scaleInPlace, sumSquares } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
-import type { GradTransform, TransformReport } from "./transform.js";
+import type { ClipResultWith, GradTransform } from "./transform.js";
 
 /** Options of {@link ZClip} (published defaults in the file comment). */
 export interface ZClipOptions {
@@ -49,39 +53,37 @@ export interface ZClipOptions {
   skipUpdateOnSpike?: boolean;
 }
 
-/** What one ZClip call did. */
-export interface ZClipResult {
-  /** Global L2 norm before clipping. */
-  totalNorm: number;
-  /** Effective clip threshold used (Infinity when nothing could clip). */
-  threshold: number;
-  /** Coefficient applied (1 when unchanged). */
-  coef: number;
-  clipped: boolean;
+/** The `detail` of a ZClip result: the spike detector's state for this step. */
+export interface ZClipDetail {
   /** True during warm-up. */
   warmup: boolean;
   /** True when a spike was detected. */
   spike: boolean;
   /** z-score of this norm (NaN during warm-up). */
   z: number;
-  /** EMA mean and standard deviation after this step (NaN before initialisation). */
+  /** EMA mean after this step (NaN before initialisation). */
   mean: number;
+  /** EMA standard deviation after this step (NaN before initialisation). */
   std: number;
 }
 
 /**
- * ZClip as a stateful gradient transform (use it as `clip: new ZClip()` or call `clip()` between
- * `backward()` and `step()`, like the reference's `zclip.step(model)`).
+ * ZClip as a stateful gradient transform: use the instance as an optimizer stage
+ * (`clip: new ZClip()`) or call `clip()` between `backward()` and `step()`, like the reference's
+ * `zclip.step(model)`. Its results ({@link ClipResult}, named `"ZClip"`) carry the global
+ * `totalNorm`, the effective `threshold` (Infinity when nothing could clip) and `coef`;
+ * `numClipped` counts the *tensors* scaled (all of them when `coef` is not 1); `detail` holds
+ * warm-up, spike, z-score and the EMA statistics.
  *
  * @throws {RangeError} / {TypeError} from the constructor for invalid options.
  * @example
  * ```ts
  * const opt = new AdamW(params, { lr: 3e-4, clip: new ZClip({ zThresh: 2.5 }) });
- * opt.step(); opt.lastStats!.transforms[0]; // { name: "zClip", threshold, ... }
+ * opt.step(); opt.lastStats!.transforms[0]; // { name: "ZClip", threshold, detail: { spike, z, ... }, ... }
  * ```
  */
-export class ZClip implements GradTransform {
-  readonly name = "zClip";
+export class ZClip implements GradTransform<ZClipDetail> {
+  readonly name = "ZClip";
   /** The resolved options. */
   readonly options: Readonly<Required<ZClipOptions>>;
   private buffer: number[] = [];
@@ -112,25 +114,12 @@ export class ZClip implements GradTransform {
    * @throws {TypeError} for entries that are not Vars or Tensors.
    * @example
    * ```ts
-   * const { totalNorm, spike } = zclip.clip([w, b]);
+   * const { totalNorm, detail } = zclip.clip([w, b]);
+   * detail!.spike;
    * ```
    */
-  clip(params: ParamsLike): ZClipResult {
-    return this.run(gatherGrads("ZClip.clip", params));
-  }
-
-  /**
-   * Transform protocol: see {@link GradTransform.apply}.
-   *
-   * @throws Never throws.
-   * @example
-   * ```ts
-   * zclip.apply(gatherGrads("ZClip", params)).threshold;
-   * ```
-   */
-  apply(batch: GradBatch): TransformReport {
-    const r = this.run(batch);
-    return { name: this.name, clipped: r.clipped, totalNorm: r.totalNorm, threshold: r.threshold, coef: r.coef, detail: { warmup: r.warmup, spike: r.spike, z: r.z, mean: r.mean, std: r.std } };
+  clip(params: ParamsLike): ClipResultWith<"totalNorm" | "coef" | "threshold" | "detail", ZClipDetail> {
+    return this.apply(gatherGrads("ZClip.clip", params));
   }
 
   /** The spike threshold for norm `g`, or null without a spike; and the z-score. */
@@ -148,25 +137,37 @@ export class ZClip implements GradTransform {
     return [(this.mean + (zThresh * std) / eta) * clipFactor, z];
   }
 
-  private run(batch: GradBatch): ZClipResult {
-    const g = normOf(batch.grads, 2);
+  /**
+   * Transform protocol: see {@link GradTransform.apply}.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * zclip.apply(gatherGrads("ZClip", params)).threshold;
+   * ```
+   */
+  apply(batch: GradBatch): ClipResultWith<"totalNorm" | "coef" | "threshold" | "detail", ZClipDetail> {
+    const g = Math.sqrt(sumSquares(batch.grads));
+    const n = batch.grads.length;
     const { maxGradNorm, warmupSteps, alpha } = this.options;
-    const stats = () => ({ mean: this.mean, std: Math.sqrt(this.variance) });
-    if (!Number.isFinite(g) || batch.grads.length === 0) {
-      return { totalNorm: g, threshold: Infinity, coef: 1, clipped: false, warmup: !this.initialized, spike: false, z: NaN, ...stats() };
-    }
+    const bad = Number.isFinite(g) ? 0 : countNonFinite(batch.grads);
+    const result = (threshold: number, coef: number, warmup: boolean, spike: boolean, z: number): ClipResultWith<"totalNorm" | "coef" | "threshold" | "detail", ZClipDetail> => ({
+      name: this.name, clipped: coef !== 1, numClipped: coef !== 1 ? n : 0, nonFiniteCount: bad, skipped: false, totalNorm: g, coef, threshold,
+      detail: { warmup, spike, z, mean: this.mean, std: Math.sqrt(this.variance) },
+    });
+    if (!Number.isFinite(g) || n === 0) return result(Infinity, 1, !this.initialized, false, NaN);
     if (!this.initialized) {
       this.buffer.push(g);
       if (this.buffer.length >= warmupSteps) {
-        const n = this.buffer.length;
-        this.mean = this.buffer.reduce((a, b) => a + b, 0) / n;
-        this.variance = this.buffer.reduce((a, b) => a + (b - this.mean) ** 2, 0) / n;
+        const k = this.buffer.length;
+        this.mean = this.buffer.reduce((a, b) => a + b, 0) / k;
+        this.variance = this.buffer.reduce((a, b) => a + (b - this.mean) ** 2, 0) / k;
         this.initialized = true;
         this.buffer = [];
       }
       const coef = maxGradNorm === null ? 1 : Math.fround(Math.min(maxGradNorm / (g + 1e-6), 1)); // float32, as clipCoefficient
       scaleInPlace(batch.grads, coef);
-      return { totalNorm: g, threshold: maxGradNorm ?? Infinity, coef, clipped: coef !== 1, warmup: true, spike: false, z: NaN, ...stats() };
+      return result(maxGradNorm ?? Infinity, coef, true, false, NaN);
     }
     const [spikeT, z] = this.spikeThreshold(g);
     const adaptive = spikeT ?? g;
@@ -178,7 +179,7 @@ export class ZClip implements GradTransform {
       this.mean = alpha * this.mean + (1 - alpha) * x;
       this.variance = alpha * this.variance + (1 - alpha) * (x - this.mean) ** 2;
     }
-    return { totalNorm: g, threshold, coef, clipped: coef !== 1, warmup: false, spike: spikeT !== null, z, ...stats() };
+    return result(threshold, coef, false, spikeT !== null, z);
   }
 
   /**
