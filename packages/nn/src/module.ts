@@ -151,9 +151,9 @@ export abstract class Module {
   }
 
   /**
-   * Clears every parameter's gradient (`.grad = null`; resident gradient buffers are kept for
-   * the next backward, see {@link Module.toHeap}).
+   * Clears every parameter's gradient (`.grad = null`, PyTorch's `zero_grad(set_to_none=True)`).
    *
+   * @throws never.
    * @example
    * ```ts
    * model.zeroGrad();
@@ -164,57 +164,18 @@ export abstract class Module {
   }
 
   /**
-   * Opt-in resident training buffers: moves every parameter's value into the wasm heap and gives
-   * it a heap gradient buffer (`Var.toHeap`). The parameter `Var`s stay the same objects, so
-   * optimizers, state dicts and hooks keep working; their `.value` tensors are replaced by heap
-   * copies. From then on a training step reuses these buffers: `backward` writes gradients into
-   * them (the `linear` weight GEMM directly), matmul reads the weights in place, optimizers keep
-   * their state (momentum, ...) in the heap and update with the wasm `foreach*` kernels, and
-   * global-norm clipping runs in wasm (on several threads with `setNumThreads`). Results equal
-   * the ordinary path's up to the norm's last bits (see `foreachSumSquares`). Where the heap is
-   * unavailable or full, ordinary arrays are used and everything works as before. Returns this.
-   * Free with {@link Module.freeHeap} (and the optimizer's `freeHeap()`).
+   * Releases the long-lived storage of every parameter (values and gradients) now, instead of
+   * when the garbage collector finds the model (see `Var.dispose`). The module must not be used
+   * afterwards. Dropping a model without calling it is fine too: its memory is reclaimed later.
    *
    * @throws never.
    * @example
    * ```ts
-   * const model = new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 10)).toHeap();
-   * const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, clip: clipByGlobalNorm(1) });
-   * // ... train ...
-   * opt.freeHeap(); model.freeHeap();
+   * model.dispose(); opt.dispose();
    * ```
    */
-  toHeap(): this {
-    for (const p of this.parameters()) p.toHeap();
-    return this;
-  }
-
-  /**
-   * Moves the parameters moved by {@link Module.toHeap} back to ordinary arrays (values and
-   * current gradients are kept) and frees their heap memory. Returns this.
-   *
-   * @throws never.
-   * @example
-   * ```ts
-   * model.freeHeap();
-   * ```
-   */
-  freeHeap(): this {
-    for (const p of this.parameters()) p.freeHeap();
-    return this;
-  }
-
-  /**
-   * True when every parameter is resident in the wasm heap (see {@link Module.toHeap}).
-   *
-   * @throws never.
-   * @example
-   * ```ts
-   * model.toHeap().isResident; // true where WebAssembly SIMD works
-   * ```
-   */
-  get isResident(): boolean {
-    return this.parameters().every((p) => p.isResident);
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
   }
 
   /**
