@@ -4,39 +4,33 @@
  * Both libraries start from the same seeded weights and batch (see inputs.ts).
  *
  * - tapegrad: `@tapegrad/nn` `Sequential(Linear, ReLU, Linear, ReLU, Linear)`, `@tapegrad/autograd`
- *   `crossEntropy`, `@tapegrad/optim` `SGD` with `clip: clipByGlobalNorm(1)`.
- * - tapegrad `... resident` (wasm backends): the same code after `model.toHeap()` — parameters,
- *   gradients and momentum in the wasm heap, so the weight GEMMs read and write them in place and
- *   clipping and the SGD update run in the wasm `foreach*` kernels (the opt-in resident path).
+ *   `crossEntropy`, `@tapegrad/optim` `SGD` with `clip: clipGradNorm.transform(1)`: the code a
+ *   user writes, nothing opt-in (parameters, gradients and momentum land in the kernels' memory
+ *   by themselves).
  * - tfjs: weights as `tf.variable`s (kernels `[in, out]` as `tf.layers.dense` stores them),
  *   `tf.variableGrads` of `tf.losses.softmaxCrossEntropy`, the global-norm clip composed from ops
  *   (tfjs has none), `tf.train.momentum(0.01, 0.9)`; the whole step inside `tf.tidy`, and the
  *   factory checks that the tensor count stays constant across steps (no leak).
  */
 import { constant, crossEntropy } from "@tapegrad/autograd";
-import { SGD, clipByGlobalNorm } from "@tapegrad/optim";
+import { SGD, clipGradNorm } from "@tapegrad/optim";
 import { Tensor } from "@tapegrad/tensor";
 import { MLP_BATCH, MLP_SIZES, makeMlp, mlpBatch } from "./inputs.js";
 import { tfClipByGlobalNorm } from "./tfjs.js";
 import type { Case, TargetContext, Topic } from "./types.js";
 
 const NAME = "mlp-step 784-256-256-10 b128";
-const RESIDENT_NAME = "mlp-step 784-256-256-10 b128 resident (model.toHeap())";
 const SIZE = "784-256-256-10/128";
 const LR = 0.01;
 const MOMENTUM = 0.9;
 const MAX_NORM = 1;
 
-/**
- * A tapegrad training step on the seeded model and batch (also used by the memory topic); with
- * `resident`, after `model.toHeap()`.
- */
-export function tapegradStep(resident = false): () => number {
+/** A tapegrad training step on the seeded model and batch (also used by the memory topic). */
+export function tapegradStep(): () => number {
   const model = makeMlp();
-  if (resident) model.toHeap();
   const { x, labels } = mlpBatch();
   const input = constant(new Tensor(x, [MLP_BATCH, MLP_SIZES[0]]));
-  const opt = new SGD(model.parameters(), { lr: LR, momentum: MOMENTUM, clip: clipByGlobalNorm(MAX_NORM) });
+  const opt = new SGD(model.parameters(), { lr: LR, momentum: MOMENTUM, clip: clipGradNorm.transform(MAX_NORM) });
   return () => {
     opt.zeroGrad();
     const loss = crossEntropy(model.forward(input), labels);
@@ -46,14 +40,9 @@ export function tapegradStep(resident = false): () => number {
   };
 }
 
-function tapegradCases(ctx: TargetContext): Case[] {
+function tapegradCases(): Case[] {
   const step = tapegradStep();
-  const cases: Case[] = [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: () => void step() }];
-  if (ctx.backend !== "js") {
-    const resident = tapegradStep(true);
-    cases.push({ name: RESIDENT_NAME, size: SIZE, unit: "ms", work: 0, fn: () => void resident(), extra: { variant: "resident", compareAs: NAME } });
-  }
-  return cases;
+  return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: () => void step() }];
 }
 
 function tfjsCases(ctx: TargetContext): Case[] {
@@ -97,6 +86,6 @@ function tfjsCases(ctx: TargetContext): Case[] {
 export const mlpTopic: Topic = {
   bench: "mlp-step",
   perBackend: true,
-  caseNames: [NAME, RESIDENT_NAME],
+  caseNames: [NAME],
   cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases },
 };

@@ -1,6 +1,7 @@
 /**
  * @file Printing: one line per measurement, the table of tapegrad/tfjs ratios and the check of
- * issue 6's targets (both Markdown tables, so a run can be pasted into BENCHMARKS.md).
+ * the issues' targets (issue 12's speed-ups over tfjs-wasm in the same run, and issue 6's absolute
+ * numbers; both Markdown tables, so a run can be pasted into BENCHMARKS.md).
  */
 import { higherIsBetter, type ResultRecord } from "./types.js";
 
@@ -32,12 +33,10 @@ export function speedup(tapegrad: ResultRecord, other: ResultRecord): number {
 }
 
 /**
- * The tfjs record comparable to `r`: same bench and case (`r.compareAs` names the case a variant
- * stands in for), same thread count, else 1 thread.
+ * The tfjs record comparable to `r`: same bench and case, same thread count, else 1 thread.
  */
 function counterpart(results: readonly ResultRecord[], r: ResultRecord, library: string): ResultRecord | undefined {
-  const name = typeof r.compareAs === "string" ? r.compareAs : r.name;
-  const same = results.filter((x) => x.library === library && x.bench === r.bench && x.name === name);
+  const same = results.filter((x) => x.library === library && x.bench === r.bench && x.name === r.name);
   return same.find((x) => x.threads === r.threads) ?? same.find((x) => x.threads === 1);
 }
 
@@ -70,50 +69,69 @@ export function ratioTable(results: readonly ResultRecord[], rounds: number): st
 interface TargetRow {
   target: string;
   records: ResultRecord[];
-  check: (v: number) => boolean;
+  /** Whether a record meets the target (ratios look up tfjs-wasm in the same run). */
+  check: (r: ResultRecord) => boolean | undefined;
+  /** How a record is shown. */
+  show: (r: ResultRecord) => string;
 }
 
 /**
- * Issue 6's measurable targets, checked against this run's tapegrad numbers (the best matching
+ * The issues' measurable targets, checked against this run's tapegrad numbers (the best matching
  * record: e.g. the 1-thread targets take any non-`js` backend at 1 thread), once per SIMD mode
  * measured (`plain`, `relaxed`): a target is only "met" in the mode whose record meets it.
+ * Issue 12's are speed-ups over tfjs-wasm (1 thread; tfjs-wasm has no working 2-thread target in
+ * Node) measured in the same run.
  */
 export function issueTargets(results: readonly ResultRecord[], opts: { memoryRequested: boolean }): string {
   const modes = [...new Set(results.filter((r) => r.library === "tapegrad").map((r) => r.simd ?? "plain"))].sort((a, b) => (a === "plain" ? -1 : b === "plain" ? 1 : 0));
-  if (modes.length <= 1) return targetTable(results.filter((r) => r.library === "tapegrad"), opts, modes[0] ?? "plain");
+  const tfjsWasm = results.filter((r) => r.library === "tfjs-wasm" && r.threads === 1);
+  if (modes.length <= 1) return targetTable(results.filter((r) => r.library === "tapegrad"), tfjsWasm, opts, modes[0] ?? "plain");
   // js records have no relaxed mode: they count for every mode
-  return modes.map((m) => targetTable(results.filter((r) => r.library === "tapegrad" && ((r.simd ?? "plain") === m || r.backend === "js")), opts, m)).join("\n\n");
+  return modes.map((m) => targetTable(results.filter((r) => r.library === "tapegrad" && ((r.simd ?? "plain") === m || r.backend === "js")), tfjsWasm, opts, m)).join("\n\n");
 }
 
-function targetTable(tg: readonly ResultRecord[], opts: { memoryRequested: boolean }, mode: string): string {
+function targetTable(tg: readonly ResultRecord[], tfjsWasm: readonly ResultRecord[], opts: { memoryRequested: boolean }, mode: string): string {
   const pick = (f: (r: ResultRecord) => boolean) => tg.filter(f);
   const mm512 = (r: ResultRecord) => r.bench === "matmul" && r.size === 512;
   const mlp = (r: ResultRecord) => r.bench === "mlp-step";
+  const clip = (r: ResultRecord) => r.bench === "clip-global-norm";
+  const plain = (r: ResultRecord) => `${num(r.value)} ${r.unit} (${r.backend}, ${r.threads} thread${r.threads === 1 ? "" : "s"})`;
+  const ratio = (r: ResultRecord) => {
+    const o = tfjsWasm.find((x) => x.bench === r.bench && x.name === r.name);
+    return o ? speedup(r, o) : undefined;
+  };
+  const vsWasm = (r: ResultRecord) => {
+    const x = ratio(r);
+    return `${plain(r)}: ${x === undefined ? "no tfjs-wasm number" : `${num(x)}× tfjs-wasm`}`;
+  };
+  const atLeast = (k: number) => (r: ResultRecord) => {
+    const x = ratio(r);
+    return x === undefined ? undefined : x >= k;
+  };
   const targets: TargetRow[] = [
-    { target: "matmul 512×512, 1 thread ≥ 38 GFLOP/s", records: pick((r) => mm512(r) && r.threads === 1 && r.backend !== "js"), check: (v) => v >= 38 },
-    { target: "matmul 512×512, 2 threads ≥ 70 GFLOP/s", records: pick((r) => mm512(r) && r.threads === 2), check: (v) => v >= 70 },
-    { target: "pure-TS matmul (512×512) ≥ 4 GFLOP/s", records: pick((r) => mm512(r) && r.backend === "js"), check: (v) => v >= 4 },
-    { target: "MLP step, 1 thread ≤ 6 ms", records: pick((r) => mlp(r) && r.threads === 1 && r.backend !== "js"), check: (v) => v <= 6 },
-    { target: "MLP step, 2 threads ≤ 4 ms", records: pick((r) => mlp(r) && r.threads === 2), check: (v) => v <= 4 },
-    { target: "clip-global-norm 10M (clipGradNorm) ≤ 3 ms", records: pick((r) => r.bench === "clip-global-norm" && !/kernel/.test(r.name)), check: (v) => v <= 3 },
-    { target: "clip-global-norm 10M (bare wasm-heap kernel) ≤ 3 ms", records: pick((r) => r.bench === "clip-global-norm" && /kernel/.test(r.name)), check: (v) => v <= 3 },
+    { target: "#12 MLP step ≥ 10× tfjs-wasm, 1 thread", records: pick((r) => mlp(r) && r.threads === 1 && r.backend !== "js"), check: atLeast(10), show: vsWasm },
+    { target: "#12 MLP step ≥ 16× tfjs-wasm, 2 threads", records: pick((r) => mlp(r) && r.threads === 2), check: atLeast(16), show: vsWasm },
+    { target: "#12 clipGradNorm 10M ≥ 3.5× tfjs-wasm, 1 thread", records: pick((r) => clip(r) && r.threads === 1 && r.backend !== "js"), check: atLeast(3.5), show: vsWasm },
+    { target: "#6 matmul 512×512, 1 thread ≥ 38 GFLOP/s", records: pick((r) => mm512(r) && r.threads === 1 && r.backend !== "js"), check: (r) => r.value >= 38, show: plain },
+    { target: "#6 matmul 512×512, 2 threads ≥ 70 GFLOP/s", records: pick((r) => mm512(r) && r.threads === 2), check: (r) => r.value >= 70, show: plain },
+    { target: "#6 pure-TS matmul (512×512) ≥ 4 GFLOP/s", records: pick((r) => mm512(r) && r.backend === "js"), check: (r) => r.value >= 4, show: plain },
   ];
-  const rows = targets.map(({ target, records, check }) => {
+  const rows = targets.map(({ target, records, check, show }) => {
     if (records.length === 0) return [target, "not measured", "—"];
     const best = records.reduce((a, b) => (higherIsBetter(a.unit) ? (b.value > a.value ? b : a) : b.value < a.value ? b : a));
-    const label = best.bench === "clip-global-norm" || best.bench === "mlp-step" ? `${best.name.replace(/^(clip-global-norm|mlp-step) /, "")}, ${best.backend}` : best.backend;
-    return [target, `${num(best.value)} ${best.unit} (${label}, ${best.threads} thread${best.threads === 1 ? "" : "s"})`, check(best.value) ? "yes" : "no"];
+    const met = check(best);
+    return [target, show(best), met === undefined ? "—" : met ? "yes" : "no"];
   });
   const mem = tg.filter((r) => r.bench === "memory");
   if (mem.length === 0) {
-    rows.push(["heap flat over a 10,000-step training run", opts.memoryRequested ? "not measured (failed)" : "not run (pnpm bench --memory)", "—"]);
+    rows.push(["#12 heap flat over a 10,000-step training run", opts.memoryRequested ? "not measured (failed)" : "not run (pnpm bench --memory)", "—"]);
   } else {
     for (const m of mem) {
       const steps = Number(m.size);
       const slope = Number(m.heapSlopeMBPer1kSteps);
       const measured = `${m.flat ? "flat" : "growing"} over ${steps} steps: heapUsed ${num(m.value)} MB at the end, slope ${slope >= 0 ? "+" : ""}${slope.toFixed(3)} MB/1k steps (${m.backend})`;
-      rows.push(["heap flat over a 10,000-step training run", measured, m.flat === true && steps >= 10_000 ? "yes" : "no"]);
+      rows.push(["#12 heap flat over a 10,000-step training run", measured, m.flat === true && steps >= 10_000 ? "yes" : "no"]);
     }
   }
-  return `## issue 6 targets (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
+  return `## targets of issues 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
 }

@@ -35,7 +35,7 @@ export interface ResultRecord {
   /** `work / median time per call` for throughput units, the median in ms for `"ms"`. */
   value: number;
   unit: Unit;
-  /** Kernel set or variant within the library (tapegrad: `"js"`, `"wasm"`, variant `"wasm-heap"`; tfjs: `"cpu"`, `"wasm-simd"`). */
+  /** Kernel set or variant within the library (tapegrad: `"js"`, `"wasm"`; tfjs: `"cpu"`, `"wasm-simd"`). */
   backend: string;
   /** The printed label, e.g. `"matmul 512x512"`. */
   name: string;
@@ -73,7 +73,7 @@ export interface Case {
   unit: Exclude<Unit, "MB">;
   work: number;
   fn: () => void;
-  /** Overrides the target's backend label in the record (a variant, e.g. `"wasm-heap"`). */
+  /** Overrides the target's backend label in the record (a variant of the target's backend). */
   backend?: string;
   /** Extra fields copied into the record. */
   extra?: Record<string, unknown>;

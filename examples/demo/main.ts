@@ -25,7 +25,7 @@ writeFileSync(join(outDir, "report.html"), renderReport(summary));
 
 const c = rnn.counts;
 console.log(`\nRNN adding problem, ${rnn.seeds.length} seeds, same lr ${rnn.config.lr}:`);
-console.log(`  ${outcomeLine(`with clipByGlobalNorm(${rnn.maxNorm})`, c.clipped, rnn.seeds.length)}`);
+console.log(`  ${outcomeLine(`with clipGradNorm.transform(${rnn.maxNorm})`, c.clipped, rnn.seeds.length)}`);
 console.log(`  ${outcomeLine("without clipping", c.unclipped, rnn.seeds.length)}`);
 console.log(`MLP test accuracy: ${mlp.runs.map((r) => `${r.label} ${(100 * r.testAccuracy).toFixed(1)}%`).join(", ")}`);
 console.log(`\nwrote ${join("out", "report.html")} and ${join("out", "summary.json")} in ${seconds.toFixed(1)} s`);

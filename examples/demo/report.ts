@@ -74,7 +74,7 @@ function rnnHtml(s: RnnSection): string {
 <p>Each sequence has ${c.seqLen} steps of <code>(value, marker)</code>; the target is the sum of the two marked values, so the network must remember the first one across the sequence.
 Predicting the mean gives MSE ${f(s.baselineMse)}; a run counts as <b>learned</b> when its MSE on 4,096 fresh sequences is below ${f(s.learnedBelow)}, <b>partly learned</b> below ${f(s.partlyBelow)}, <b>diverged</b> when its loss or gradient became non-finite (or its test MSE exceeds 10× the baseline), else <b>no progress</b>.
 Model: tanh RNN, ${c.hidden} hidden units (orthogonal recurrent init, gain ${c.recurrentGain}), linear read-out; plain SGD, lr ${c.lr}, batch ${c.batch}, ${c.steps} steps.
-For each seed the two runs start from the same weights and see the same batches; the only difference is <code>clipByGlobalNorm(${s.maxNorm})</code>.</p>
+For each seed the two runs start from the same weights and see the same batches; the only difference is <code>clipGradNorm.transform(${s.maxNorm})</code>.</p>
 <p class="claim">${outcomeLine("With clipping", cc, n)}<br>${outcomeLine("Without clipping", uc, n)}</p>
 ${table(["seed", "clipping", "outcome", "test MSE", "mean loss, last 10%", "first non-finite step", "max pre-clip ‖g‖", "clipped steps"], rows)}
 <div class="charts">${lineChart(early((r) => r.loss), { title: `Training loss, first ${firstSteps} steps (dashed: no clipping)`, xLabel: "step", yLabel: "MSE", logY: true, hLines: [{ y: s.baselineMse, label: "predict-the-mean baseline" }] })}

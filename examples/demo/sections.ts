@@ -10,7 +10,7 @@
 import { Rng, argmax } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import { DataLoader, Linear, ReLU, Sequential } from "@tapegrad/nn";
-import { SGD, autoClip, clipByGlobalNorm, type GradTransform } from "@tapegrad/optim";
+import { AutoClip, SGD, clipGradNorm, type GradTransform } from "@tapegrad/optim";
 import { closedForm, makeProblem, trainLinreg, type LinregRun } from "../lib/linreg.js";
 import { BASELINE_MSE, LEARNED_FRACTION, PARTLY_FRACTION, trainAdding, type AddingConfig, type AddingRun } from "../lib/adding.js";
 import { spirals } from "../lib/spirals.js";
@@ -98,8 +98,8 @@ export function runMlp(): MlpSection {
   const train = spirals(data.trainPerClass, data.classes, data.noise, new Rng(10));
   const test = spirals(data.testPerClass, data.classes, data.noise, new Rng(11));
   const variants: [string, () => GradTransform][] = [
-    ["global-norm clip 1.0", () => clipByGlobalNorm(1.0)],
-    ["AutoClip (10th percentile)", () => autoClip()],
+    ["global-norm clip 1.0", () => clipGradNorm.transform(1.0)],
+    ["AutoClip (10th percentile)", () => new AutoClip()],
   ];
   const epochs = 60;
   const runs = variants.map(([label, makeClip]) => {

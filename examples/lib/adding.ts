@@ -12,7 +12,7 @@
 import { Rng, Tensor } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import { Linear, RNN, init } from "@tapegrad/nn";
-import { SGD, clipByGlobalNorm } from "@tapegrad/optim";
+import { SGD, clipGradNorm } from "@tapegrad/optim";
 
 /** MSE of always predicting the mean sum (1): Var(U + U) = 1/6. */
 export const BASELINE_MSE = 1 / 6;
@@ -85,7 +85,7 @@ export function trainAdding(cfg: AddingConfig, onStep?: (step: number, loss: num
   whh.value.data.set(init.orthogonal([cfg.hidden, cfg.hidden], { rng, gain: cfg.recurrentGain }).data);
   const head = new Linear(cfg.hidden, 1, { rng });
   const params = [...rnn.parameters(), ...head.parameters()];
-  const opt = new SGD(params, { lr: cfg.lr, clip: cfg.maxNorm === null ? [] : [clipByGlobalNorm(cfg.maxNorm)] });
+  const opt = new SGD(params, { lr: cfg.lr, clip: cfg.maxNorm === null ? [] : [clipGradNorm.transform(cfg.maxNorm)] });
   const data = new Rng(cfg.seed + 1_000_003);
   const forward = (x: Tensor) => head.forward(A.select(rnn.forward(x).h, 0, 0));
   const run: AddingRun = { config: cfg, loss: [], preClipNorm: [], clipped: [], firstNonFinite: null, finalLoss: NaN, testLoss: NaN, outcome: "no progress" };

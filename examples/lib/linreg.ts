@@ -6,7 +6,7 @@
  */
 import { Rng, Tensor, rand } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
-import { SGD, clipByGlobalNorm, clipByValue, type GradTransform } from "@tapegrad/optim";
+import { SGD, clipGradNorm, clipGradValue, type GradTransform } from "@tapegrad/optim";
 
 /** The data set. */
 export interface LinregProblem {
@@ -91,7 +91,7 @@ export interface LinregRun {
 export function trainLinreg(p: LinregProblem, label: string, lr: number, clip: LinregClip, steps = 1000): LinregRun {
   const w = A.variable(new Tensor(Float32Array.of(W_INIT), [1, 1]), { name: "w" });
   const b = A.variable(new Tensor(Float32Array.of(B_INIT), [1]), { name: "b" });
-  const transform: GradTransform[] = clip.type === "value" ? [clipByValue(clip.clipValue)] : clip.type === "norm" ? [clipByGlobalNorm(clip.maxNorm)] : [];
+  const transform: GradTransform[] = clip.type === "value" ? [clipGradValue.transform(clip.clipValue)] : clip.type === "norm" ? [clipGradNorm.transform(clip.maxNorm)] : [];
   const opt = new SGD([w, b], { lr, clip: transform });
   const run: LinregRun = { label, lr, clip, loss: [], preClipNorm: [], clipped: [], w: [], b: [], final: { w: NaN, b: NaN, loss: NaN } };
   for (let k = 0; k < steps; k++) {

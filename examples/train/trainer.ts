@@ -6,7 +6,7 @@ import { Rng, argmax, indexSelect } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import { DataLoader, Dropout, Linear, ReLU, Sequential, type UnaryModule } from "@tapegrad/nn";
 import {
-  Adam, AdamW, LRScheduler, RMSprop, SGD, autoClip, clipByAgc, clipByGlobalNorm, clipByValue, cosineAnnealingLr, zClip,
+  Adam, AdamW, AutoClip, LRScheduler, RMSprop, SGD, ZClip, clipGradAgc, clipGradNorm, clipGradValue, cosineAnnealingLr,
   type GradTransform, type Optimizer,
 } from "@tapegrad/optim";
 import type { Split } from "./data.js";
@@ -72,11 +72,11 @@ export interface TrainResult {
 function makeClip(o: TrainOptions): GradTransform[] {
   switch (o.clip) {
     case "none": return [];
-    case "norm": return [clipByGlobalNorm(o.clipThreshold)];
-    case "value": return [clipByValue(o.clipThreshold)];
-    case "agc": return [clipByAgc(o.clipThreshold)];
-    case "autoclip": return [autoClip()];
-    case "zclip": return [zClip()];
+    case "norm": return [clipGradNorm.transform(o.clipThreshold)];
+    case "value": return [clipGradValue.transform(o.clipThreshold)];
+    case "agc": return [clipGradAgc.transform(o.clipThreshold)];
+    case "autoclip": return [new AutoClip()];
+    case "zclip": return [new ZClip()];
   }
 }
 
