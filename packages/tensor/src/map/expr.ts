@@ -23,7 +23,15 @@
  * ```
  */
 
-/** Operation codes of expression nodes and interpreter instructions. */
+/**
+ * Operation codes of expression nodes and compiled instructions.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * kernel.instrs.filter((i) => i.op === MapOp.f32).length; // roundings to float32
+ * ```
+ */
 export const MapOp = {
   input: 0, scalar: 1, const: 2,
   add: 3, sub: 4, mul: 5, div: 6, max: 7, min: 8,
@@ -39,6 +47,7 @@ export type BinaryMapOp = "add" | "sub" | "mul" | "div" | "max" | "min";
  * A node of a map kernel's expression: a float64 value per element. Build with the methods;
  * numbers are constants.
  *
+ * @throws {TypeError} from the methods for an operand that is neither an Expr nor a number.
  * @example
  * ```ts
  * x.mul(2).add(y).f32(); // fround(2x + y)
@@ -119,6 +128,13 @@ export interface MapInstr {
  * A compiled map kernel (see {@link mapKernel}): straight-line code over numbered slots. Slots
  * `0 .. numScalars−1` hold the scalar parameters and then the constants (one value per call);
  * the others hold one value per element.
+ *
+ * @throws never (construct with {@link mapKernel}).
+ * @example
+ * ```ts
+ * const k = mapKernel("double", { arrays: ["x"], scalars: [] }, ({ x }) => ({ x: x.mul(2) }));
+ * k.numArrays; // 1
+ * ```
  */
 export class MapKernel {
   /** Identifies the kernel in messages. */
@@ -150,7 +166,15 @@ export class MapKernel {
     this.key = `${numArrays}|${numScalars}|${consts.join(",")}|${instrs.map((i) => `${i.op}:${i.dst}:${i.a}:${i.b}`).join(";")}|${outputs.join(";")}`;
   }
 
-  /** True when `slot` holds a per-call value (a scalar or a constant). */
+  /**
+   * True when `slot` holds a per-call value (a scalar or a constant).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * k.isUniform(0); // true when the kernel has a scalar parameter
+   * ```
+   */
   isUniform(slot: number): boolean {
     return slot < this.numScalars + this.consts.length;
   }

@@ -1,7 +1,9 @@
 /**
  * @file WebAssembly code for map kernels (see `map/expr.ts`): one small module per kernel,
  * compiled on first use for the memory its arrays live in and cached, exporting
- * `run(ptr0, …, ptrK, n, s0, …, sM)`.
+ * `run(ptr0, …, ptrK, n, s0, …, sM)` and `job(desc, phase, item, tid) → i32`, which runs piece
+ * `item` of a table (how the worker pool shares a large map between threads; see
+ * {@link MapDesc}).
  *
  * Four floats per iteration. A value is held either as one `f32x4` vector or as two `f64x2`
  * halves: inputs are loaded as `f32x4`; float64 arithmetic runs on the halves (promoted from a
@@ -116,12 +118,43 @@ const SCALAR_BINARY: Partial<Record<MapOp, number>> = {
 };
 const SCALAR_UNARY: Partial<Record<MapOp, number>> = { [MapOp.neg]: Op.f64_neg, [MapOp.abs]: Op.f64_abs, [MapOp.sqrt]: Op.f64_sqrt };
 
-/** The module bytes of `kernel` for a memory that is `shared` or not. */
+/**
+ * Byte offsets of a `job` descriptor: the number of pieces, the piece table (per piece `n` then
+ * one pointer per array, i32 each) and the scalars (f64 from `scalars`).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * arena.i32[(desc + MapDesc.count) >>> 2] = pieces;
+ * ```
+ */
+export const MapDesc = { count: 0, table: 4, scalars: 16 } as const;
+
+/**
+ * The module bytes of `kernel` for a memory that is `shared` or not.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * new WebAssembly.Module(mapModuleBytes(kernel, true));
+ * ```
+ */
 export function mapModuleBytes(kernel: MapKernel, shared: boolean): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder();
   mod.importMemory("env", "memory", shared ? { initial: 1, maximum: sharedMaxPages(), shared: true } : { initial: 1 });
-  const params = [...new Array<number>(kernel.numArrays).fill(i32), i32, ...new Array<number>(kernel.numScalars).fill(f64)] as ValType[];
-  mod.addFunction(params, [], (f) => emitRun(f, kernel), "run");
+  const k = kernel.numArrays;
+  const params = [...new Array<number>(k).fill(i32), i32, ...new Array<number>(kernel.numScalars).fill(f64)] as ValType[];
+  const run = mod.addFunction(params, [], (f) => emitRun(f, kernel), "run");
+  mod.addFunction([i32, i32, i32, i32], [i32], (f) => {
+    const [desc, , item] = [0, 1, 2];
+    const e = f.local(i32);
+    f.get(item).i32Const(0).i32LtS().if(() => void f.get(desc).i32Load(MapDesc.count).return());
+    f.get(desc).i32Load(MapDesc.table).get(item).i32Const(4 * (k + 1)).i32Mul().i32Add().set(e);
+    for (let j = 0; j < k; j++) f.get(e).i32Load(4 * (j + 1));
+    f.get(e).i32Load(0);
+    for (let s = 0; s < kernel.numScalars; s++) f.get(desc).f64Load(MapDesc.scalars + 8 * s);
+    f.call(run).i32Const(0);
+  }, "job");
   return mod.finish();
 }
 
@@ -225,31 +258,49 @@ function emitRun(f: FunctionBuilder, k: MapKernel): void {
   });
 }
 
-/** The signature of a compiled kernel's `run` export. */
-type RunFn = (...args: number[]) => void;
+/** A kernel compiled for one arena. */
+export interface MapModule {
+  /** `run(ptr0, …, ptrK, n, s0, …, sM)`. */
+  readonly run: (...args: number[]) => void;
+  /** `job(desc, phase, item, tid) → i32` over a piece table (see {@link MapDesc}). */
+  readonly job: (desc: number, phase: number, item: number, tid: number) => number;
+  /** For workers (shared memories only): an id and where the module's bytes lie in the memory. */
+  readonly extra: { readonly id: number; readonly ptr: number; readonly len: number } | undefined;
+}
 
 /** Compiled modules by kernel key and memory kind; instances per arena. */
-const modules = new Map<string, WebAssembly.Module>();
-const instances = new WeakMap<WasmArena, Map<string, RunFn>>();
+const modules = new Map<string, { module: WebAssembly.Module; bytes: Uint8Array<ArrayBuffer>; id: number }>();
+const instances = new WeakMap<WasmArena, Map<string, MapModule>>();
 
 /**
- * The `run` export of `kernel` instantiated over `arena`'s memory (compiled on first use).
+ * `kernel` instantiated over `arena`'s memory (compiled on first use; in a shared memory its bytes
+ * are also copied there once, for the workers).
  *
- * @throws {WebAssembly.CompileError} `internal:` only if emitting went wrong.
+ * @throws {RangeError} when the memory cannot grow for the bytes.
  * @example
  * ```ts
- * mapFunction(arena, sgd)(p.byteOffset, g.byteOffset, b.byteOffset, p.length, lr, mu);
+ * mapModule(arena, sgd).run(p.byteOffset, g.byteOffset, b.byteOffset, p.length, lr, mu);
  * ```
  */
-export function mapFunction(arena: WasmArena, kernel: MapKernel): RunFn {
+export function mapModule(arena: WasmArena, kernel: MapKernel): MapModule {
   let byKey = instances.get(arena);
   if (!byKey) instances.set(arena, (byKey = new Map()));
-  let fn = byKey.get(kernel.key);
-  if (fn) return fn;
+  let m = byKey.get(kernel.key);
+  if (m) return m;
   const modKey = `${arena.shared ? "s" : "p"}|${kernel.key}`;
-  let module = modules.get(modKey);
-  if (!module) modules.set(modKey, (module = new WebAssembly.Module(mapModuleBytes(kernel, arena.shared))));
-  fn = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports.run as RunFn;
-  byKey.set(kernel.key, fn);
-  return fn;
+  let compiled = modules.get(modKey);
+  if (!compiled) {
+    const bytes = mapModuleBytes(kernel, arena.shared);
+    modules.set(modKey, (compiled = { module: new WebAssembly.Module(bytes), bytes, id: modules.size + 1 }));
+  }
+  const ex = new WebAssembly.Instance(compiled.module, { env: { memory: arena.memory } }).exports;
+  let extra: MapModule["extra"];
+  if (arena.shared) {
+    const ptr = arena.alloc(compiled.bytes.length); // kept for good: a few hundred bytes per kernel
+    new Uint8Array(arena.memory.buffer, ptr, compiled.bytes.length).set(compiled.bytes);
+    extra = { id: compiled.id, ptr, len: compiled.bytes.length };
+  }
+  m = { run: ex.run as MapModule["run"], job: ex.job as MapModule["job"], extra };
+  byKey.set(kernel.key, m);
+  return m;
 }

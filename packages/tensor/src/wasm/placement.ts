@@ -22,7 +22,15 @@ import type { WasmArena } from "./arena.js";
 
 /** Reservation of a non-shared memory for placed arrays, in bytes. */
 const PLAIN_BYTES = 64 << 20;
-/** Default budget for placed arrays, in bytes. */
+/**
+ * Default budget for placed arrays, in bytes (512 MiB).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * setPlacementBudget(DEFAULT_BUDGET); // back to the default
+ * ```
+ */
 export const DEFAULT_BUDGET = 512 << 20;
 
 let arena: WasmArena | null | undefined; // null: unavailable
@@ -46,7 +54,15 @@ function freeBlock(addr: number): void {
   arena!.free(addr);
 }
 
-/** The arena placed arrays live in, created on first use; undefined where wasm is unavailable. */
+/**
+ * The arena placed arrays live in, created on first use; undefined where wasm is unavailable.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * placementArena()?.owns(x); // is x in wasm memory?
+ * ```
+ */
 export function placementArena(): WasmArena | undefined {
   if (arena !== undefined) return arena ?? undefined;
   if (!initWasmSync()) return undefined; // maybe later, after initWasm()

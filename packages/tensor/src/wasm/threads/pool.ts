@@ -27,6 +27,13 @@ export type Spawner = (init: WorkerInit) => Promise<SpawnedWorker>;
 /** A job's item function, `(desc, phase, item, tid) → i32` (`item = −1`: the phase's item count). */
 export type JobFn = (desc: number, phase: number, item: number, tid: number) => number;
 
+/** A module outside the kernel module whose `job` export runs a job: its id and where its bytes are in the shared memory. */
+export interface ExtraModule {
+  readonly id: number;
+  readonly ptr: number;
+  readonly len: number;
+}
+
 /** Default time a worker spins for the next job before sleeping, in microseconds. */
 export const DEFAULT_SPIN_MICROS = 1000;
 /** Longest the caller waits for workers before declaring the pool broken (ms). */
@@ -124,18 +131,25 @@ export class WorkerPool {
    * {@link JobFn}), taken dynamically by the calling thread (through `local`, the same wasm
    * export) and by workers `1..limit−1`. `prepare`, when given, runs on the calling thread after
    * the job is published and before items of phase 1 and later may start (workers can meanwhile
-   * run phase 0). Returns when every item is done.
+   * run phase 0). With `extra`, the job is the `job` export of another module (kind
+   * `JOB_EXPORTS.length`), whose bytes workers find in the shared memory (see `protocol.ts`).
+   * Returns when every item is done.
    *
    * @throws {Error} `internal:` when an item trapped or workers stopped answering (the pool is
    * then stopped and later jobs run on the calling thread only), or whatever `local` throws.
    */
-  run(kind: number, desc: number, phases: number, limit: number, local: JobFn, prepare?: () => void): void {
+  run(kind: number, desc: number, phases: number, limit: number, local: JobFn, prepare?: () => void, extra?: ExtraModule): void {
     const c = this.ctl;
     this.runs++;
     this.tag = (this.tag % 255) + 1;
     const tag = this.tag;
     c[Ctl.limit] = limit;
-    c[Ctl.kind] = kind;
+    c[Ctl.kind] = extra ? JOB_EXPORTS.length : kind;
+    if (extra) {
+      c[Ctl.module] = extra.id;
+      c[Ctl.modulePtr] = extra.ptr;
+      c[Ctl.moduleLen] = extra.len;
+    }
     c[Ctl.desc] = desc;
     c[Ctl.phases] = phases;
     c[Ctl.tag] = tag;

@@ -25,6 +25,11 @@
  *    wait.
  * The caller may publish a job before it has finished preparing it (staging the operands of a
  * later phase): items of phases after the first then also wait until `gate` holds the job's tag.
+ *
+ * Jobs of kind `jobs.length` run code that is not in the kernel module (a map kernel's module,
+ * see `map-emitter.ts`): `module` names it and `modulePtr`/`moduleLen` say where its bytes lie in
+ * the shared memory; a worker compiles and instantiates it the first time it sees that id (a
+ * synchronous compile of a few hundred bytes, allowed in workers everywhere) and keeps it.
  */
 
 /** Word indices of the control block. */
@@ -43,6 +48,11 @@ export const Ctl = {
   stop: 10,
   /** Set to the job's tag once the caller's preparation is done: items after phase 0 wait for it. */
   gate: 11,
+  /** For a job of kind `jobs.length`: the id of the module whose `job` export runs it... */
+  module: 12,
+  /** ...and the byte range of its bytes in the shared memory. */
+  modulePtr: 13,
+  moduleLen: 14,
   /** `state + id`: 0 starting, 1 ready, -1 failed (worker ids start at 1; 0 is the caller). */
   state: 16,
 } as const;
@@ -76,13 +86,22 @@ export const PHASE_SPIN_MICROS = 50;
  */
 export const WORKER_PROGRAM = `"use strict";
 function tapegradWorker(init) {
-  var ctl = new Int32Array(init.control), id = init.id, fns;
+  var ctl = new Int32Array(init.control), id = init.id, fns, extra = {};
   try {
     var ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
     fns = init.jobs.map(function (name) { return ex[name]; });
   } catch (e) {
     Atomics.store(ctl, ${Ctl.state} + id, -1);
     return null;
+  }
+  function jobFn(kind) {
+    if (kind < fns.length) return fns[kind];
+    var m = ctl[${Ctl.module}], f = extra[m];
+    if (!f) {
+      var bytes = new Uint8Array(init.memory.buffer, ctl[${Ctl.modulePtr}], ctl[${Ctl.moduleLen}]).slice();
+      f = extra[m] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: init.memory } }).exports.job;
+    }
+    return f;
   }
   function grab(tag) {
     for (;;) {
@@ -130,12 +149,12 @@ function tapegradWorker(init) {
         }
       }
       if (Atomics.load(ctl, ${Ctl.stop}) !== 0) return;
-      var n = ctl[${Ctl.limit}], fn = fns[ctl[${Ctl.kind}]], desc = ctl[${Ctl.desc}], phases = ctl[${Ctl.phases}], tag = ctl[${Ctl.tag}];
+      var n = ctl[${Ctl.limit}], kind = ctl[${Ctl.kind}], desc = ctl[${Ctl.desc}], phases = ctl[${Ctl.phases}], tag = ctl[${Ctl.tag}];
       if (Atomics.load(ctl, ${Ctl.seq}) !== s) continue; // lagged behind: take the newest job
       seq = s;
       if (id >= n) continue;
       try {
-        work(fn, desc, phases, tag);
+        work(jobFn(kind), desc, phases, tag);
       } catch (e) {
         Atomics.store(ctl, ${Ctl.error}, 1);
         Atomics.notify(ctl, ${Ctl.done});
