@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  Rng, allocate, dispose, foreachScale, foreachSumSquares, gemmWasm, gemmWasmOn, isInKernelMemory, matmul, numThreads, randn, setNumThreads,
+  Rng, allocate, dispose, foreachMap, foreachScale, foreachSumSquares, mapKernel, gemmWasm, gemmWasmOn, isInKernelMemory, matmul, numThreads, randn, setNumThreads,
   threadsReady, useKernels, wasmKernels, wasmStatus, type KernelSet,
 } from "@tapegrad/tensor";
 import { currentPool } from "../../packages/tensor/src/wasm/threads/pool.js";
@@ -149,6 +149,35 @@ describe.runIf(supported)("worker pool", () => {
     for (const x of xs) dispose(x);
   });
 
+  it("map kernels run on the pool (workers compile the kernel's module) and give the single-thread bits", async () => {
+    const rng = new Rng(9);
+    // A kernel new to the workers (a constant unique to this test), with float32 and float64 steps.
+    const k = mapKernel("pool-map", { arrays: ["p", "g", "b"], scalars: ["lr", "mu"] }, ({ p, g, b }, { lr, mu }) => {
+      const b1 = mu.mul(b).f32().add(g).f32();
+      return { b: b1, p: p.sub(lr.mul(b1)).add(0.000123) };
+    });
+    const sizes = [150_001, 40_000, 9];
+    const make = () => sizes.map((n) => {
+      const x = placed(n);
+      for (let i = 0; i < n; i++) x[i] = rng.normal();
+      return x;
+    });
+    const lists = [make(), make(), make()];
+    const copies = lists.map((l) => l.map((x) => x.slice()));
+    const pool = currentPool()!;
+    const before = pool.runs;
+    foreachMap(k, lists, [0.01, 0.9]);
+    expect(pool.runs).toBe(before + 1); // all tuples placed, 190k floats: one pool job
+    setNumThreads(1);
+    foreachMap(k, copies, [0.01, 0.9]); // plain arrays, one thread: staged through wasm memory
+    setNumThreads(2, { adaptive: false });
+    expect(await threadsReady()).toBe(2);
+    lists.forEach((l, j) => l.forEach((x, t) => {
+      for (let i = 0; i < x.length; i++) if (!Object.is(x[i], copies[j]![t]![i])) expect.fail(`list ${j} array ${t} element ${i}: ${x[i]} vs ${copies[j]![t]![i]}`);
+    }));
+    for (const l of lists) for (const x of l) dispose(x);
+  });
+
   it("resizing: 3 threads, calls before the workers are ready, back to 2", async () => {
     const rng = new Rng(21);
     setNumThreads(3, { spinMicros: 100 });
@@ -275,30 +304,45 @@ describe.runIf(supported)("Web Worker path (simulated: cross-origin-isolated pag
   });
 });
 
+/**
+ * The internals the pool tests below drive directly, imported when a test runs: the `WorkerPool`
+ * class, the main arena (wasm initialised), the index of the `vec_job` export, and
+ * `sumsqJob(base, out, len, at)`, which writes at `base` the descriptor of a `sumsq` vector job of
+ * 64 pieces (piece table at `base + 1024`, sums at `out`), piece `p` being `len` floats at `at(p)`.
+ */
+async function poolInternals() {
+  const { WorkerPool } = await import("../../packages/tensor/src/wasm/threads/pool.js");
+  const { mainArena, initWasmSync } = await import("../../packages/tensor/src/wasm/runtime.js");
+  const { VecDesc, VecOp } = await import("../../packages/tensor/src/wasm/vector-kernel.js");
+  const { JOB_EXPORTS } = await import("../../packages/tensor/src/wasm/module.js");
+  expect(initWasmSync()).toBe(true);
+  const arena = mainArena()!;
+  const sumsqJob = (base: number, out: number, len: number, at: (p: number) => number): void => {
+    const i32 = arena.i32;
+    i32[(base + VecDesc.op) >> 2] = VecOp.sumsq;
+    i32[(base + VecDesc.table) >> 2] = base + 1024;
+    i32[(base + VecDesc.count) >> 2] = 64;
+    i32[(base + VecDesc.out) >> 2] = out;
+    for (let p = 0; p < 64; p++) {
+      i32[((base + 1024) >> 2) + 4 * p] = len;
+      i32[((base + 1024) >> 2) + 4 * p + 1] = at(p);
+    }
+  };
+  return { WorkerPool, arena, sumsqJob, vecJob: JOB_EXPORTS.indexOf("vec_job") };
+}
+
 describe.runIf(supported)("a worker that traps", () => {
   it("is reported, releases the caller, and the pool degrades to one thread", async () => {
-    const { WorkerPool } = await import("../../packages/tensor/src/wasm/threads/pool.js");
+    const { WorkerPool, arena, sumsqJob, vecJob } = await poolInternals();
     const { spawnNodeWorker } = await import("../../packages/tensor/src/wasm/threads/node-spawn.js");
-    const { mainArena, initWasmSync } = await import("../../packages/tensor/src/wasm/runtime.js");
-    expect(initWasmSync()).toBe(true);
-    const { VecDesc, VecOp } = await import("../../packages/tensor/src/wasm/vector-kernel.js");
-    const { JOB_EXPORTS } = await import("../../packages/tensor/src/wasm/module.js");
-    const arena = mainArena()!;
     const pool = new WorkerPool(arena, 2, spawnNodeWorker, 50);
     try {
       expect(await pool.started).toBe(2);
-      const base = arena.alloc(4096), i32 = arena.i32;
+      const base = arena.alloc(4096);
       // 64 pieces of 100 floats; the last 32 point far outside memory (whoever takes them traps)
-      i32[(base + VecDesc.op) >> 2] = VecOp.sumsq;
-      i32[(base + VecDesc.table) >> 2] = base + 1024;
-      i32[(base + VecDesc.count) >> 2] = 64;
-      i32[(base + VecDesc.out) >> 2] = base + 2048;
-      for (let p = 0; p < 64; p++) {
-        i32[((base + 1024) >> 2) + 4 * p] = 100;
-        i32[((base + 1024) >> 2) + 4 * p + 1] = p < 32 ? base : 0x7ffffff0;
-      }
+      sumsqJob(base, base + 2048, 100, (p) => (p < 32 ? base : 0x7ffffff0));
       const job = arena.exports.vec_job;
-      expect(() => pool.run(JOB_EXPORTS.indexOf("vec_job"), base, 1, 2, job)).toThrow();
+      expect(() => pool.run(vecJob, base, 1, 2, job)).toThrow();
       expect(pool.usable()).toBe(1);
       arena.free(base);
     } finally {
@@ -309,13 +353,9 @@ describe.runIf(supported)("a worker that traps", () => {
 
 describe.runIf(supported)("back-off when workers are starved", () => {
   it("a worker whose items stall (as if preempted) makes the pool use one thread for a while", async () => {
-    const { WorkerPool } = await import("../../packages/tensor/src/wasm/threads/pool.js");
+    const { WorkerPool, arena, sumsqJob, vecJob } = await poolInternals();
     const { WORKER_PROGRAM } = await import("../../packages/tensor/src/wasm/threads/protocol.js");
-    const { mainArena, initWasmSync } = await import("../../packages/tensor/src/wasm/runtime.js");
-    const { VecDesc, VecOp } = await import("../../packages/tensor/src/wasm/vector-kernel.js");
-    const { JOB_EXPORTS } = await import("../../packages/tensor/src/wasm/module.js");
     const { Worker } = await import("node:worker_threads");
-    expect(initWasmSync()).toBe(true);
     // Worker items take 40 ms and are counted in control word 13 (unused by the protocol).
     const slowProgram = WORKER_PROGRAM.replace(
       "fns = init.jobs.map(function (name) { return ex[name]; });",
@@ -328,19 +368,11 @@ describe.runIf(supported)("back-off when workers are starved", () => {
         w.once("message", () => (w.unref(), resolve({ terminate: () => void w.terminate() })));
         w.once("error", reject);
       });
-    const arena = mainArena()!;
     const pool = new WorkerPool(arena, 2, spawn, 1000, true);
     try {
       expect(await pool.started).toBe(2);
-      const base = arena.alloc(8192), i32 = arena.i32, x = arena.alloc(4096);
-      i32[(base + VecDesc.op) >> 2] = VecOp.sumsq;
-      i32[(base + VecDesc.table) >> 2] = base + 1024;
-      i32[(base + VecDesc.count) >> 2] = 64;
-      i32[(base + VecDesc.out) >> 2] = base + 4096;
-      for (let p = 0; p < 64; p++) {
-        i32[((base + 1024) >> 2) + 4 * p] = 1000;
-        i32[((base + 1024) >> 2) + 4 * p + 1] = x;
-      }
+      const base = arena.alloc(8192), x = arena.alloc(4096);
+      sumsqJob(base, base + 4096, 1000, () => x);
       const job = arena.exports.vec_job;
       // The caller's first item of each job takes 5 ms, so the worker gets to take an item; then
       // the caller finishes the rest quickly and waits ~35 ms for the worker's.
@@ -348,7 +380,7 @@ describe.runIf(supported)("back-off when workers are starved", () => {
         if (item === 0) for (const t0 = performance.now(); performance.now() - t0 < 5; );
         return job(d, ph, item, tid);
       };
-      for (let r = 0; r < 20 && pool.backoffs === 0; r++) pool.run(JOB_EXPORTS.indexOf("vec_job"), base, 1, 2, local);
+      for (let r = 0; r < 20 && pool.backoffs === 0; r++) pool.run(vecJob, base, 1, 2, local);
       if (pool.ctl[13]! >= 4) {
         // (on a machine too busy to schedule the worker at all there is nothing to observe)
         expect(pool.backoffs).toBe(1);
