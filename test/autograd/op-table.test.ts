@@ -13,34 +13,24 @@ const rng = new Rng(7);
 /** A fresh leaf that requires grad, so every op records a node. */
 const v = (...shape: number[]) => A.variable(randn(shape, rng));
 
+/** Elementwise primitives of two vectors (`pow` with a Var exponent: the broadcasting rule). */
+const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
+/** Elementwise primitives of one vector and no other argument. */
+const UNARY = ["neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softplus", "square", "reciprocal", "sin", "cos", "log1p", "expm1"] as const;
+
+/** `{ [op]: () => call(op) }` for every op of `ops`. */
+function callEach<K extends OpName>(ops: readonly K[], call: (op: K) => A.Var): Record<K, () => A.Var> {
+  return Object.fromEntries(ops.map((op) => [op, () => call(op)])) as Record<K, () => A.Var>;
+}
+
 /** One call per primitive whose result is the node that primitive records (typed over OpName). */
 const calls: { [K in OpName]: () => A.Var } = {
-  add: () => A.add(v(2), v(2)),
-  sub: () => A.sub(v(2), v(2)),
-  mul: () => A.mul(v(2), v(2)),
-  div: () => A.div(v(2), v(2)),
-  pow: () => A.pow(v(2), v(2)), // a Var exponent: the broadcasting rule
-  maximum: () => A.maximum(v(2), v(2)),
-  minimum: () => A.minimum(v(2), v(2)),
-  neg: () => A.neg(v(2)),
-  exp: () => A.exp(v(2)),
-  log: () => A.log(v(2)),
-  sqrt: () => A.sqrt(v(2)),
-  abs: () => A.abs(v(2)),
-  tanh: () => A.tanh(v(2)),
-  sigmoid: () => A.sigmoid(v(2)),
-  relu: () => A.relu(v(2)),
+  ...callEach(BINARY, (op) => A[op](v(2), v(2))),
+  ...callEach(UNARY, (op) => A[op](v(2))),
   leakyRelu: () => A.leakyRelu(v(2), 0.1),
   gelu: () => A.gelu(v(2), "tanh"),
-  softplus: () => A.softplus(v(2)),
   clamp: () => A.clamp(v(2), -1, 1),
   powScalar: () => A.powScalar(v(2), 3),
-  square: () => A.square(v(2)),
-  reciprocal: () => A.reciprocal(v(2)),
-  sin: () => A.sin(v(2)),
-  cos: () => A.cos(v(2)),
-  log1p: () => A.log1p(v(2)),
-  expm1: () => A.expm1(v(2)),
   matmul: () => A.matmul(v(2, 3), v(3, 4)),
   linear: () => A.linear(v(2, 3), v(4, 3), v(4)),
   reshape: () => A.reshape(v(2, 3), [3, 2]),

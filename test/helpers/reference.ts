@@ -21,17 +21,6 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
-/** Row-major strides of a shape. */
-export function rowMajor(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
 /** Every multi-index of `shape` in row-major order (the empty index once for a 0-d shape). */
 export function* indices(shape: readonly number[]): Generator<number[]> {
   if (sizeOf(shape) === 0) return;
@@ -178,7 +167,7 @@ export function refSoftmax(x: Ref, axis: number, log: boolean): Ref {
   const ax = axis < 0 ? axis + nd : axis;
   const out = new Float64Array(x.data.length);
   const n = x.shape[ax]!;
-  const st = rowMajor(x.shape)[ax]!;
+  const st = sizeOf(x.shape.slice(ax + 1)); // the axis' row-major stride
   const outer = x.shape.map((d, i) => (i === ax ? 1 : d));
   for (const idx of indices(outer)) {
     const base = ravel(idx, x.shape);

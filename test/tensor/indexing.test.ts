@@ -14,6 +14,26 @@ import { randomInput, randomLayout, randomShape, randomTensor } from "../helpers
 
 const EXACT = { rtol: 0, atol: 0 };
 
+/** One seeded fuzz trial: an input `x` of random shape and layout, and one of its axes `ax`, of size `n`. */
+interface AxisTrial {
+  rng: Rng;
+  shape: number[];
+  x: Tensor;
+  ax: number;
+  n: number;
+}
+
+/** Runs `body` on 150 seeded trials with inputs of rank 1 to 4 and sizes up to `maxDim`. */
+function axisTrials(seed: number, maxDim: number, body: (t: AxisTrial) => void): void {
+  const rng = new Rng(seed);
+  for (let trial = 0; trial < 150; trial++) {
+    const shape = randomShape(rng, 1, 4, maxDim);
+    const x = randomInput(rng, shape);
+    const ax = rng.int(0, shape.length);
+    body({ rng, shape, x, ax, n: shape[ax]! });
+  }
+}
+
 describe("toIndexArray", () => {
   it("wraps negatives and accepts arrays, Int32Arrays and tensors", () => {
     expect(Array.from(toIndexArray("op", [0, -1, 2], 5))).toEqual([0, 4, 2]);
@@ -72,12 +92,7 @@ describe("indexSelect / indexAdd", () => {
   });
 
   it("fuzz: indexSelect vs reference, and <indexSelect(x), y> = <x, indexAdd(y)>", () => {
-    const rng = new Rng(88);
-    for (let trial = 0; trial < 150; trial++) {
-      const shape = randomShape(rng, 1, 4, 5);
-      const x = randomInput(rng, shape);
-      const ax = rng.int(0, shape.length);
-      const n = shape[ax]!;
+    axisTrials(88, 5, ({ rng, shape, x, ax, n }) => {
       const idx = Array.from({ length: rng.int(0, 7) }, () => rng.int(-n, n));
       const axis = rng.random() < 0.5 ? ax - shape.length : ax;
       const sel = indexSelect(x, axis, idx);
@@ -88,7 +103,7 @@ describe("indexSelect / indexAdd", () => {
       const xr = fromTensor(x).data;
       const rhs = fromTensor(back).data.reduce((s, v, i) => s + v * xr[i]!, 0);
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * (1 + Math.abs(lhs)));
-    }
+    });
   });
 });
 
@@ -129,12 +144,7 @@ describe("gather / scatterAdd", () => {
   });
 
   it("fuzz: gather and scatterAdd vs reference", () => {
-    const rng = new Rng(99);
-    for (let trial = 0; trial < 150; trial++) {
-      const shape = randomShape(rng, 1, 4, 4);
-      const x = randomInput(rng, shape);
-      const ax = rng.int(0, shape.length);
-      const n = shape[ax]!;
+    axisTrials(99, 4, ({ rng, shape, x, ax, n }) => {
       const ishape = shape.map((d, i) => (i === ax ? rng.int(0, 5) : rng.int(0, d + 1)));
       const iv = new Float32Array(sizeOf(ishape)).map(() => rng.int(-n, n));
       const index = ishape.length < 2 || rng.random() < 0.5 ? new Tensor(iv, ishape) : new Tensor(iv, ishape).mT.contiguous().mT;
@@ -142,7 +152,7 @@ describe("gather / scatterAdd", () => {
       expectRef(gather(x, ax, index), refGather(fromTensor(x), ax, ir), EXACT, `gather ${JSON.stringify(shape)} ${ax} ${JSON.stringify(ishape)}`);
       const src = randomInput(rng, ishape);
       expectRef(scatterAdd(x, ax - shape.length, index, src), refScatterAdd(fromTensor(x), ax, ir, fromTensor(src)), { rtol: 1e-6, atol: 1e-6 }, `scatterAdd ${JSON.stringify(shape)}`);
-    }
+    });
   });
 });
 

@@ -197,6 +197,24 @@ describe("gemmTs (the pure TS GEMM contract)", () => {
     return c;
   }
 
+  /**
+   * `gemmTs` of A = ones [8, k] and a B [k, 8] whose columns are [2^24, 1, 0, …, 0, −2^24]: every
+   * output is exactly 1, but 0 when the partial sum 2^24 + 1 is rounded to float32 before −2^24 is added.
+   */
+  function cancellingProduct(k: number): Float32Array {
+    const m = 8, n = 8;
+    const a = new Float32Array(m * k).fill(1);
+    const b = new Float32Array(k * n);
+    for (let j = 0; j < n; j++) {
+      b[j] = 16777216;
+      b[n + j] = 1;
+      b[(k - 1) * n + j] = -16777216;
+    }
+    const c = new Float32Array(m * n);
+    gemmTs(m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false);
+    return c;
+  }
+
   it("overwrites or accumulates into a strided C (ldc > n, offset)", () => {
     for (const [m, n, k] of [[3, 2, 4], [40, 36, 30]] as const) {
       const rng = new Rng(m);
@@ -229,18 +247,9 @@ describe("gemmTs (the pure TS GEMM contract)", () => {
   });
 
   it("accumulates in float64 within a K panel (documented)", () => {
-    // 2^24 + 1 - 2^24 = 1 exactly in float64, 0 in float32 (k = 3, single panel)
-    const m = 8, n = 8, k = 130; // m*n*k > 8192: the packed, blocked path
-    const a = new Float32Array(m * k).fill(1);
-    const b = new Float32Array(k * n);
-    for (let j = 0; j < n; j++) {
-      b[j] = 16777216;
-      b[n + j] = 1;
-      b[129 * n + j] = -16777216;
-    }
-    const c = new Float32Array(m * n);
-    gemmTs(m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false);
-    expect(Array.from(c)).toEqual(new Array(m * n).fill(1));
+    // 2^24 + 1 - 2^24 = 1 exactly in float64, 0 in float32 (one K panel);
+    // k = 130: m*n*k > 8192, the packed, blocked path
+    expect(Array.from(cancellingProduct(130))).toEqual(new Array(64).fill(1));
   });
 
   // gemm.ts documents that for k > KC (256) each K panel's float64 sum is added into the float32
@@ -248,16 +257,7 @@ describe("gemmTs (the pure TS GEMM contract)", () => {
   // as 2^24) and the second adds -2^24: the exact result 1 comes out as 0. The documented bound is
   // one float32 rounding of the running sum per panel: |error| <= panels * 2^-24 * sum|a||b|.
   it("across K panels (k > 256) stays within one float32 rounding per panel (documented)", () => {
-    const m = 8, n = 8, k = 257;
-    const a = new Float32Array(m * k).fill(1);
-    const b = new Float32Array(k * n);
-    for (let j = 0; j < n; j++) {
-      b[j] = 16777216;
-      b[n + j] = 1;
-      b[256 * n + j] = -16777216;
-    }
-    const c = new Float32Array(m * n);
-    gemmTs(m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false);
+    const c = cancellingProduct(257);
     const scale = 2 * 16777216 + 1; // sum |a||b| per output
     for (const v of c) expect(Math.abs(v - 1)).toBeLessThanOrEqual(2 * 2 ** -24 * scale);
     // the same bound on a random deep product (4 panels of 256, the last one partial)

@@ -8,6 +8,7 @@ let gradEnabled = true;
 /**
  * True while ops are being recorded (false inside {@link noGrad}).
  *
+ * @throws Never throws.
  * @example
  * ```ts
  * isGradEnabled(); // true
@@ -21,32 +22,33 @@ export function isGradEnabled(): boolean {
  * Runs `fn` without recording ops (evaluation, parameter updates). Synchronous only: the mode is
  * restored when `fn` returns or throws. Nests.
  *
+ * @throws whatever `fn` throws (after the mode is restored).
  * @example
  * ```ts
  * const logits = noGrad(() => model.forward(x)); // no graph is built
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGradMode(false, fn);
 }
 
 /**
  * Runs `fn` with recording on, even inside {@link noGrad}.
  *
+ * @throws whatever `fn` throws (after the mode is restored).
  * @example
  * ```ts
  * noGrad(() => enableGrad(() => sum(mul(w, w))));
  * ```
  */
 export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+/** Runs `fn` with recording set to `enabled`, restoring the previous mode when it returns or throws. */
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = true;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {

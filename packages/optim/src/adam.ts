@@ -18,8 +18,9 @@
  * once, {@link adamRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkBool, checkNonNegative, checkRange, fmtValue } from "./errors.js";
+import { checkHypers, checkRange, fmtValue, type HyperRules } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
 
 /** Which terms of the Adam rule a group uses (one compiled kernel each). */
@@ -49,11 +50,9 @@ const adamKernels = new Map<string, MapKernel>();
  */
 export function adamRule(c: AdamConfig): MapKernel {
   const key = `${+c.decoupled}${+c.l2}${+c.amsgrad}${+c.epsRoot}`;
-  let k = adamKernels.get(key);
-  if (k) return k;
   const arrays = c.amsgrad ? (["p", "g", "m", "v", "vmax"] as const) : (["p", "g", "m", "v"] as const);
   const scalars = ["stepSize", "b1", "b2", "c1", "c2", "eps", "bc2", "bc2Sqrt", "decay", "l2", "sign", "epsRoot"] as const;
-  k = mapKernel(`adam${key}`, { arrays, scalars }, ({ p: p0, g: grad, m, v, vmax }, s) => {
+  return cachedKernel(adamKernels, key, () => mapKernel(`adam${key}`, { arrays, scalars }, ({ p: p0, g: grad, m, v, vmax }, s) => {
     const p = c.decoupled ? p0.mul(s.decay).f32() : p0; // θ ← θ(1 − lr·λ) (AdamW)
     let g = s.sign.mul(grad); // g ← −g to maximize (exact)
     if (c.l2) g = g.add(s.l2.mul(p)).f32(); // g ← g + λθ (Adam)
@@ -64,9 +63,7 @@ export function adamRule(c: AdamConfig): MapKernel {
     const denom = c.epsRoot ? vh.div(s.bc2).add(s.epsRoot).sqrt().add(s.eps) : vh.sqrt().div(s.bc2Sqrt).f32().add(s.eps).f32();
     const out = { p: p.sub(s.stepSize.mul(m1.div(denom))), m: m1, v: v1 }; // θ ← θ − lr/(1−β1^t)·m/denom
     return c.amsgrad ? { ...out, vmax: vh } : out;
-  });
-  adamKernels.set(key, k);
-  return k;
+  }));
 }
 
 /** Adam/AdamW hyper-parameters (per parameter group). */
@@ -108,6 +105,18 @@ export const ADAM_DEFAULTS: Readonly<AdamOptions> = { lr: 1e-3, betas: [0.9, 0.9
  */
 export const ADAMW_DEFAULTS: Readonly<AdamOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
 
+/** Two decay rates, each in [0, 1). */
+function checkBetas(op: string, name: string, v: unknown): void {
+  if (!Array.isArray(v) || v.length !== 2) throw new TypeError(`${op}: ${name} must be an array of two numbers (got ${fmtValue(v)})`);
+  checkRange(op, `${name}[0]`, v[0], 0, 1, { hiOpen: true });
+  checkRange(op, `${name}[1]`, v[1], 0, 1, { hiOpen: true });
+}
+
+/** How each Adam/AdamW hyper-parameter is checked. */
+const ADAM_RULES: HyperRules<AdamOptions> = {
+  lr: "nonNegative", betas: checkBetas, eps: "nonNegative", weightDecay: "nonNegative", amsgrad: "bool", maximize: "bool", epsRoot: "nonNegative",
+};
+
 /**
  * The shared Adam/AdamW implementation (exported for subclassing; use {@link Adam} or
  * {@link AdamW}).
@@ -128,16 +137,7 @@ export abstract class AdamCore extends Optimizer<AdamOptions> {
   }
 
   protected checkHyper(h: AdamOptions, where: string): void {
-    const op = `${this.name}${where}`;
-    checkNonNegative(op, "lr", h.lr);
-    if (!Array.isArray(h.betas) || h.betas.length !== 2) throw new TypeError(`${op}: betas must be an array of two numbers (got ${fmtValue(h.betas)})`);
-    checkRange(op, "betas[0]", h.betas[0], 0, 1, { hiOpen: true });
-    checkRange(op, "betas[1]", h.betas[1], 0, 1, { hiOpen: true });
-    checkNonNegative(op, "eps", h.eps);
-    checkNonNegative(op, "weightDecay", h.weightDecay);
-    checkBool(op, "amsgrad", h.amsgrad);
-    checkBool(op, "maximize", h.maximize);
-    checkNonNegative(op, "epsRoot", h.epsRoot);
+    checkHypers(`${this.name}${where}`, h, ADAM_RULES);
   }
 
   protected stateSpec(): StateSpec {
@@ -154,15 +154,13 @@ export abstract class AdamCore extends Optimizer<AdamOptions> {
       const t = (s.step as number) + 1;
       s.step = t;
       const n = values[k]!.length;
-      const m = (s.expAvg as Float32Array | null) ?? (s.expAvg = this.stateBuffer(n));
-      const v = (s.expAvgSq as Float32Array | null) ?? (s.expAvgSq = this.stateBuffer(n));
       let lists = byStep.get(t);
       if (!lists) byStep.set(t, (lists = amsgrad ? [[], [], [], [], []] : [[], [], [], []]));
       lists[0]!.push(values[k]!);
       lists[1]!.push(grads[k]!);
-      lists[2]!.push(m);
-      lists[3]!.push(v);
-      if (amsgrad) lists[4]!.push((s.maxExpAvgSq as Float32Array | null) ?? (s.maxExpAvgSq = this.stateBuffer(n)));
+      lists[2]!.push(this.bufferOf(s, "expAvg", n));
+      lists[3]!.push(this.bufferOf(s, "expAvgSq", n));
+      if (amsgrad) lists[4]!.push(this.bufferOf(s, "maxExpAvgSq", n));
     });
     for (const [t, lists] of byStep) {
       const bc1 = 1 - Math.pow(b1, t), bc2 = 1 - Math.pow(b2, t);

@@ -25,7 +25,7 @@ import { checkNonNegative, checkRange, fmtValue } from "./errors.js";
 import { countNonFinite, scaleInPlace, sumSquares } from "./norms.js";
 import { describeParam, gatherGrads, type GradBatch } from "./params.js";
 import type { ClipResultWith, GradTransform } from "./transform.js";
-import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
+import { checkedSchedule, type Scheduled } from "./transforms.js";
 
 /** The axis that indexes units (negative counts from the end), or `null` for one unit per tensor. */
 export type UnitAxis = number | null;
@@ -273,13 +273,12 @@ export function clipGradAgc(params: Var | Iterable<Var | null | undefined>, clip
  */
 clipGradAgc.transform = function transform(clipping: Scheduled<number>, opts: AgcOptions = {}): GradTransform<AgcDetail> {
   const op = "clipGradAgc.transform";
-  const check = (v: unknown) => checkRange(op, "clipping", v, 0, Infinity);
-  checkScheduled(op, "clipping", clipping, check);
+  const clippingAt = checkedSchedule(op, "clipping", clipping, (v) => checkRange(op, "clipping", v, 0, Infinity));
   const o = resolveAgcOptions(op, opts);
   return {
     name: "clipGradAgc",
     apply(batch: GradBatch): ClipResultWith<"threshold" | "detail", AgcDetail> {
-      const c = check(resolveScheduled(clipping, batch.step));
+      const c = clippingAt(batch.step);
       const length = batch.indices.length === 0 ? 0 : batch.indices[batch.indices.length - 1]! + 1;
       return agcBatch(op, batch, c, o, length);
     },

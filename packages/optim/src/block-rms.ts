@@ -4,10 +4,11 @@
  * exceeds `threshold`. The optimizer stage is `clipGradBlockRms.transform(threshold)`.
  */
 import { checkRange } from "./errors.js";
-import { countNonFinite, scaleInPlace, sumSquares } from "./norms.js";
+import { sumSquares } from "./norms.js";
+import { clipEachTensor } from "./clip-per-tensor.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
 import type { ClipResultWith, GradTransform } from "./transform.js";
-import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
+import { checkedSchedule, type Scheduled } from "./transforms.js";
 
 /** The `detail` of a {@link clipGradBlockRms} result, one entry per gradient that was present. */
 export interface BlockRmsDetail {
@@ -27,31 +28,20 @@ export interface BlockRmsDetail {
  * ```
  */
 export function clipBatchBlockRms(batch: GradBatch, threshold: number): ClipResultWith<"threshold" | "detail", BlockRmsDetail> {
-  const rms: number[] = [];
-  const divisors: number[] = [];
-  let numClipped = 0;
-  let bad = 0;
-  const one: Float32Array[] = [new Float32Array(0)];
-  for (const g of batch.grads) {
-    if (g.length === 0) {
-      rms.push(0);
-      divisors.push(1);
-      continue;
-    }
-    one[0] = g;
+  const r = clipEachTensor(batch.grads, (one) => {
+    const size = one[0]!.length;
+    if (size === 0) return { measure: 0, factor: 1, scale: 1, finite: true };
     const s = sumSquares(one);
-    if (!Number.isFinite(s)) bad += countNonFinite(one);
-    const r = Math.sqrt(s / g.length);
+    const rms = Math.sqrt(s / size);
     // Math.max propagates NaN (a NaN block becomes NaN), as jnp.maximum does.
-    const d = Math.max(1, r / threshold);
-    if (d !== 1) {
-      scaleInPlace(one, 1 / d); // float64 product, rounded once to float32
-      numClipped++;
-    }
-    rms.push(r);
-    divisors.push(d);
-  }
-  return { name: "clipGradBlockRms", clipped: numClipped > 0, numClipped, nonFiniteCount: bad, skipped: false, threshold, detail: { rms, divisors } };
+    const d = Math.max(1, rms / threshold);
+    // Scaling by 1/d: a float64 product, rounded once to float32.
+    return { measure: rms, factor: d, scale: 1 / d, finite: Number.isFinite(s) };
+  });
+  return {
+    name: "clipGradBlockRms", clipped: r.numClipped > 0, numClipped: r.numClipped, nonFiniteCount: r.nonFiniteCount, skipped: false, threshold,
+    detail: { rms: r.measures, divisors: r.factors },
+  };
 }
 
 /**
@@ -86,10 +76,9 @@ export function clipGradBlockRms(params: ParamsLike, threshold: number): ClipRes
  */
 clipGradBlockRms.transform = function transform(threshold: Scheduled<number>): GradTransform<BlockRmsDetail> {
   const op = "clipGradBlockRms.transform";
-  const check = (v: unknown) => checkRange(op, "threshold", v, 0, Infinity, { loOpen: true });
-  checkScheduled(op, "threshold", threshold, check);
+  const thresholdAt = checkedSchedule(op, "threshold", threshold, (v) => checkRange(op, "threshold", v, 0, Infinity, { loOpen: true }));
   return {
     name: "clipGradBlockRms",
-    apply: (batch: GradBatch) => clipBatchBlockRms(batch, check(resolveScheduled(threshold, batch.step))),
+    apply: (batch: GradBatch) => clipBatchBlockRms(batch, thresholdAt(batch.step)),
   };
 };

@@ -34,7 +34,7 @@ import { NonFiniteGradientError, checkChoice, checkKeys, checkNonNegative, check
 import { countNonFinite, normOf, scaleInPlace, zeroNonFiniteInPlace } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
 import type { ClipResultWith, GradTransform } from "./transform.js";
-import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
+import { checkedSchedule, type Scheduled } from "./transforms.js";
 
 /** Which library's edge semantics the norm clip reproduces (see the file's table). */
 export type ClipCompat = "torch" | "optax" | "keras" | "tf";
@@ -297,14 +297,14 @@ export function clipGradsWithNorm(params: ParamsLike, maxNorm: number, totalNorm
  */
 clipGradsWithNorm.transform = function transform(maxNorm: Scheduled<number>, totalNorm: Scheduled<number>, opts: ClipWithNormOptions = {}): GradTransform<undefined> {
   const op = "clipGradsWithNorm.transform";
-  checkScheduled(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
-  checkScheduled(op, "totalNorm", totalNorm, (v) => checkTotalNorm(op, v));
+  const maxNormAt = checkedSchedule(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+  const totalNormAt = checkedSchedule(op, "totalNorm", totalNorm, (v) => checkTotalNorm(op, v));
   const o = resolveNormOptions(op, opts);
   return {
     name: "clipGradsWithNorm",
     apply(batch: GradBatch): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
-      const c = checkMaxNorm(op, resolveScheduled(maxNorm, batch.step));
-      return clipBatchWithNorm(batch, c, checkTotalNorm(op, resolveScheduled(totalNorm, batch.step)), o);
+      const c = maxNormAt(batch.step);
+      return clipBatchWithNorm(batch, c, totalNormAt(batch.step), o);
     },
   };
 };
@@ -354,12 +354,12 @@ export function clipGradNorm(params: ParamsLike, maxNorm: number, opts: ClipNorm
  */
 clipGradNorm.transform = function transform(maxNorm: Scheduled<number>, opts: ClipNormOptions = {}): GradTransform<undefined> {
   const op = "clipGradNorm.transform";
-  checkScheduled(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+  const maxNormAt = checkedSchedule(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
   const o = resolveNormOptions(op, opts);
   return {
     name: "clipGradNorm",
     apply(batch: GradBatch): ClipResultWith<"totalNorm" | "coef" | "threshold", undefined> {
-      return clipBatchNorm(op, batch, checkMaxNorm(op, resolveScheduled(maxNorm, batch.step)), o);
+      return clipBatchNorm(op, batch, maxNormAt(batch.step), o);
     },
   };
 };

@@ -11,13 +11,14 @@
  *   unset).
  *
  * L2 norms come from `sumSquares` (through `normOf`). The optimizer stage is
- * `clipGradNormPerTensor.transform(maxNorm, opts)`.
+ * `clipGradNormPerTensor.transform(maxNorm, opts)`. The loop over the tensors, `clipEachTensor`,
+ * also serves block-RMS clipping.
  */
 import { countNonFinite, normOf, scaleInPlace } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
 import { checkMaxNorm, resolveNormOptions, type ClipCompat } from "./clip-norm.js";
 import type { ClipResultWith, GradTransform } from "./transform.js";
-import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
+import { checkedSchedule, type Scheduled } from "./transforms.js";
 
 /** Options of {@link clipGradNormPerTensor}. */
 export interface PerTensorClipOptions {
@@ -64,6 +65,53 @@ function coefficient64(n: number, c: number, compat: ClipCompat, eps: number): n
   }
 }
 
+/** What a per-tensor rule decides for one gradient (see {@link clipEachTensor}). */
+export interface TensorClip {
+  /** What the rule measured (a norm, an RMS), recorded per tensor. */
+  measure: number;
+  /** The rule's factor (a coefficient, a divisor), recorded per tensor; 1 keeps the tensor. */
+  factor: number;
+  /** What the gradient is multiplied by when `factor` is not 1. */
+  scale: number;
+  /** False when the measure may hide NaN/±Infinity elements, which are then counted. */
+  finite: boolean;
+}
+
+/**
+ * The loop of the per-tensor clippers: `rule` sees each gradient alone (as the one-element list
+ * the norm kernels take), non-finite elements are counted before scaling, and the gradient is
+ * scaled in place when its factor is not 1. Returns the measures and factors in batch order, the
+ * number of tensors scaled and the non-finite count.
+ *
+ * @throws whatever `rule` throws.
+ * @example
+ * ```ts
+ * clipEachTensor(batch.grads, (one) => {
+ *   const n = normOf(one, 2), c = Math.fround(Math.min(1, 1 / n)); // each tensor to norm <= 1
+ *   return { measure: n, factor: c, scale: c, finite: Number.isFinite(n) };
+ * });
+ * ```
+ */
+export function clipEachTensor(grads: readonly Float32Array[], rule: (one: Float32Array[]) => TensorClip): { measures: number[]; factors: number[]; numClipped: number; nonFiniteCount: number } {
+  const measures: number[] = [];
+  const factors: number[] = [];
+  let numClipped = 0;
+  let nonFiniteCount = 0;
+  const one: Float32Array[] = [new Float32Array(0)];
+  for (const g of grads) {
+    one[0] = g;
+    const r = rule(one);
+    if (!r.finite) nonFiniteCount += countNonFinite(one);
+    if (r.factor !== 1) {
+      scaleInPlace(one, r.scale);
+      numClipped++;
+    }
+    measures.push(r.measure);
+    factors.push(r.factor);
+  }
+  return { measures, factors, numClipped, nonFiniteCount };
+}
+
 /**
  * Per-tensor clipping of a gathered batch (kernel of {@link clipGradNormPerTensor} and its
  * transform).
@@ -75,23 +123,16 @@ function coefficient64(n: number, c: number, compat: ClipCompat, eps: number): n
  * ```
  */
 export function clipBatchPerTensor(batch: GradBatch, maxNorm: number, normType: number, compat: ClipCompat, eps: number): ClipResultWith<"threshold" | "detail", PerTensorClipDetail> {
-  const norms: number[] = [];
-  const coefs: number[] = [];
-  let numClipped = 0;
-  let bad = 0;
-  const one: Float32Array[] = [new Float32Array(0)];
-  for (const g of batch.grads) {
-    one[0] = g;
+  const r = clipEachTensor(batch.grads, (one) => {
     const n = normOf(one, normType);
-    // For p > 0 a finite norm proves the tensor has no NaN/±Infinity.
-    if (!Number.isFinite(n) || !(normType > 0)) bad += countNonFinite(one);
     const coef = perTensorCoefficient(n, maxNorm, compat, eps);
-    scaleInPlace(one, coef);
-    norms.push(n);
-    coefs.push(coef);
-    if (coef !== 1) numClipped++;
-  }
-  return { name: "clipGradNormPerTensor", clipped: numClipped > 0, numClipped, nonFiniteCount: bad, skipped: false, threshold: maxNorm, detail: { norms, coefs } };
+    // For p > 0 a finite norm proves the tensor has no NaN/±Infinity.
+    return { measure: n, factor: coef, scale: coef, finite: Number.isFinite(n) && normType > 0 };
+  });
+  return {
+    name: "clipGradNormPerTensor", clipped: r.numClipped > 0, numClipped: r.numClipped, nonFiniteCount: r.nonFiniteCount, skipped: false, threshold: maxNorm,
+    detail: { norms: r.measures, coefs: r.factors },
+  };
 }
 
 /**
@@ -129,13 +170,12 @@ export function clipGradNormPerTensor(params: ParamsLike, maxNorm: number, opts:
  */
 clipGradNormPerTensor.transform = function transform(maxNorm: Scheduled<number>, opts: PerTensorClipOptions = {}): GradTransform<PerTensorClipDetail> {
   const op = "clipGradNormPerTensor.transform";
-  checkScheduled(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+  const maxNormAt = checkedSchedule(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
   const o = resolveNormOptions(op, opts);
   return {
     name: "clipGradNormPerTensor",
     apply(batch: GradBatch): ClipResultWith<"threshold" | "detail", PerTensorClipDetail> {
-      const c = checkMaxNorm(op, resolveScheduled(maxNorm, batch.step));
-      return clipBatchPerTensor(batch, c, o.normType, o.compat, o.eps);
+      return clipBatchPerTensor(batch, maxNormAt(batch.step), o.normType, o.compat, o.eps);
     },
   };
 };

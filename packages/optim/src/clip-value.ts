@@ -8,7 +8,7 @@ import { checkBool, checkNumber, checkRange, fmtValue } from "./errors.js";
 import { countNonFinite, zeroNonFiniteInPlace } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
 import type { ClipResult, ClipResultWith, GradTransform } from "./transform.js";
-import { checkScheduled, resolveScheduled, type Scheduled } from "./transforms.js";
+import { checkedSchedule, type Scheduled } from "./transforms.js";
 
 /** A symmetric bound `c` (clamp to `[-c, c]`) or explicit bounds. */
 export type ClipValueSpec = number | { min?: number; max?: number };
@@ -114,11 +114,11 @@ export function clipGradValue(params: ParamsLike, clipValue: ClipValueSpec): Cli
  */
 clipGradValue.transform = function transform(clipValue: Scheduled<ClipValueSpec>): GradTransform<ClipValueDetail> {
   const op = "clipGradValue.transform";
-  checkScheduled(op, "clipValue", clipValue, (v) => clipBounds(op, v as ClipValueSpec));
+  const boundsAt = checkedSchedule(op, "clipValue", clipValue, (v) => clipBounds(op, v as ClipValueSpec));
   return {
     name: "clipGradValue",
     apply(batch: GradBatch): ClipResultWith<"detail", ClipValueDetail> {
-      const [lo, hi] = clipBounds(op, resolveScheduled(clipValue, batch.step));
+      const [lo, hi] = boundsAt(batch.step);
       return clampBatch(batch, lo, hi);
     },
   };

@@ -178,3 +178,44 @@ export function checkKeys(op: string, obj: object, known: readonly string[], wha
     if (!known.includes(k)) throw new TypeError(`${op}: unknown ${what} "${k}" (expected one of ${known.join(", ")})`);
   }
 }
+
+/**
+ * How {@link checkHypers} checks one hyper-parameter: {@link checkNonNegative}, {@link checkFinite},
+ * {@link checkBool}, a closed range `[lo, hi]` ({@link checkRange}), or a check of its own.
+ *
+ * @example
+ * ```ts
+ * const alphaRule: HyperRule = [0, 1];
+ * ```
+ */
+export type HyperRule = "nonNegative" | "finite" | "bool" | readonly [lo: number, hi: number] | ((op: string, name: string, v: unknown) => unknown);
+
+/**
+ * A rule for every hyper-parameter of `H` (all keys required, so no option goes unchecked).
+ *
+ * @example
+ * ```ts
+ * const rules: HyperRules<{ lr: number; nesterov: boolean }> = { lr: "nonNegative", nesterov: "bool" };
+ * ```
+ */
+export type HyperRules<H> = { readonly [K in keyof H]-?: HyperRule };
+
+/**
+ * Checks each hyper-parameter of `h` by its rule, in the order of `rules`.
+ *
+ * @throws {TypeError} / {RangeError} from the first failing check.
+ * @example
+ * ```ts
+ * checkHypers("SGD", { lr: -1, nesterov: false }, { lr: "nonNegative", nesterov: "bool" }); // throws "SGD: lr must be >= 0 (got -1)"
+ * ```
+ */
+export function checkHypers<H extends object>(op: string, h: H, rules: HyperRules<H>): void {
+  for (const name of Object.keys(rules) as (keyof H & string)[]) {
+    const rule = rules[name], v: unknown = h[name];
+    if (rule === "nonNegative") checkNonNegative(op, name, v);
+    else if (rule === "finite") checkFinite(op, name, v);
+    else if (rule === "bool") checkBool(op, name, v);
+    else if (typeof rule === "function") rule(op, name, v);
+    else checkRange(op, name, v, rule[0], rule[1]);
+  }
+}

@@ -1,7 +1,7 @@
 /**
- * @file Small helpers of `Optimizer.step` and its hooks (internal).
+ * @file Small helpers of `Optimizer.step`, its hooks and the optimizers' update rules (internal).
  */
-import { Tensor } from "@tapegrad/tensor";
+import { Tensor, type MapKernel } from "@tapegrad/tensor";
 import { Var, type RemovableHandle } from "@tapegrad/autograd";
 import { fmtValue } from "./errors.js";
 import { describeParam, gradView, valueView, type GradBatch } from "./params.js";
@@ -95,4 +95,21 @@ export function gatherParams(op: string, groups: readonly ParamGroup<{ lr: numbe
     }
   });
   return { batch: { owners, indices, grads, values, shapes, step }, groupOf };
+}
+
+/**
+ * The map kernel of one rule configuration from `cache`, built by `build` (and stored under `key`)
+ * on first use, so each configuration of an update rule is compiled once.
+ *
+ * @throws whatever `build` throws.
+ * @example
+ * ```ts
+ * const kernels = new Map<string, MapKernel>();
+ * const k = cachedKernel(kernels, "10", () => mapKernel("sgd10", { arrays: ["p", "g"], scalars: ["lr"] }, ({ p, g }, { lr }) => ({ p: p.sub(lr.mul(g)) })));
+ * ```
+ */
+export function cachedKernel(cache: Map<string, MapKernel>, key: string, build: () => MapKernel): MapKernel {
+  let k = cache.get(key);
+  if (!k) cache.set(key, (k = build()));
+  return k;
 }

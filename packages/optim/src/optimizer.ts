@@ -371,6 +371,20 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     return allocate(length, { persistent: true });
   }
 
+  /**
+   * The buffer `name` of a parameter's state `s`, made by {@link Optimizer.stateBuffer} for
+   * `length` elements on first use.
+   *
+   * @throws Never throws.
+   * @example
+   * ```ts
+   * const m = this.bufferOf(state, "expAvg", value.length);
+   * ```
+   */
+  protected bufferOf(s: ParamState, name: string, length: number): Float32Array {
+    return (s[name] as Float32Array | null) ?? (s[name] = this.stateBuffer(length));
+  }
+
   /** A fresh per-parameter state: counters 0, buffers null (created on first use). */
   protected newState(): ParamState {
     const spec = this.stateSpec();

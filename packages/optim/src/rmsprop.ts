@@ -15,8 +15,9 @@
  * once, {@link rmspropRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkBool, checkNonNegative, checkRange } from "./errors.js";
+import { checkHypers, type HyperRules } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
 
 /** Which terms of the RMSprop rule a group uses (one compiled kernel each). */
@@ -44,10 +45,8 @@ const rmspropKernels = new Map<string, MapKernel>();
  */
 export function rmspropRule(c: RmspropConfig): MapKernel {
   const key = `${+c.decay}${+c.centered}${+c.momentum}`;
-  let k = rmspropKernels.get(key);
-  if (k) return k;
   const arrays = ["p", "g", "s", ...(c.centered ? ["a"] : []), ...(c.momentum ? ["b"] : [])] as ("p" | "g" | "s" | "a" | "b")[];
-  k = mapKernel(`rmsprop${key}`, { arrays, scalars: ["lr", "alpha", "c", "eps", "wd", "mu", "sign"] }, ({ p, g: grad, s, a, b }, h) => {
+  return cachedKernel(rmspropKernels, key, () => mapKernel(`rmsprop${key}`, { arrays, scalars: ["lr", "alpha", "c", "eps", "wd", "mu", "sign"] }, ({ p, g: grad, s, a, b }, h) => {
     let g = h.sign.mul(grad); // g ← −g to maximize (exact)
     if (c.decay) g = g.add(h.wd.mul(p)).f32(); // g ← g + λθ
     const s1 = h.alpha.mul(s).f32().add(h.c.mul(g).mul(g)).f32(); // s ← α·s + (1 − α)·g²
@@ -58,9 +57,7 @@ export function rmspropRule(c: RmspropConfig): MapKernel {
     if (a1) out.a = a1;
     if (b1) out.b = b1;
     return out;
-  });
-  rmspropKernels.set(key, k);
-  return k;
+  }));
 }
 
 /** RMSprop hyper-parameters (per parameter group). */
@@ -92,6 +89,11 @@ export interface RMSpropOptions {
  */
 export const RMSPROP_DEFAULTS: Readonly<RMSpropOptions> = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
 
+/** How each RMSprop hyper-parameter is checked. */
+const RMSPROP_RULES: HyperRules<RMSpropOptions> = {
+  lr: "nonNegative", alpha: [0, 1], eps: "nonNegative", weightDecay: "nonNegative", momentum: "nonNegative", centered: "bool", maximize: "bool",
+};
+
 /**
  * RMSprop (Hinton's lecture 6e; centered variant of Graves 2013), PyTorch-exact. State per
  * parameter: `step`, `squareAvg` (+ `momentumBuffer`, `gradAvg` when used).
@@ -112,14 +114,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected checkHyper(h: RMSpropOptions, where: string): void {
-    const op = `RMSprop${where}`;
-    checkNonNegative(op, "lr", h.lr);
-    checkRange(op, "alpha", h.alpha, 0, 1);
-    checkNonNegative(op, "eps", h.eps);
-    checkNonNegative(op, "weightDecay", h.weightDecay);
-    checkNonNegative(op, "momentum", h.momentum);
-    checkBool(op, "centered", h.centered);
-    checkBool(op, "maximize", h.maximize);
+    checkHypers(`RMSprop${where}`, h, RMSPROP_RULES);
   }
 
   protected stateSpec(): StateSpec {
@@ -134,9 +129,9 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     states.forEach((s, k) => {
       const n = values[k]!.length;
       s.step = (s.step as number) + 1;
-      lists[2]!.push((s.squareAvg as Float32Array | null) ?? (s.squareAvg = this.stateBuffer(n)));
-      if (centered) lists[3]!.push((s.gradAvg as Float32Array | null) ?? (s.gradAvg = this.stateBuffer(n)));
-      if (mu > 0) lists[lists.length - 1]!.push((s.momentumBuffer as Float32Array | null) ?? (s.momentumBuffer = this.stateBuffer(n)));
+      lists[2]!.push(this.bufferOf(s, "squareAvg", n));
+      if (centered) lists[3]!.push(this.bufferOf(s, "gradAvg", n));
+      if (mu > 0) lists[lists.length - 1]!.push(this.bufferOf(s, "momentumBuffer", n));
     });
     foreachMap(rmspropRule({ decay: wd !== 0, centered, momentum: mu > 0 }), lists, [lr, alpha, 1 - alpha, eps, wd, mu, maximize ? -1 : 1]);
   }

@@ -18,8 +18,9 @@
  * so trajectories match PyTorch's to a few ulps.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkBool, checkFinite, checkNonNegative } from "./errors.js";
+import { checkHypers, type HyperRules } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
 
 /** Which terms of the SGD rule a group uses (one compiled kernel each). */
@@ -54,19 +55,15 @@ const sgdKernels = new Map<string, MapKernel>();
  */
 export function sgdRule(c: SgdConfig): MapKernel {
   const key = `${+c.momentum}${+c.first}${+c.nesterov}${+c.decay}${+c.dampening}${+c.maximize}`;
-  let k = sgdKernels.get(key);
-  if (k) return k;
   const arrays = c.momentum ? (["p", "g", "b"] as const) : (["p", "g"] as const);
-  k = mapKernel(`sgd${key}`, { arrays, scalars: ["lr", "wd", "mu", "keep"] }, ({ p, g: grad, b }, { lr, wd, mu, keep }) => {
+  return cachedKernel(sgdKernels, key, () => mapKernel(`sgd${key}`, { arrays, scalars: ["lr", "wd", "mu", "keep"] }, ({ p, g: grad, b }, { lr, wd, mu, keep }) => {
     let g = c.maximize ? grad.neg() : grad; // g ← −g to maximize
     if (c.decay) g = g.add(wd.mul(p)).f32(); // g ← g + λθ
     if (!c.momentum) return { p: p.sub(lr.mul(g)) }; // θ ← θ − lr·g
     const b1 = c.first ? g : mu.mul(b!).f32().add(c.dampening ? keep.mul(g) : g).f32(); // b ← μb + (1 − τ)g; b ← g at first
     const d = c.nesterov ? g.add(mu.mul(b1)).f32() : b1; // g + μb with Nesterov, else b
     return { b: b1, p: p.sub(lr.mul(d)) }; // θ ← θ − lr·d
-  });
-  sgdKernels.set(key, k);
-  return k;
+  }));
 }
 
 /** SGD hyper-parameters (per parameter group). */
@@ -96,6 +93,11 @@ export interface SGDOptions {
  */
 export const SGD_DEFAULTS: Readonly<SGDOptions> = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
 
+/** How each SGD hyper-parameter is checked (the Nesterov condition is checked after these). */
+const SGD_RULES: HyperRules<SGDOptions> = {
+  lr: "nonNegative", momentum: "nonNegative", dampening: "finite", weightDecay: "nonNegative", nesterov: "bool", maximize: "bool",
+};
+
 /**
  * Stochastic gradient descent (optionally with momentum, dampening, Nesterov, weight decay,
  * maximize), PyTorch-exact. State per parameter: `momentumBuffer` (when momentum ≠ 0).
@@ -118,12 +120,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected checkHyper(h: SGDOptions, where: string): void {
     const op = `SGD${where}`;
-    checkNonNegative(op, "lr", h.lr);
-    checkNonNegative(op, "momentum", h.momentum);
-    checkFinite(op, "dampening", h.dampening);
-    checkNonNegative(op, "weightDecay", h.weightDecay);
-    checkBool(op, "nesterov", h.nesterov);
-    checkBool(op, "maximize", h.maximize);
+    checkHypers(op, h, SGD_RULES);
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
       throw new RangeError(`${op}: nesterov requires momentum > 0 and dampening = 0 (got momentum ${h.momentum}, dampening ${h.dampening})`);
     }
@@ -141,11 +138,10 @@ export class SGD extends Optimizer<SGDOptions> {
     // Parameters whose momentum buffer starts this step take PyTorch's first-step rule (b ← g).
     const later: Float32Array[][] = [[], [], []], first: Float32Array[][] = [[], [], []];
     states.forEach((s, k) => {
-      const buf = s.momentumBuffer as Float32Array | null;
-      const to = buf === null ? first : later;
+      const to = s.momentumBuffer === null ? first : later;
       to[0]!.push(values[k]!);
       to[1]!.push(grads[k]!);
-      to[2]!.push((s.momentumBuffer = buf ?? this.stateBuffer(values[k]!.length)));
+      to[2]!.push(this.bufferOf(s, "momentumBuffer", values[k]!.length));
     });
     if (later[0]!.length > 0) foreachMap(sgdRule({ ...config, first: false }), later, scalars);
     if (first[0]!.length > 0) foreachMap(sgdRule({ ...config, first: true }), first, scalars);

@@ -48,3 +48,21 @@ export function checkScheduled(op: string, name: string, v: unknown, check: (x: 
   if (v === undefined) throw new TypeError(`${op}: ${name} is required (got undefined)`);
   check(v);
 }
+
+/**
+ * A transform's hyper-parameter as a function of the step, checked as the file comment says: a
+ * constant now (as {@link checkScheduled}), and the value at every step with `check`, which also
+ * gives the value `apply` uses.
+ *
+ * @throws {TypeError} for `undefined`; whatever `check` throws for a bad constant (when made) or
+ * the schedule or `check` throw (at a step).
+ * @example
+ * ```ts
+ * const maxNormAt = checkedSchedule(op, "maxNorm", maxNorm, (v) => checkMaxNorm(op, v));
+ * clipBatchNorm(op, batch, maxNormAt(batch.step), o);
+ * ```
+ */
+export function checkedSchedule<T, R>(op: string, name: string, v: Scheduled<T>, check: (x: unknown) => R): (step: number) => R {
+  checkScheduled(op, name, v, check);
+  return (step) => check(resolveScheduled(v, step));
+}

@@ -41,48 +41,44 @@ function geometry(x: readonly number[], wShape: readonly number[], opts: Conv2dO
   return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow };
 }
 
-/** Writes image `img` (offset into x) as columns `[C·kH·kW, OH·OW]`. */
-function im2col(x: Float32Array, img: number, g: Geometry, cols: Float32Array): void {
+/**
+ * The im2col layout, defined once for {@link im2col} and its adjoint {@link col2im}: for each entry
+ * of one image's columns `[C·kH·kW, OH·OW]`, the offset within the image `[C, H, W]` of the pixel
+ * it holds, or -1 where it falls on the zero padding.
+ */
+function patchOffsets(g: Geometry): Int32Array {
   const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  let r = 0;
+  const offsets = new Int32Array(c * kh * kw * oh * ow);
+  let i = 0;
   for (let ci = 0; ci < c; ci++) {
     for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, r++) {
-        const row = r * oh * ow;
+      for (let kj = 0; kj < kw; kj++) {
         for (let y = 0; y < oh; y++) {
           const iy = y * sh - ph + ki;
-          const base = row + y * ow;
-          if (iy < 0 || iy >= h) { cols.fill(0, base, base + ow); continue; }
-          const src = img + (ci * h + iy) * w;
-          for (let xo = 0; xo < ow; xo++) {
+          for (let xo = 0; xo < ow; xo++, i++) {
             const ix = xo * sw - pw + kj;
-            cols[base + xo] = ix >= 0 && ix < w ? x[src + ix]! : 0;
+            offsets[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? (ci * h + iy) * w + ix : -1;
           }
         }
       }
     }
   }
+  return offsets;
+}
+
+/** Writes image `img` (offset into x) as columns `[C·kH·kW, OH·OW]` laid out by `offsets`. */
+function im2col(x: Float32Array, img: number, offsets: Int32Array, cols: Float32Array): void {
+  for (let i = 0; i < offsets.length; i++) {
+    const at = offsets[i]!;
+    cols[i] = at >= 0 ? x[img + at]! : 0;
+  }
 }
 
 /** Adds columns back into image `img` of `dx` (the adjoint of im2col). */
-function col2im(cols: Float32Array, dx: Float32Array, img: number, g: Geometry): void {
-  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  let r = 0;
-  for (let ci = 0; ci < c; ci++) {
-    for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, r++) {
-        const row = r * oh * ow;
-        for (let y = 0; y < oh; y++) {
-          const iy = y * sh - ph + ki;
-          if (iy < 0 || iy >= h) continue;
-          const dst = img + (ci * h + iy) * w;
-          for (let xo = 0; xo < ow; xo++) {
-            const ix = xo * sw - pw + kj;
-            if (ix >= 0 && ix < w) dx[dst + ix]! += cols[row + y * ow + xo]!;
-          }
-        }
-      }
-    }
+function col2im(cols: Float32Array, offsets: Int32Array, dx: Float32Array, img: number): void {
+  for (let i = 0; i < offsets.length; i++) {
+    const at = offsets[i]!;
+    if (at >= 0) dx[img + at]! += cols[i]!;
   }
 }
 
@@ -104,10 +100,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const k = g.c * g.kh * g.kw, p = g.oh * g.ow;
   const out = new Float32Array(g.n * g.o * p);
   const cols = new Float32Array(k * p);
+  const offsets = patchOffsets(g);
   const gemm = kernels().gemm;
   const bd = bias?.toFloat32Array();
   for (let i = 0; i < g.n; i++) {
-    im2col(xd.data, xd.offset + i * g.c * g.h * g.w, g, cols);
+    im2col(xd.data, xd.offset + i * g.c * g.h * g.w, offsets, cols);
     const at = i * g.o * p;
     if (bd) for (let oc = 0; oc < g.o; oc++) out.fill(bd[oc]!, at + oc * p, at + (oc + 1) * p);
     gemm(g.o, p, k, wd.data, wd.offset, k, 1, cols, 0, p, 1, out, at, p, bd !== undefined);
@@ -134,6 +131,7 @@ export function conv2dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: Conv
   const gy = dy.contiguous(), xd = x.contiguous(), wd = weight.contiguous();
   const gemm = kernels().gemm;
   const cols = new Float32Array(k * p);
+  const offsets = patchOffsets(g);
   const wantDx = need.dx ?? true, wantDw = need.dw ?? true, wantDb = need.db ?? true;
   const dx = wantDx ? new Float32Array(g.n * g.c * g.h * g.w) : null;
   const dw = wantDw ? new Float32Array(g.o * k) : null;
@@ -141,12 +139,12 @@ export function conv2dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: Conv
   for (let i = 0; i < g.n; i++) {
     const dyAt = gy.offset + i * g.o * p;
     if (dw) {
-      im2col(xd.data, xd.offset + i * g.c * g.h * g.w, g, cols);
+      im2col(xd.data, xd.offset + i * g.c * g.h * g.w, offsets, cols);
       gemm(g.o, k, p, gy.data, dyAt, p, 1, cols, 0, 1, p, dw, 0, k, i > 0); // dW += dy_i · colsᵀ
     }
     if (dx) {
       gemm(k, p, g.o, wd.data, wd.offset, 1, k, gy.data, dyAt, p, 1, cols, 0, p, false); // cols = Wᵀ · dy_i
-      col2im(cols, dx, i * g.c * g.h * g.w, g);
+      col2im(cols, offsets, dx, i * g.c * g.h * g.w);
     }
     if (db) for (let oc = 0; oc < g.o; oc++) { let s = 0; const at = dyAt + oc * p; for (let j = 0; j < p; j++) s += gy.data[at + j]!; db[oc]! += s; }
   }

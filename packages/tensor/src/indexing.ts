@@ -41,6 +41,19 @@ function indexError(op: string, v: number, n: number, shape: readonly number[] |
   return new RangeError(`${op}: index ${v} ${where}is out of range for an axis of size ${n}${shape ? ` (got ${fmt(shape)})` : ""}`);
 }
 
+/** Index `j` read from an index tensor, for axis `axis` of size `n` of `shape`: checked, negatives wrapped. */
+function axisIndex(op: string, j: number, n: number, shape: readonly number[], axis: number): number {
+  if (!Number.isInteger(j) || j < -n || j >= n) throw indexError(op, j, n, shape, `on axis ${axis} `);
+  return j < 0 ? j + n : j;
+}
+
+/** Checks that an index tensor of `gather`/`scatterAdd` fits the input: no larger on any axis but `ax`. */
+function checkIndexFits(op: string, shape: readonly number[], indexShape: readonly number[], ax: number): void {
+  for (let d = 0; d < shape.length; d++) {
+    if (d !== ax && indexShape[d]! > shape[d]!) throw new ShapeError(op, `index size ${indexShape[d]} exceeds input size ${shape[d]} on axis ${d}`, [shape, indexShape]);
+  }
+}
+
 /**
  * Selects entries along `axis` by index (like `torch.index_select`); the output has the axis size
  * replaced by the number of indices. Repeated indices are allowed.
@@ -135,9 +148,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   checkLive("gather", index.data);
   const ax = normalizeAxis("gather", axis, x.ndim, x.shape);
   if (index.ndim !== x.ndim) throw new ShapeError("gather", "index must have the same rank as the input", [x.shape, index.shape]);
-  for (let d = 0; d < x.ndim; d++) {
-    if (d !== ax && index.shape[d]! > x.shape[d]!) throw new ShapeError("gather", `index size ${index.shape[d]} exceeds input size ${x.shape[d]} on axis ${d}`, [x.shape, index.shape]);
-  }
+  checkIndexFits("gather", x.shape, index.shape, ax);
   const n = x.shape[ax]!;
   const shape = index.shape.slice();
   const out = new Tensor(new Float32Array(shapeSize(shape)), shape);
@@ -149,10 +160,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   for (let r = 0; r < w.rows; r++) {
     let ix = w.offsets[0]!, ii = w.offsets[1]!, io = w.offsets[2]!;
     for (let k = 0; k < w.n; k++, ix += sx, ii += si, io += so) {
-      let j = id[ii]!;
-      if (!Number.isInteger(j) || j < -n || j >= n) throw indexError("gather", j, n, x.shape, `on axis ${axis} `);
-      if (j < 0) j += n;
-      o[io] = xd[ix + j * sAx]!;
+      o[io] = xd[ix + axisIndex("gather", id[ii]!, n, x.shape, axis) * sAx]!;
     }
     w.next();
   }
@@ -175,11 +183,7 @@ export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tenso
   if (index.ndim !== base.ndim || !shapesEqual(index.shape, src.shape)) {
     throw new ShapeError("scatterAdd", "index and src must have the same shape and the input's rank", [base.shape, index.shape, src.shape]);
   }
-  for (let d = 0; d < base.ndim; d++) {
-    if (d !== ax && index.shape[d]! > base.shape[d]!) {
-      throw new ShapeError("scatterAdd", `index size ${index.shape[d]} exceeds input size ${base.shape[d]} on axis ${d}`, [base.shape, index.shape]);
-    }
-  }
+  checkIndexFits("scatterAdd", base.shape, index.shape, ax);
   const out = base.clone();
   const n = base.shape[ax]!;
   const outStrides = contiguousStrides(base.shape);
@@ -191,10 +195,7 @@ export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tenso
   for (let r = 0; r < w.rows; r++) {
     let io = w.offsets[0]!, ii = w.offsets[1]!, is = w.offsets[2]!;
     for (let k = 0; k < w.n; k++, io += so, ii += si, is += ss) {
-      let j = id[ii]!;
-      if (!Number.isInteger(j) || j < -n || j >= n) throw indexError("scatterAdd", j, n, base.shape, `on axis ${axis} `);
-      if (j < 0) j += n;
-      o[io + j * sAx]! += sd[is]!;
+      o[io + axisIndex("scatterAdd", id[ii]!, n, base.shape, axis) * sAx]! += sd[is]!;
     }
     w.next();
   }
