@@ -43,8 +43,12 @@ export interface GradcheckResult {
 }
 
 /**
- * Checks the gradients of `f` at `inputs` against central finite differences.
+ * Checks the gradients of `f` at `inputs` against central finite differences. Mismatches are
+ * reported in the result, not thrown.
  *
+ * @throws whatever `f` (or its backward pass) throws; {TypeError} when `f` does not return a Var
+ * or an entry of `opts.check` is not an input index; {Error} for an input tensor released by
+ * `dispose()`.
  * @example
  * ```ts
  * const r = gradcheck((x, y) => mul(x, y), [randn([3, 1]), randn([2])]);

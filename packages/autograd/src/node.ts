@@ -7,7 +7,18 @@ import type { Tensor } from "@tapegrad/tensor";
 import type { OpRule } from "./rule.js";
 import type { Var } from "./var.js";
 
-/** One recorded op: its rule, inputs, attributes and saved data. Internal to the engine. */
+/**
+ * One recorded op: its rule, inputs, attributes and saved data. Internal to the engine: ops
+ * create nodes (through `apply`), user code only reads them.
+ *
+ * @throws never (construction only stores its arguments).
+ * @example
+ * ```ts
+ * const y = mul(w, x);
+ * y.node?.op; // "mul"
+ * y.node?.inputs.length; // 2
+ * ```
+ */
 export class Node {
   /** Position on the tape (execution order). */
   readonly seq: number;
@@ -43,7 +54,16 @@ export class Node {
     this.y = y;
   }
 
-  /** Drops everything the node holds (called by `backward` unless the graph is retained). */
+  /**
+   * Drops everything the node holds (called by `backward` unless the graph is retained); a later
+   * backward pass through it then throws. Idempotent.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * if (!task.retain) node.release(); // as backward does after running the node's rule
+   * ```
+   */
   release(): void {
     this.freed = true;
     this.rule = null;

@@ -25,6 +25,8 @@ type Holder = Node | Var;
  * The state of one backward call: pending gradients, which of them the pass owns, what user
  * code has seen, the gradients to return (capture) and the leaves' gradient sinks.
  *
+ * @throws never when constructed; `send` and `sendRegion` throw `ShapeError` for a gradient that
+ * does not fit its holder.
  * @example
  * ```ts
  * const task = new GraphTask(false, undefined);
@@ -47,12 +49,29 @@ export class GraphTask {
   /** Leaf → storage its rule wrote (its whole gradient), held by the pass until the leaf phase. */
   private readonly written = new Map<Var, Tensor>();
 
-  /** @param retain keep the graph; @param capture the Vars whose gradients to return. */
+  /**
+   * @param retain keep the graph (do not release the nodes walked).
+   * @param capture the Vars whose gradients to return instead of accumulating them, or undefined.
+   * @throws never.
+   * @example
+   * ```ts
+   * const task = new GraphTask(opts.retainGraph ?? false, capture); // as each backward pass starts
+   * ```
+   */
   constructor(readonly retain: boolean, capture: readonly Var[] | undefined) {
     this.capture = capture ? new Set(capture) : null;
   }
 
-  /** Adds `g` to `holder`'s pending gradient (`fresh`: a buffer nobody else holds). */
+  /**
+   * Adds `g` to `holder`'s pending gradient (`fresh`: a buffer nobody else holds).
+   *
+   * @throws {ShapeError} (from `add`) when `g` does not broadcast to the pending gradient's
+   * shape; never for gradients of the holder's shape.
+   * @example
+   * ```ts
+   * task.send(input.node ?? input, dx, rule.freshGrads === true);
+   * ```
+   */
   send(holder: Holder, g: Tensor, fresh: boolean): void {
     const prev = this.pending.get(holder);
     if (prev === undefined) {
@@ -66,7 +85,16 @@ export class GraphTask {
     }
   }
 
-  /** Adds a gradient that is zero outside one region into an owned full-size buffer. */
+  /**
+   * Adds a gradient that is zero outside one region into an owned full-size buffer.
+   *
+   * @throws {ShapeError} when `g.values` does not broadcast to the region (from `addInto`), or
+   * whatever `g.region` throws for a buffer of `shape`.
+   * @example
+   * ```ts
+   * task.sendRegion(holder, x.shape, new RegionGrad(dy, (buf) => buf.select(0, 3)));
+   * ```
+   */
   sendRegion(holder: Holder, shape: readonly number[], g: RegionGrad): void {
     let buf = this.pending.get(holder);
     if (buf === undefined || !this.owned.has(holder)) {
@@ -77,7 +105,7 @@ export class GraphTask {
     addInto(g.values, g.region(buf));
   }
 
-  /** Removes and returns `holder`'s pending gradient (null when none arrived). */
+  /** Removes and returns `holder`'s pending gradient (null when none arrived). @throws never. @example `const dy = task.take(node); // null: no gradient reached this node` */
   take(holder: Holder): Tensor | null {
     const g = this.pending.get(holder);
     if (g === undefined) return null;
@@ -85,12 +113,12 @@ export class GraphTask {
     return g;
   }
 
-  /** A leaf's total gradient: the storage its rule wrote, or what was sent to it. */
+  /** A leaf's total gradient: the storage its rule wrote, or what was sent to it. @throws never. @example `const g = task.takeLeaf(w); if (g) accumulateGrad(task, w, g);` */
   takeLeaf(leaf: Var): Tensor | null {
     return this.written.get(leaf) ?? this.take(leaf);
   }
 
-  /** Plans a sink: `leaf`'s consuming rule may write its gradient into `storage`. */
+  /** Plans a sink: `leaf`'s consuming rule may write its gradient into `storage`. @throws never. @example `task.planSink(w, w.gradStorage!)` */
   planSink(leaf: Var, storage: Tensor): void {
     this.sinks.set(leaf, storage);
   }
@@ -98,6 +126,12 @@ export class GraphTask {
   /**
    * The `gradInto` buffers for `node`'s inputs, or undefined when none applies. A planned sink
    * still applies only if no other pass has given the leaf a gradient meanwhile.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const gradInto = task.sinksOf(node); // becomes the rule's ctx.gradInto
+   * ```
    */
   sinksOf(node: Node): (Tensor | null)[] | undefined {
     if (this.sinks.size === 0) return undefined;
@@ -109,7 +143,7 @@ export class GraphTask {
     return into;
   }
 
-  /** Records that `leaf`'s rule wrote its gradient into the planned sink, taking the storage from the leaf meanwhile. */
+  /** Records that `leaf`'s rule wrote its gradient into the planned sink, taking the storage from the leaf meanwhile. @throws never. @example `if (grads[i] === GRAD_WRITTEN) task.wrote(node.inputs[i]!)` */
   wrote(leaf: Var): void {
     const storage = this.sinks.get(leaf)!;
     this.sinks.delete(leaf);
@@ -117,7 +151,7 @@ export class GraphTask {
     leaf.gradStorage = null;
   }
 
-  /** True when `g` is storage a rule wrote for `leaf` in this pass. */
+  /** True when `g` is storage a rule wrote for `leaf` in this pass. @throws never. @example `task.isWritten(w, g) // true: copying g into w's storage is not needed` */
   isWritten(leaf: Var, g: Tensor): boolean {
     return this.written.get(leaf) === g;
   }

@@ -36,6 +36,7 @@ export interface BackwardCtx<A, S> {
  * What a rule returns for an input whose gradient it wrote into `ctx.gradInto[i]` (see
  * {@link BackwardCtx.gradInto}).
  *
+ * @throws never (a constant).
  * @example
  * ```ts
  * const into = c.gradInto?.[1];
@@ -57,6 +58,13 @@ export interface Saved<S> {
  * `region(buffer)` (a view) of a buffer with the input's shape. Rules of slicing ops return it so
  * the engine can accumulate in place instead of materialising full-size zero tensors (which would
  * make backpropagation through T per-step slices O(T²)).
+ *
+ * @throws never (construction only stores its arguments).
+ * @example
+ * ```ts
+ * // the backward rule of `select`: only the selected entry gets dy
+ * backward: (dy, c) => [new RegionGrad(dy, (g) => g.select(c.attrs.axis, c.attrs.index))],
+ * ```
  */
 export class RegionGrad {
   constructor(

@@ -37,6 +37,8 @@ export type PostAccumulateGradHook = (v: Var) => void;
  * a gradient you read stays what it was, as in PyTorch. Optimizers and clipping, which only use the
  * gradient within a step, read it with {@link Var.borrowGrad} and leave the storage to be reused.
  *
+ * @throws {TypeError} from the constructor when `value` is not a Tensor, and on assigning a
+ * non-Tensor to `grad`; the methods document their own.
  * @example
  * ```ts
  * const w = variable(tensor([[1, 2]]), { name: "w" });
@@ -73,6 +75,15 @@ export class Var {
    * Accumulated gradient (leaves, and non-leaves after `retainGrad()`), or null. Reading it hands
    * the tensor over: `backward` will not write into it again (see the class comment). Assign a
    * tensor (or null) to replace it; optimizers and clipping then edit the assigned tensor in place.
+   *
+   * @throws {TypeError} on assigning something that is neither a Tensor nor null; reading never
+   * throws.
+   * @example
+   * ```ts
+   * loss.backward();
+   * const g = w.grad; // yours to keep: the next backward writes elsewhere
+   * w.grad = null; // or assign a tensor of w's shape
+   * ```
    */
   get grad(): Tensor | null {
     if (this.gradValue !== null && this.gradValue === this.gradStorage) this.gradStorage = null;
@@ -241,13 +252,29 @@ export class Var {
     this.ownedValue = null;
   }
 
-  /** A short description for messages, e.g. `Var "w" [2,3]`. */
+  /**
+   * A short description for messages, e.g. `leaf Var "w" [2,3]`.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * variable(zeros([2, 3]), { name: "w" }).describe(); // 'leaf Var "w" [2,3]'
+   * ```
+   */
   describe(): string {
     const kind = this.isLeaf ? "leaf Var" : `Var from ${this.node!.op}`;
     return `${kind}${this.name ? ` "${this.name}"` : ""} ${fmt(this.shape)}`;
   }
 
-  /** The value's text with the Var's flags. */
+  /**
+   * The value's text with the Var's flags.
+   *
+   * @throws {Error} when the value's storage was released by `dispose()`.
+   * @example
+   * ```ts
+   * String(variable(tensor([1, 2]), { name: "b" })); // 'Var(tensor([1, 2], shape=[2]), requiresGrad, name="b")'
+   * ```
+   */
   toString(): string {
     return `Var(${this.value.toString()}${this.requiresGrad ? ", requiresGrad" : ""}${this.name ? `, name="${this.name}"` : ""})`;
   }
@@ -279,6 +306,8 @@ export function variable(value: Tensor | number, opts: { name?: string; requires
 /**
  * Creates a leaf Var that does not require grad (data, targets, masks). Shares the tensor.
  *
+ * @throws {TypeError} for a value that is not a Tensor or number; {Error} for a tensor released by
+ * `dispose()`.
  * @example
  * ```ts
  * const x = constant(tensor([[1, 2]]));

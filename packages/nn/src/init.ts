@@ -55,6 +55,7 @@ export interface InitOptions {
 /**
  * Uniform values in `[low, high)`.
  *
+ * @throws {ShapeError} for an invalid shape (negative or fractional sizes).
  * @example
  * ```ts
  * uniform([3], -0.1, 0.1, { rng: new Rng(0) });
@@ -67,6 +68,7 @@ export function uniform(shape: readonly number[], low = 0, high = 1, opts: InitO
 /**
  * Normal values with the given mean and standard deviation.
  *
+ * @throws {ShapeError} for an invalid shape (negative or fractional sizes).
  * @example
  * ```ts
  * normal([3, 3], 0, 0.02);

@@ -16,6 +16,8 @@ export type StateDict = Record<string, Tensor>;
  * {@link Module.addParameter} and children with {@link Module.addModule}, and implement
  * `forward`.
  *
+ * @throws never when constructed (the base checks nothing); `addParameter`, `addModule`,
+ * `loadStateDict` and subclasses' constructors and `forward` document their own.
  * @example
  * ```ts
  * class TwoLayer extends Module {
@@ -31,7 +33,16 @@ export abstract class Module {
   private readonly ownParams = new Map<string, Var>();
   private readonly children = new Map<string, Module>();
 
-  /** Runs the module. */
+  /**
+   * Runs the module.
+   *
+   * @throws whatever the subclass's computation throws (typically {@link ShapeError} for an input
+   * of the wrong shape, `TypeError` for an input that is not a Var, Tensor or number).
+   * @example
+   * ```ts
+   * const logits = model.forward(constant(batch.x));
+   * ```
+   */
   abstract forward(...inputs: unknown[]): unknown;
 
   /**
@@ -75,6 +86,7 @@ export abstract class Module {
    * `[dottedName, parameter]` pairs of this module and all descendants, in registration order
    * (a parameter shared by two modules is listed once).
    *
+   * @throws never.
    * @example
    * ```ts
    * model.namedParameters().map(([n]) => n); // ["fc1.weight", "fc1.bias", ...]
@@ -98,6 +110,7 @@ export abstract class Module {
   /**
    * All parameters (see {@link Module.namedParameters}).
    *
+   * @throws never.
    * @example
    * ```ts
    * const opt = new SGD(model.parameters(), { lr: 0.1 });
@@ -110,6 +123,7 @@ export abstract class Module {
   /**
    * `[dottedName, module]` pairs of all descendants (not including this module).
    *
+   * @throws never.
    * @example
    * ```ts
    * for (const [name, m] of model.namedModules()) console.log(name, m.constructor.name);
@@ -127,6 +141,7 @@ export abstract class Module {
   /**
    * Sets training mode recursively (`train(false)` is `eval()`); returns this.
    *
+   * @throws never.
    * @example
    * ```ts
    * model.train();
@@ -141,6 +156,7 @@ export abstract class Module {
   /**
    * Sets evaluation mode recursively; returns this.
    *
+   * @throws never.
    * @example
    * ```ts
    * model.eval();
@@ -181,6 +197,7 @@ export abstract class Module {
   /**
    * Copies of all parameter values by dotted name.
    *
+   * @throws {Error} when a parameter's storage was released by `dispose()`.
    * @example
    * ```ts
    * const saved = model.stateDict();
@@ -228,7 +245,19 @@ export abstract class Module {
     }
   }
 
-  /** A one-line-per-module summary with parameter counts. */
+  /**
+   * A one-line-per-module summary with parameter counts.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * console.log(String(new Sequential(new Linear(4, 8), new ReLU())));
+   * // Sequential()
+   * //   (0): Linear(in=4, out=8, bias=true)
+   * //   (1): ReLU()
+   * //   parameters: 40
+   * ```
+   */
   toString(): string {
     const lines = [`${this.constructor.name}(${this.describe()})`];
     for (const [n, c] of this.children) lines.push(`  (${n}): ${c.toString().split("\n").join("\n  ")}`);

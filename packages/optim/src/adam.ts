@@ -188,6 +188,10 @@ export class Adam extends AdamCore {
   /**
    * @throws {RangeError} for negative `lr`/`eps`/`weightDecay`/`epsRoot` or betas outside
    * [0, 1); {TypeError} for wrongly typed or unknown options.
+   * @example
+   * ```ts
+   * const opt = new Adam(model.parameters(), { lr: 1e-3, amsgrad: true });
+   * ```
    */
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> & OptimizerConfig = {}) {
     super("Adam", params, ADAM_DEFAULTS, options);
@@ -209,7 +213,13 @@ export class AdamW extends AdamCore {
     return true;
   }
 
-  /** @throws as {@link Adam}. */
+  /**
+   * @throws as {@link Adam}.
+   * @example
+   * ```ts
+   * const opt = new AdamW(model.parameters(), { lr: 3e-4 }); // weightDecay 1e-2 by default
+   * ```
+   */
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> & OptimizerConfig = {}) {
     super("AdamW", params, ADAMW_DEFAULTS, options);
   }

@@ -87,7 +87,14 @@ export class AutoClip implements GradTransform<AutoClipDetail | undefined> {
   private global: SortedHistory;
   private perParam = new Map<number, SortedHistory>();
 
-  /** @throws {RangeError} for a percentile outside [0, 100] or a bad history length. */
+  /**
+   * @throws {RangeError} for a percentile outside [0, 100] or a bad history length; {TypeError}
+   * for an unknown variant or wrongly typed options.
+   * @example
+   * ```ts
+   * const ac = new AutoClip({ variant: "package", historyLength: 500 });
+   * ```
+   */
   constructor(opts: AutoClipOptions = {}) {
     const op = "AutoClip";
     const variant = checkChoice(op, "variant", opts.variant ?? "paper", ["paper", "package"] as const);

@@ -50,7 +50,13 @@ export class SortedHistory {
   private head = 0; // index of the oldest value once the ring is full
   private sorted: number[] = [];
 
-  /** @throws {RangeError} unless `limit` is a positive integer or Infinity. */
+  /**
+   * @throws {RangeError} unless `limit` is a positive integer or Infinity.
+   * @example
+   * ```ts
+   * const h = new SortedHistory(1000); // keeps the last 1000 values
+   * ```
+   */
   constructor(limit = Infinity) {
     if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new RangeError(`SortedHistory: limit must be a positive integer or Infinity (got ${fmtValue(limit)})`);
     this.limit = limit;

@@ -108,6 +108,10 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   /**
    * @throws {RangeError} for negative `lr`/`eps`/`momentum`/`weightDecay` or `alpha` outside
    * [0, 1]; {TypeError} for wrongly typed or unknown options.
+   * @example
+   * ```ts
+   * const opt = new RMSprop(model.parameters(), { lr: 1e-3, alpha: 0.9 });
+   * ```
    */
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> & OptimizerConfig = {}) {
     super("RMSprop", params, { ...RMSPROP_DEFAULTS }, options);

@@ -35,7 +35,12 @@ export class LRScheduler {
   /**
    * @param schedule one schedule for all groups, or one per group.
    * @throws {TypeError} for a bad optimizer or schedule; {RangeError} for a schedule list whose
-   * length differs from the number of groups.
+   * length differs from the number of groups, or when a schedule gives a negative or non-finite
+   * rate at step 0 (the constructor applies it).
+   * @example
+   * ```ts
+   * const sched = new LRScheduler(opt, [cosineAnnealingLr({ tMax: 100 }), constantLr()]); // one per group
+   * ```
    */
   constructor(optimizer: HasParamGroups, schedule: Schedule | readonly Schedule[]) {
     if (!optimizer || !Array.isArray(optimizer.paramGroups)) throw new TypeError(`LRScheduler: expected an optimizer with paramGroups (got ${fmtValue(optimizer)})`);
@@ -94,6 +99,7 @@ export class LRScheduler {
   /**
    * `{ lastEpoch, baseLrs }`, for checkpoints.
    *
+   * @throws Never throws.
    * @example
    * ```ts
    * const saved = sched.stateDict();

@@ -113,6 +113,10 @@ export class SGD extends Optimizer<SGDOptions> {
   /**
    * @throws {RangeError} for negative `lr`, `momentum` or `weightDecay`, or Nesterov without
    * momentum / with dampening; {TypeError} for wrongly typed or unknown options.
+   * @example
+   * ```ts
+   * const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+   * ```
    */
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & OptimizerConfig = {}) {
     super("SGD", params, { ...SGD_DEFAULTS }, options);

@@ -91,7 +91,13 @@ export class ZClip implements GradTransform<ZClipDetail> {
   private mean = NaN;
   private variance = NaN;
 
-  /** @throws {RangeError} for out-of-range options; {TypeError} for wrong kinds. */
+  /**
+   * @throws {RangeError} for out-of-range options; {TypeError} for wrong kinds.
+   * @example
+   * ```ts
+   * const zc = new ZClip({ alpha: 0.97, zThresh: 2.5, warmupSteps: 25 });
+   * ```
+   */
   constructor(opts: ZClipOptions = {}) {
     const op = "ZClip";
     const maxGradNorm = opts.maxGradNorm === undefined ? 1.0 : opts.maxGradNorm;

@@ -61,7 +61,16 @@ function jsMap(kernel: MapKernel, lists: readonly (readonly Float32Array[])[], s
   }
 }
 
-/** The pure TypeScript kernels (no WebAssembly, no threads; storage on the JS heap). */
+/**
+ * The pure TypeScript kernels (no WebAssembly, no threads; storage on the JS heap).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const prev = useKernels(jsKernels); // every op runs in pure TS from here on
+ * useKernels(prev);
+ * ```
+ */
 export const jsKernels: KernelSet = Object.freeze({
   name: "js",
   alloc: (length: number) => new Float32Array(length),

@@ -165,7 +165,7 @@ export function ones(shape: ArrayLike<number>): Tensor {
  * @throws never for a valid tensor.
  * @example
  * ```ts
- * zerosLike(x).shape === x.shape;
+ * zerosLike(ones([2, 3])).toArray(); // [[0, 0, 0], [0, 0, 0]]
  * ```
  */
 export function zerosLike(t: Tensor, options: AllocOptions = {}): Tensor {
@@ -175,9 +175,10 @@ export function zerosLike(t: Tensor, options: AllocOptions = {}): Tensor {
 /**
  * Ones with the shape of `t`.
  *
+ * @throws never for a valid tensor (only its shape is read).
  * @example
  * ```ts
- * onesLike(x).shape === x.shape;
+ * onesLike(zeros([2, 3])).toArray(); // [[1, 1, 1], [1, 1, 1]]
  * ```
  */
 export function onesLike(t: Tensor): Tensor {
@@ -187,9 +188,10 @@ export function onesLike(t: Tensor): Tensor {
 /**
  * `value` with the shape of `t`.
  *
+ * @throws {TypeError} when `value` is not a number.
  * @example
  * ```ts
- * fullLike(x, 2);
+ * fullLike(zeros([2]), 7).toArray(); // [7, 7]
  * ```
  */
 export function fullLike(t: Tensor, value: number): Tensor {

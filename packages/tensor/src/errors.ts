@@ -11,6 +11,7 @@
  * Formats a shape (or any small array) as compact JSON, e.g. `[2,3]`; a 0-d shape is `[]`.
  * Non-finite entries print as `NaN`/`Infinity` (JSON would print `null`, hiding the mistake).
  *
+ * @throws never.
  * @example
  * ```ts
  * fmt([2, 3]); // "[2,3]"
@@ -30,6 +31,7 @@ export function fmt(shape: readonly number[] | ArrayLike<number>): string {
  * Thrown when shapes, axes or sizes are invalid for an op. `op` names the op, `shapes` holds the
  * offending shapes (also printed as JSON in the message).
  *
+ * @throws never when constructed (it is the error ops throw).
  * @example
  * ```ts
  * try { matmul(zeros([2, 3]), zeros([4, 5])); } catch (e) {
@@ -56,6 +58,7 @@ export class ShapeError extends RangeError {
 /**
  * Builds the error for a violated internal invariant (a tapegrad bug, not a user error).
  *
+ * @throws never (it returns the error; the caller throws it).
  * @example
  * ```ts
  * if (grad.size !== x.size) throw internalError("mul.backward gave [3] for input 0 of shape [2,3]");

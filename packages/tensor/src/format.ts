@@ -13,6 +13,7 @@ const EDGE = 3;
 /**
  * Converts row-major `values` of the given `shape` into nested arrays.
  *
+ * @throws never.
  * @example
  * ```ts
  * toNested(new Float32Array([1, 2, 3, 4]), [2, 2]); // [[1, 2], [3, 4]]
@@ -51,6 +52,7 @@ function formatNumber(v: number, integral: boolean, digits: number): string {
  * then only those entries are formatted (and decide the number style and column width), so
  * printing a huge tensor costs O(shown elements).
  *
+ * @throws never.
  * @example
  * ```ts
  * formatTensor(new Float32Array([1.5, 2]), [2]); // "tensor([1.5000, 2.0000], shape=[2])"

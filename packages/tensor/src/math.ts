@@ -24,6 +24,7 @@ function poly(c: readonly number[], z: number): number {
 /**
  * The error function, accurate to about 1e-15 (fdlibm's rational approximations).
  *
+ * @throws never (NaN gives NaN).
  * @example
  * ```ts
  * erf(0.5); // 0.5204998778130465
@@ -56,6 +57,8 @@ const SQRT_HALF = 0.7071067811865476;
  * Natural log of `x` in (0, 1], computed with +, −, ×, ÷ only (exactly specified by IEEE-754), so
  * every JS engine returns the same bits. Used by the seeded normal sampler.
  *
+ * @throws never. `x` is not checked: for `x <= 0` the range reduction never ends (the sampler
+ * only passes values in (0, 1)).
  * @example
  * ```ts
  * portableLogUnit(0.5); // -0.6931471805599453

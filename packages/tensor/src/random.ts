@@ -14,6 +14,8 @@ import { portableLogUnit } from "./math.js";
 /**
  * A seeded random number generator (xoshiro128**).
  *
+ * @throws {TypeError} from the constructor (and `seed`) for a non-finite seed; {RangeError} from
+ * `int` and `permutation` for bad arguments (see each method).
  * @example
  * ```ts
  * const rng = new Rng(42);
@@ -31,6 +33,11 @@ export class Rng {
   /**
    * @param seed any finite number; its integer part (up to 2^53) selects the stream.
    * @throws {TypeError} for a non-finite seed.
+   * @example
+   * ```ts
+   * const a = new Rng(7), b = new Rng(7);
+   * a.random() === b.random(); // true: same seed, same stream
+   * ```
    */
   constructor(seed = 0) {
     this.seed(seed);
@@ -69,6 +76,7 @@ export class Rng {
   /**
    * Next 32 random bits as an unsigned integer.
    *
+   * @throws never.
    * @example
    * ```ts
    * new Rng(0).nextUint32(); // an integer in [0, 2^32)
@@ -89,6 +97,7 @@ export class Rng {
   /**
    * Uniform float in [0, 1) with 24 random bits (exactly representable in float32).
    *
+   * @throws never.
    * @example
    * ```ts
    * const u = rng.random(); // 0 <= u < 1
@@ -101,6 +110,7 @@ export class Rng {
   /**
    * Standard normal sample (mean 0, variance 1).
    *
+   * @throws never.
    * @example
    * ```ts
    * const z = rng.normal();
@@ -148,9 +158,11 @@ export class Rng {
   /**
    * Shuffles `array` in place (Fisher–Yates) and returns it.
    *
+   * @throws never for an array or typed array (an array-like whose `length` is not an integer
+   * makes `int` throw `RangeError`).
    * @example
    * ```ts
-   * rng.shuffle([1, 2, 3, 4]);
+   * rng.shuffle([1, 2, 3, 4]); // e.g. [3, 1, 4, 2]
    * ```
    */
   shuffle<T extends { length: number; [i: number]: unknown }>(array: T): T {
@@ -166,6 +178,8 @@ export class Rng {
   /**
    * A random permutation of `0 .. n-1`.
    *
+   * @throws {RangeError} (from `Int32Array`) for a negative or too large `n`; a fractional `n` is
+   * truncated.
    * @example
    * ```ts
    * rng.permutation(5); // e.g. Int32Array [3, 0, 4, 1, 2]
@@ -180,6 +194,7 @@ export class Rng {
   /**
    * An independent generator derived from this one's next outputs (for splitting streams).
    *
+   * @throws never.
    * @example
    * ```ts
    * const child = rng.fork();
@@ -194,12 +209,21 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-/** The generator used when no `rng` is passed; reseed it with {@link manualSeed}. */
+/**
+ * The generator used when no `rng` is passed; reseed it with {@link manualSeed}.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * defaultRng.random(); // what `rand` and `randn` draw from by default
+ * ```
+ */
 export const defaultRng: Rng = new Rng(0);
 
 /**
  * Reseeds the default generator (like `torch.manual_seed`).
  *
+ * @throws {TypeError} for a non-finite seed.
  * @example
  * ```ts
  * manualSeed(0); const a = randn([3]); manualSeed(0); const b = randn([3]); // a equals b

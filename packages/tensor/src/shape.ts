@@ -10,6 +10,7 @@ export type Shape = readonly number[];
 /**
  * Number of elements of a shape (1 for the 0-d shape `[]`).
  *
+ * @throws never.
  * @example
  * ```ts
  * shapeSize([2, 3]); // 6
@@ -25,6 +26,7 @@ export function shapeSize(shape: Shape): number {
 /**
  * Row-major (C order) strides of a shape, in elements.
  *
+ * @throws never.
  * @example
  * ```ts
  * contiguousStrides([2, 3, 4]); // [12, 4, 1]
@@ -66,6 +68,7 @@ export function checkShape(op: string, shape: ArrayLike<number>): number[] {
 /**
  * True when two shapes are equal element by element.
  *
+ * @throws never.
  * @example
  * ```ts
  * shapesEqual([2, 3], [2, 3]); // true

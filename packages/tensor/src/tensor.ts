@@ -19,6 +19,9 @@ import { allocate, checkLive, dispose, isReleased, type AllocOptions } from "./m
  * `index`. Construct with the creation functions (`tensor`, `zeros`, `randn`, ...) rather than
  * directly.
  *
+ * @throws {ShapeError}, {TypeError} or {Error} from the constructor for an invalid layout, data
+ * that is not a Float32Array, or released storage (see the constructor); the methods document
+ * their own.
  * @example
  * ```ts
  * const x = tensor([[1, 2, 3], [4, 5, 6]]);
@@ -108,6 +111,7 @@ export class Tensor {
   /**
    * The logical elements in row-major order, always as a fresh array (never shared).
    *
+   * @throws {Error} when the storage was released by `dispose()`.
    * @example
    * ```ts
    * tensor([[1, 2], [3, 4]]).transpose(0, 1).toFloat32Array(); // Float32Array [1, 3, 2, 4]
@@ -124,6 +128,7 @@ export class Tensor {
   /**
    * The elements as nested JS arrays (a number for a 0-d tensor).
    *
+   * @throws {Error} when the storage was released by `dispose()`.
    * @example
    * ```ts
    * arange(4).reshape(2, 2).toArray(); // [[0, 1], [2, 3]]
@@ -136,6 +141,7 @@ export class Tensor {
   /**
    * A contiguous tensor with the same values: `this` when already contiguous, else a copy.
    *
+   * @throws {Error} when the storage was released by `dispose()`.
    * @example
    * ```ts
    * const t = x.transpose(0, 1).contiguous(); // t.isContiguous === true
@@ -151,6 +157,7 @@ export class Tensor {
    * A contiguous copy that shares nothing with `this`; with `persistent`, in long-lived storage
    * (see `allocate`), as parameters are.
    *
+   * @throws {Error} when the storage was released by `dispose()`.
    * @example
    * ```ts
    * const y = x.clone(); // writing into y.data never changes x
@@ -172,7 +179,9 @@ export class Tensor {
    * collector finds it (see `memory.ts`). Afterwards this tensor and every view of it throw when
    * used. Idempotent.
    *
-   * @throws never.
+   * @throws {RangeError} when `data` is only part of an array of persistent storage in wasm
+   * memory (a Tensor built over a `subarray` of `allocate(n, { persistent: true })`); never for
+   * tensors the creation functions and ops return.
    * @example
    * ```ts
    * const w = zeros([256, 784], { persistent: true });
@@ -288,7 +297,15 @@ export class Tensor {
     return this.permute(perm);
   }
 
-  /** Matrix transpose of the last two dimensions (a view); requires `ndim >= 2`. */
+  /**
+   * Matrix transpose of the last two dimensions (a view); requires `ndim >= 2`.
+   *
+   * @throws {ShapeError} for a tensor with fewer than 2 dimensions.
+   * @example
+   * ```ts
+   * zeros([5, 2, 3]).mT.shape; // [5, 3, 2]
+   * ```
+   */
   get mT(): Tensor {
     if (this.ndim < 2) throw new ShapeError("mT", "needs at least 2 dimensions", [this.shape]);
     return this.transpose(-2, -1);
@@ -425,6 +442,7 @@ export class Tensor {
   /**
    * A readable multi-line rendering (large tensors are summarised with `...`).
    *
+   * @throws {Error} when the storage was released by `dispose()`.
    * @example
    * ```ts
    * String(tensor([[1, 2], [3, 4]]));

@@ -14,7 +14,9 @@ import { asTensor, checkOut, type TensorOrScalar } from "./elementwise.js";
 /**
  * Applies unary op `code` (with parameters `p0`, `p1`) elementwise.
  *
- * @throws {ShapeError} when `out` is unsuitable.
+ * @throws {TypeError} when `input` is not a Tensor or number, or `out` is not a Tensor;
+ * {ShapeError} when `out` has the wrong shape, is not contiguous or partially overlaps the input;
+ * {Error} when a tensor's storage was released by `dispose()`.
  * @example
  * ```ts
  * unaryOp("exp", UnOp.EXP, x); // same as exp(x)
@@ -42,58 +44,59 @@ export function unaryOp(name: string, code: UnOp, input: TensorOrScalar, out?: T
   return result;
 }
 
-/** `-x`. @example `neg(tensor([1, -2])).toArray(); // [-1, 2]` */
+/** `-x`. @throws as {@link unaryOp}. @example `neg(tensor([1, -2])).toArray(); // [-1, 2]` */
 export function neg(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("neg", UnOp.NEG, x, out); }
-/** `e^x`. @example `exp(tensor([0])).toArray(); // [1]` */
+/** `e^x`. @throws as {@link unaryOp}. @example `exp(tensor([0])).toArray(); // [1]` */
 export function exp(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("exp", UnOp.EXP, x, out); }
-/** Natural log (`log(0) = -Infinity`, negative gives NaN). @example `log(tensor([1])).toArray(); // [0]` */
+/** Natural log (`log(0) = -Infinity`, negative gives NaN). @throws as {@link unaryOp}. @example `log(tensor([1])).toArray(); // [0]` */
 export function log(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("log", UnOp.LOG, x, out); }
-/** Square root. @example `sqrt(tensor([4])).toArray(); // [2]` */
+/** Square root. @throws as {@link unaryOp}. @example `sqrt(tensor([4])).toArray(); // [2]` */
 export function sqrt(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sqrt", UnOp.SQRT, x, out); }
-/** `1/sqrt(x)`. @example `rsqrt(tensor([4])).toArray(); // [0.5]` */
+/** `1/sqrt(x)`. @throws as {@link unaryOp}. @example `rsqrt(tensor([4])).toArray(); // [0.5]` */
 export function rsqrt(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("rsqrt", UnOp.RSQRT, x, out); }
-/** Absolute value. @example `abs(tensor([-2])).toArray(); // [2]` */
+/** Absolute value. @throws as {@link unaryOp}. @example `abs(tensor([-2])).toArray(); // [2]` */
 export function abs(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("abs", UnOp.ABS, x, out); }
-/** Sign: -1, 0 or 1 (NaN stays NaN). @example `sign(tensor([-3, 0, 2])).toArray(); // [-1, 0, 1]` */
+/** Sign: -1, 0 or 1 (NaN stays NaN). @throws as {@link unaryOp}. @example `sign(tensor([-3, 0, 2])).toArray(); // [-1, 0, 1]` */
 export function sign(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sign", UnOp.SIGN, x, out); }
-/** Hyperbolic tangent. @example `tanh(tensor([0])).toArray(); // [0]` */
+/** Hyperbolic tangent. @throws as {@link unaryOp}. @example `tanh(tensor([0])).toArray(); // [0]` */
 export function tanh(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("tanh", UnOp.TANH, x, out); }
-/** Logistic sigmoid `1/(1+e^-x)`, computed without overflow for large |x|. @example `sigmoid(tensor([0])).toArray(); // [0.5]` */
+/** Logistic sigmoid `1/(1+e^-x)`, computed without overflow for large |x|. @throws as {@link unaryOp}. @example `sigmoid(tensor([0])).toArray(); // [0.5]` */
 export function sigmoid(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sigmoid", UnOp.SIGMOID, x, out); }
-/** `max(x, 0)` (NaN stays NaN). @example `relu(tensor([-1, 2])).toArray(); // [0, 2]` */
+/** `max(x, 0)` (NaN stays NaN). @throws as {@link unaryOp}. @example `relu(tensor([-1, 2])).toArray(); // [0, 2]` */
 export function relu(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("relu", UnOp.RELU, x, out); }
-/** `x*x`. @example `square(tensor([3])).toArray(); // [9]` */
+/** `x*x`. @throws as {@link unaryOp}. @example `square(tensor([3])).toArray(); // [9]` */
 export function square(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("square", UnOp.SQUARE, x, out); }
-/** `1/x`. @example `reciprocal(tensor([4])).toArray(); // [0.25]` */
+/** `1/x`. @throws as {@link unaryOp}. @example `reciprocal(tensor([4])).toArray(); // [0.25]` */
 export function reciprocal(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("reciprocal", UnOp.RECIPROCAL, x, out); }
-/** Sine. @example `sin(tensor([0])).toArray(); // [0]` */
+/** Sine. @throws as {@link unaryOp}. @example `sin(tensor([0])).toArray(); // [0]` */
 export function sin(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sin", UnOp.SIN, x, out); }
-/** Cosine. @example `cos(tensor([0])).toArray(); // [1]` */
+/** Cosine. @throws as {@link unaryOp}. @example `cos(tensor([0])).toArray(); // [1]` */
 export function cos(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("cos", UnOp.COS, x, out); }
-/** `log(1+x)`, accurate near 0. @example `log1p(tensor([0])).toArray(); // [0]` */
+/** `log(1+x)`, accurate near 0. @throws as {@link unaryOp}. @example `log1p(tensor([0])).toArray(); // [0]` */
 export function log1p(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("log1p", UnOp.LOG1P, x, out); }
-/** `e^x - 1`, accurate near 0. @example `expm1(tensor([0])).toArray(); // [0]` */
+/** `e^x - 1`, accurate near 0. @throws as {@link unaryOp}. @example `expm1(tensor([0])).toArray(); // [0]` */
 export function expm1(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("expm1", UnOp.EXPM1, x, out); }
-/** Round down. @example `floor(tensor([1.5])).toArray(); // [1]` */
+/** Round down. @throws as {@link unaryOp}. @example `floor(tensor([1.5])).toArray(); // [1]` */
 export function floor(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("floor", UnOp.FLOOR, x, out); }
-/** Round up. @example `ceil(tensor([1.5])).toArray(); // [2]` */
+/** Round up. @throws as {@link unaryOp}. @example `ceil(tensor([1.5])).toArray(); // [2]` */
 export function ceil(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("ceil", UnOp.CEIL, x, out); }
-/** Round half to even (as `torch.round`). @example `round(tensor([0.5, 1.5])).toArray(); // [0, 2]` */
+/** Round half to even (as `torch.round`). @throws as {@link unaryOp}. @example `round(tensor([0.5, 1.5])).toArray(); // [0, 2]` */
 export function round(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("round", UnOp.ROUND, x, out); }
-/** Round toward zero. @example `trunc(tensor([-1.5])).toArray(); // [-1]` */
+/** Round toward zero. @throws as {@link unaryOp}. @example `trunc(tensor([-1.5])).toArray(); // [-1]` */
 export function trunc(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("trunc", UnOp.TRUNC, x, out); }
-/** 1 where NaN. @example `isNaN(tensor([NaN, 1])).toArray(); // [1, 0]` */
+/** 1 where NaN. @throws as {@link unaryOp}. @example `isNaN(tensor([NaN, 1])).toArray(); // [1, 0]` */
 export function isNaN(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("isNaN", UnOp.ISNAN, x, out); }
-/** 1 where finite. @example `isFinite(tensor([Infinity, 1])).toArray(); // [0, 1]` */
+/** 1 where finite. @throws as {@link unaryOp}. @example `isFinite(tensor([Infinity, 1])).toArray(); // [0, 1]` */
 export function isFinite(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("isFinite", UnOp.ISFINITE, x, out); }
-/** 1 where ±Infinity. @example `isInf(tensor([-Infinity, 1])).toArray(); // [1, 0]` */
+/** 1 where ±Infinity. @throws as {@link unaryOp}. @example `isInf(tensor([-Infinity, 1])).toArray(); // [1, 0]` */
 export function isInf(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("isInf", UnOp.ISINF, x, out); }
-/** 1 where 0, else 0. @example `logicalNot(tensor([0, 2])).toArray(); // [1, 0]` */
+/** 1 where 0, else 0. @throws as {@link unaryOp}. @example `logicalNot(tensor([0, 2])).toArray(); // [1, 0]` */
 export function logicalNot(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("logicalNot", UnOp.NOT, x, out); }
 
 /**
  * `x` where `x > 0`, else `negativeSlope * x`.
  *
+ * @throws as {@link unaryOp}.
  * @example
  * ```ts
  * leakyRelu(tensor([-10, 1])).toArray(); // [-0.1, 1]
@@ -150,6 +153,7 @@ export function clamp(x: TensorOrScalar, min: number | null = null, max: number 
 /**
  * `scale * x + shift` in one pass.
  *
+ * @throws as {@link unaryOp}.
  * @example
  * ```ts
  * affine(tensor([1, 2]), 2, 1).toArray(); // [3, 5]

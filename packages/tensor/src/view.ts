@@ -9,9 +9,11 @@ import { checkShape, contiguousStrides, shapeSize, type Shape } from "./shape.js
 /**
  * A short description of a value's kind for error messages.
  *
+ * @throws never.
  * @example
  * ```ts
  * describe([1]); // "Array"
+ * describe(null); // "null"
  * ```
  */
 export function describe(x: unknown): string {
@@ -23,6 +25,7 @@ export function describe(x: unknown): string {
 /**
  * Accepts `f(2, 3)` and `f([2, 3])` alike.
  *
+ * @throws never.
  * @example
  * ```ts
  * flatArgs([[2, 3]]); // [2, 3]
@@ -66,6 +69,7 @@ export function inferShape(op: string, target: number[], size: number, from: Sha
  * (negative bounds count from the end; out-of-range bounds are clamped). `step` must be a
  * non-zero integer.
  *
+ * @throws never (it does not check `step`: the caller does, as `Tensor.slice` does).
  * @example
  * ```ts
  * sliceRange(10, null, null, -3); // [9, 4]: indices 9, 6, 3, 0
@@ -90,6 +94,9 @@ export function sliceRange(n: number, start: number | null | undefined, end: num
  * (NumPy's "attempt no-copy reshape": each group of old dims that maps to a group of new dims must
  * be contiguous within itself). The sizes must multiply to the same count.
  *
+ * @throws never. The element counts are not checked: with counts that differ it does not return
+ * (the size-matching loop never ends), so callers validate first, as `reshape` does with
+ * {@link inferShape}.
  * @example
  * ```ts
  * viewStrides([4, 2, 3], [1, 12, 4], [4, 6]); // [1, 4]

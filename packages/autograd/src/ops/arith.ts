@@ -179,6 +179,7 @@ export function minimum(a: VarLike, b: VarLike): Var {
 /**
  * `-x`.
  *
+ * @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor.
  * @example
  * ```ts
  * neg(x);

@@ -254,7 +254,17 @@ export function nllLoss(input: VarLike, target: T.Indices, opts: { reduction?: R
   return apply("nllLoss", { labels, ignoreIndex, reduction }, [x]);
 }
 
-/** Applies a reduction to per-element losses. */
+/**
+ * Applies a reduction to per-element losses: `"none"` returns `l`, `"sum"` its sum, anything else
+ * its mean. The value is not checked here (`crossEntropy`, `bceWithLogits` and `klDiv` check it
+ * first; `mseLoss`, `l1Loss` and `huberLoss` pass it through unchecked).
+ *
+ * @throws {Error} when `l`'s value was released by `dispose()`; never otherwise.
+ * @example
+ * ```ts
+ * const l = reduceLoss(square(sub(pred, target)), "mean"); // an MSE
+ * ```
+ */
 export function reduceLoss(l: Var, reduction: Reduction): Var {
   return reduction === "none" ? l : reduction === "sum" ? sum(l) : mean(l);
 }

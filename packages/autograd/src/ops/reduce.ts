@@ -90,6 +90,12 @@ export const reduceRules = {
 /**
  * Normalises `axes` for a Var input (null/undefined = all). As in PyTorch, a 0-d input accepts
  * axis 0 or -1 and reduces nothing.
+ *
+ * @throws {ShapeError} naming `op` for a non-integer, out-of-range or repeated axis.
+ * @example
+ * ```ts
+ * reduceAttrs("sum", variable(zeros([2, 3])), -1, false); // { axes: [1], keepDims: false, all: false }
+ * ```
  */
 export function reduceAttrs(op: string, x: Var, axes: T.Axes, keepDims: boolean): ReduceAttrs {
   if (x.ndim === 0 && axes !== null && axes !== undefined) {

@@ -114,36 +114,37 @@ export const unaryRules = {
   }),
 };
 
-/** e^x. @example `exp(x)` */
+/** e^x. @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `exp(x)` */
 export function exp(x: VarLike): Var { return apply("exp", none, [x]); }
-/** Natural log. @example `log(p)` */
+/** Natural log. @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `log(p)` */
 export function log(x: VarLike): Var { return apply("log", none, [x]); }
-/** Square root. @example `sqrt(v)` */
+/** Square root. @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `sqrt(v)` */
 export function sqrt(x: VarLike): Var { return apply("sqrt", none, [x]); }
-/** |x| (gradient 0 at 0). @example `abs(x)` */
+/** |x| (gradient 0 at 0). @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `abs(x)` */
 export function abs(x: VarLike): Var { return apply("abs", none, [x]); }
-/** tanh. @example `tanh(h)` */
+/** tanh. @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `tanh(h)` */
 export function tanh(x: VarLike): Var { return apply("tanh", none, [x]); }
-/** Logistic sigmoid. @example `sigmoid(z)` */
+/** Logistic sigmoid. @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `sigmoid(z)` */
 export function sigmoid(x: VarLike): Var { return apply("sigmoid", none, [x]); }
-/** max(x, 0) (gradient 0 at 0). @example `relu(h)` */
+/** max(x, 0) (gradient 0 at 0). @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `relu(h)` */
 export function relu(x: VarLike): Var { return apply("relu", none, [x]); }
-/** x² @example `square(err)` */
+/** x² @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `square(err)` */
 export function square(x: VarLike): Var { return apply("square", none, [x]); }
-/** 1/x @example `reciprocal(x)` */
+/** 1/x @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `reciprocal(x)` */
 export function reciprocal(x: VarLike): Var { return apply("reciprocal", none, [x]); }
-/** sin x @example `sin(x)` */
+/** sin x @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `sin(x)` */
 export function sin(x: VarLike): Var { return apply("sin", none, [x]); }
-/** cos x @example `cos(x)` */
+/** cos x @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `cos(x)` */
 export function cos(x: VarLike): Var { return apply("cos", none, [x]); }
-/** ln(1+x) @example `log1p(x)` */
+/** ln(1+x) @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `log1p(x)` */
 export function log1p(x: VarLike): Var { return apply("log1p", none, [x]); }
-/** e^x − 1 @example `expm1(x)` */
+/** e^x − 1 @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `expm1(x)` */
 export function expm1(x: VarLike): Var { return apply("expm1", none, [x]); }
 
 /**
  * `x` for `x > 0`, else `negativeSlope * x`.
  *
+ * @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed tensor.
  * @example
  * ```ts
  * leakyRelu(h, 0.2);

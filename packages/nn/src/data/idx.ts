@@ -22,6 +22,7 @@ const TYPES: Record<number, [IdxType, number]> = {
 /**
  * True when `bytes` start with the gzip magic number.
  *
+ * @throws never.
  * @example
  * ```ts
  * isGzip(new Uint8Array([0x1f, 0x8b])); // true

@@ -52,6 +52,15 @@ export class DataLoader implements Iterable<Batch> {
     return this.opts.dropLast ? Math.floor(this.size / b) : Math.ceil(this.size / b);
   }
 
+  /**
+   * One epoch of mini-batches (reshuffled first when `shuffle` is on).
+   *
+   * @throws {Error} when `x` or a target tensor `y` was released by `dispose()`.
+   * @example
+   * ```ts
+   * for (const { x, y } of loader) { const loss = crossEntropy(model.forward(constant(x)), y!); }
+   * ```
+   */
   *[Symbol.iterator](): Iterator<Batch> {
     const order = new Int32Array(this.size);
     for (let i = 0; i < this.size; i++) order[i] = i;

@@ -17,6 +17,7 @@ export interface UnaryModule extends Module {
  * Chains modules: the output of each is the input of the next. Children are named "0", "1", ...
  * (as in PyTorch, so state-dict keys match).
  *
+ * @throws {TypeError} from the constructor when a layer is not a Module.
  * @example
  * ```ts
  * const mlp = new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 10));
@@ -28,7 +29,17 @@ export class Sequential extends Module {
     super();
     this.layers = layers.map((l, i) => this.addModule(String(i), l));
   }
-  /** Applies every layer in order. */
+  /**
+   * Applies every layer in order.
+   *
+   * @throws whatever a layer throws (e.g. `ShapeError` from a `Linear` whose input has the
+   * wrong last dimension); {TypeError} when a layer returns something that is not a Var, Tensor
+   * or number.
+   * @example
+   * ```ts
+   * const logits = mlp.forward(constant(x)); // [B, 784] -> [B, 10]
+   * ```
+   */
   forward(x: VarLike): Var {
     let h: VarLike = x;
     for (const l of this.layers) h = l.forward(h);
@@ -36,31 +47,50 @@ export class Sequential extends Module {
   }
 }
 
-/** `max(x, 0)`. @example `new ReLU().forward(x)` */
+/** `max(x, 0)`. @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new ReLU().forward(x)` */
 export class ReLU extends Module { forward(x: VarLike): Var { return A.relu(x); } }
-/** tanh. @example `new Tanh().forward(x)` */
+/** tanh. @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new Tanh().forward(x)` */
 export class Tanh extends Module { forward(x: VarLike): Var { return A.tanh(x); } }
-/** Logistic sigmoid. @example `new Sigmoid().forward(x)` */
+/** Logistic sigmoid. @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new Sigmoid().forward(x)` */
 export class Sigmoid extends Module { forward(x: VarLike): Var { return A.sigmoid(x); } }
-/** Passes the input through. @example `new Identity().forward(x)` */
+/** Passes the input through (a Tensor or number becomes a constant Var). @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new Identity().forward(x)` */
 export class Identity extends Module { forward(x: VarLike): Var { return A.toVar(x); } }
 
-/** GELU (exact or tanh approximation). @example `new GELU("tanh").forward(x)` */
+/**
+ * GELU (exact or tanh approximation).
+ *
+ * @throws {TypeError} from `forward` for an unknown `approximate` (it is not checked by the
+ * constructor) or an input that is not a Var, Tensor or number.
+ * @example `new GELU("tanh").forward(x)`
+ */
 export class GELU extends Module {
   constructor(readonly approximate: "none" | "tanh" = "none") { super(); }
   forward(x: VarLike): Var { return A.gelu(x, this.approximate); }
 }
-/** Leaky ReLU with the given negative slope. @example `new LeakyReLU(0.2).forward(x)` */
+/** Leaky ReLU with the given negative slope. @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new LeakyReLU(0.2).forward(x)` */
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) { super(); }
   forward(x: VarLike): Var { return A.leakyRelu(x, this.negativeSlope); }
 }
-/** Softplus with PyTorch's beta/threshold. @example `new Softplus().forward(x)` */
+/**
+ * Softplus with PyTorch's beta/threshold.
+ *
+ * @throws {RangeError} from `forward` for a zero or non-finite `beta` (it is not checked by the
+ * constructor); {TypeError} for an input that is not a Var, Tensor or number.
+ * @example `new Softplus().forward(x)`
+ */
 export class Softplus extends Module {
   constructor(readonly beta = 1, readonly threshold = 20) { super(); }
   forward(x: VarLike): Var { return A.softplus(x, this.beta, this.threshold); }
 }
-/** Flattens dims `startDim..endDim` (default: all but the batch dim). @example `new Flatten().forward(images)` */
+/**
+ * Flattens dims `startDim..endDim` (default: all but the batch dim).
+ *
+ * @throws {ShapeError} from `forward` when `startDim`/`endDim` are out of range for the input or
+ * `startDim` comes after `endDim` (they are not checked by the constructor); {TypeError} for an
+ * input that is not a Var, Tensor or number.
+ * @example `new Flatten().forward(images) // [B, 1, 28, 28] -> [B, 784]`
+ */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: VarLike): Var { return A.flatten(x, this.startDim, this.endDim); }
@@ -84,7 +114,16 @@ export class Dropout extends Module {
     this.p = p;
     this.rng = opts.rng ?? defaultRng;
   }
-  /** Drops elements in training mode; identity in eval mode. */
+  /**
+   * Drops elements in training mode; identity in eval mode.
+   *
+   * @throws {TypeError} for an input that is not a Var, Tensor or number; {Error} for a disposed
+   * tensor.
+   * @example
+   * ```ts
+   * const h = drop.forward(relu(fc1.forward(x))); // after model.eval(): h is the input
+   * ```
+   */
   forward(x: VarLike): Var {
     return A.dropout(x, this.p, { training: this.training, rng: this.rng });
   }
@@ -113,7 +152,16 @@ export class Embedding extends Module {
     }
     this.weight = this.addParameter("weight", normal([numEmbeddings, dim], 0, 1, opts));
   }
-  /** Rows at `indices` (any shape) -> `indices.shape + [dim]`. @throws {RangeError} for a bad index. */
+  /**
+   * Rows at `indices` (any shape) -> `indices.shape + [dim]`.
+   *
+   * @throws {RangeError} for an index outside `[0, numEmbeddings)` or not an integer;
+   * {ShapeError} when `indicesShape` does not match the number of indices.
+   * @example
+   * ```ts
+   * emb.forward([3, 1, 4, 1], [2, 2]).shape; // [2, 2, 64]
+   * ```
+   */
   forward(indices: Indices, indicesShape?: readonly number[]): Var {
     return A.embedding(this.weight, indices, indicesShape);
   }
@@ -126,6 +174,8 @@ export class Embedding extends Module {
  * Layer normalisation over the trailing `normalizedShape` dims with learnable `weight` (ones)
  * and `bias` (zeros), as `torch.nn.LayerNorm`.
  *
+ * @throws {ShapeError} from the constructor for negative or fractional sizes in
+ * `normalizedShape`, and from `forward` when the input's trailing dims differ from it.
  * @example
  * ```ts
  * const ln = new LayerNorm([64]);
@@ -141,7 +191,15 @@ export class LayerNorm extends Module {
     this.weight = elementwiseAffine ? this.addParameter("weight", ones(this.normalizedShape)) : null;
     this.bias = elementwiseAffine ? this.addParameter("bias", zeros(this.normalizedShape)) : null;
   }
-  /** Normalises the trailing dims. @throws {ShapeError} when they differ from normalizedShape. */
+  /**
+   * Normalises the trailing dims.
+   *
+   * @throws {ShapeError} when they differ from normalizedShape.
+   * @example
+   * ```ts
+   * new LayerNorm(64).forward(h); // h [B, T, 64]: each [64] row to mean 0, variance 1
+   * ```
+   */
   forward(x: VarLike): Var {
     return A.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }

@@ -44,7 +44,15 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.addParameter("bias", uniform([outFeatures], -bound, bound, { rng }));
   }
 
-  /** `x Wᵀ + b` for `x` of shape `[..., in]`. @throws {ShapeError} when the last dim is not `in`. */
+  /**
+   * `x Wᵀ + b` for `x` of shape `[..., in]`.
+   *
+   * @throws {ShapeError} when the last dim is not `in`.
+   * @example
+   * ```ts
+   * new Linear(784, 256).forward(constant(zeros([32, 784]))).shape; // [32, 256]
+   * ```
+   */
   forward(x: VarLike): Var {
     return linear(x, this.weight, this.bias);
   }

@@ -133,7 +133,8 @@ abstract class RecurrentBase extends Module {
 /**
  * Elman RNN with tanh (default) or relu.
  *
- * @throws {ShapeError} for a wrongly shaped input or initial state.
+ * @throws {RangeError} from the constructor for sizes that are not positive integers;
+ * {ShapeError} from `forward` for a wrongly shaped input or initial state.
  * @example
  * ```ts
  * const rnn = new RNN(4, 16);
@@ -146,7 +147,18 @@ export class RNN extends RecurrentBase {
     super("rnn", inputSize, hiddenSize, opts);
     this.nonlinearity = opts.nonlinearity ?? "tanh";
   }
-  /** Runs the sequence from `h0` (default zeros). */
+  /**
+   * Runs the sequence from `h0` (default zeros).
+   *
+   * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
+   * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
+   * Tensor or number; {RangeError} when the `dropout` option is outside [0, 1) (it is only checked
+   * here, and only with `numLayers > 1`).
+   * @example
+   * ```ts
+   * const { output, h } = new RNN(4, 16).forward(x, h0); // x [T, B, 4], h0 [1, B, 16]
+   * ```
+   */
   forward(x: VarLike, h0?: VarLike): RecurrentOutput {
     const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
     const h = this.initialState(h0, B, "h0");
@@ -159,7 +171,8 @@ export class RNN extends RecurrentBase {
 /**
  * Long short-term memory (gate order i, f, g, o).
  *
- * @throws {ShapeError} for a wrongly shaped input or initial state.
+ * @throws {RangeError} from the constructor for sizes that are not positive integers;
+ * {ShapeError} from `forward` for a wrongly shaped input or initial state.
  * @example
  * ```ts
  * const lstm = new LSTM(8, 32, { numLayers: 2 });
@@ -170,7 +183,18 @@ export class LSTM extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super("lstm", inputSize, hiddenSize, opts);
   }
-  /** Runs the sequence from `(h0, c0)` (default zeros). */
+  /**
+   * Runs the sequence from `(h0, c0)` (default zeros).
+   *
+   * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
+   * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
+   * Tensor or number; {RangeError} when the `dropout` option is outside [0, 1) (it is only checked
+   * here, and only with `numLayers > 1`).
+   * @example
+   * ```ts
+   * const { output, h, c } = lstm.forward(x, { h0: state.h, c0: state.c }); // carry state across chunks
+   * ```
+   */
   forward(x: VarLike, state?: { h0?: VarLike; c0?: VarLike }): RecurrentOutput {
     const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
     const h = this.initialState(state?.h0, B, "h0");
@@ -191,7 +215,8 @@ export class LSTM extends RecurrentBase {
 /**
  * Gated recurrent unit (gate order r, z, n; PyTorch's placement of `b_hn` inside the reset).
  *
- * @throws {ShapeError} for a wrongly shaped input or initial state.
+ * @throws {RangeError} from the constructor for sizes that are not positive integers;
+ * {ShapeError} from `forward` for a wrongly shaped input or initial state.
  * @example
  * ```ts
  * const gru = new GRU(8, 32);
@@ -202,7 +227,18 @@ export class GRU extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super("gru", inputSize, hiddenSize, opts);
   }
-  /** Runs the sequence from `h0` (default zeros). */
+  /**
+   * Runs the sequence from `h0` (default zeros).
+   *
+   * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
+   * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
+   * Tensor or number; {RangeError} when the `dropout` option is outside [0, 1) (it is only checked
+   * here, and only with `numLayers > 1`).
+   * @example
+   * ```ts
+   * const { output, h } = new GRU(8, 32, { batchFirst: true }).forward(x); // x [B, T, 8] -> output [B, T, 32]
+   * ```
+   */
   forward(x: VarLike, h0?: VarLike): RecurrentOutput {
     const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
     const h = this.initialState(h0, B, "h0");

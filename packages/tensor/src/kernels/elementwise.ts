@@ -8,7 +8,15 @@
  */
 import { erf } from "../math.js";
 
-/** Binary elementwise op codes. */
+/**
+ * Binary elementwise op codes.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * binaryOp("maximum", BinOp.MAXIMUM, a, b); // same as maximum(a, b)
+ * ```
+ */
 export const BinOp = {
   ADD: 0, SUB: 1, MUL: 2, DIV: 3, POW: 4, MAXIMUM: 5, MINIMUM: 6,
   EQ: 7, NE: 8, LT: 9, LE: 10, GT: 11, GE: 12, ATAN2: 13,
@@ -40,7 +48,15 @@ export const BinOp = {
 /** A binary op code. */
 export type BinOp = (typeof BinOp)[keyof typeof BinOp];
 
-/** Unary elementwise op codes (`p0`, `p1` are op parameters). */
+/**
+ * Unary elementwise op codes (`p0`, `p1` are op parameters).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * unaryOp("clamp", UnOp.CLAMP, x, undefined, -1, 1); // same as clamp(x, -1, 1)
+ * ```
+ */
 export const UnOp = {
   COPY: 0, NEG: 1, EXP: 2, LOG: 3, SQRT: 4, RSQRT: 5, ABS: 6, SIGN: 7, TANH: 8, SIGMOID: 9,
   RELU: 10, LEAKY_RELU: 11, GELU: 12, GELU_TANH: 13, SOFTPLUS: 14, CLAMP: 15, POW: 16,

@@ -7,6 +7,7 @@ import { makeWalker } from "./walker.js";
 /**
  * Start offsets of every lane along `axis` of a layout, in row-major order of the other axes.
  *
+ * @throws never.
  * @example
  * ```ts
  * laneStarts([2, 3], [3, 1], 0, 1); // Float64Array [0, 3]: two rows of a contiguous [2,3]

@@ -4,7 +4,16 @@
  * outputs (`so ≠ 0`: a kept inner dimension). One tight loop per kind, chosen outside the loop.
  */
 
-/** Reduction kinds. `SQDEV` sums `(x − center)²`, `EXPSUM` sums `exp(x − center)`. */
+/**
+ * Reduction kinds. `SQDEV` sums `(x − center)²`, `EXPSUM` sums `exp(x − center)`.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const acc = new Float64Array(1);
+ * kernels().reduceRow(ReduceKind.SUM, Float32Array.of(1, 2, 3), 0, 1, acc, 0, 0, 3, acc); // acc[0] === 6
+ * ```
+ */
 export const ReduceKind = { SUM: 0, PROD: 1, MAX: 2, MIN: 3, SQDEV: 4, EXPSUM: 5 } as const;
 /** A reduction kind. */
 export type ReduceKind = (typeof ReduceKind)[keyof typeof ReduceKind];

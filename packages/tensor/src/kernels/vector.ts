@@ -4,7 +4,15 @@
  * thread count gives the same bits) and scaling in place.
  */
 
-/** Floats per chunk of the sum of squares (also the piece size when threads split one). */
+/**
+ * Floats per chunk of the sum of squares (also the piece size when threads split one).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const pieces = Math.ceil(x.length / SUMSQ_CHUNK); // pieces of a threaded sum of squares
+ * ```
+ */
 export const SUMSQ_CHUNK = 16384;
 
 /**

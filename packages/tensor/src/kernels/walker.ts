@@ -10,7 +10,17 @@
  */
 import { contiguousStrides } from "../shape.js";
 
-/** Iterates rows of a strided N-d index space; see the file comment. */
+/**
+ * Iterates rows of a strided N-d index space; see the file comment. Build one with
+ * {@link makeWalker}.
+ *
+ * @throws never (neither construction nor `next()` checks or throws).
+ * @example
+ * ```ts
+ * const w = makeWalker([2, 3], [[1, 2]], [0]); // a transposed [3,2] buffer: 2 rows of 3
+ * for (let r = 0; r < w.rows; r++, w.next()) console.log(w.offsets[0], w.rowStrides[0]); // 0 2, then 1 2
+ * ```
+ */
 export class RowWalker {
   /** Number of rows. */
   readonly rows: number;
@@ -36,7 +46,15 @@ export class RowWalker {
     this.counters = new Int32Array(outerShape.length);
   }
 
-  /** Advances `offsets` to the next row (odometer order, last outer dimension fastest). */
+  /**
+   * Advances `offsets` to the next row (odometer order, last outer dimension fastest).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * for (let r = 0; r < w.rows; r++, w.next()) kernel(w.offsets[0]!, w.rowStrides[0]!, w.n);
+   * ```
+   */
   next(): void {
     const k = this.k;
     const off = this.offsets;
@@ -60,6 +78,7 @@ export class RowWalker {
  * Builds a {@link RowWalker} over `shape` for operands with the given strides and offsets.
  * `strides[j]` must have `shape.length` entries (use 0 for broadcast dimensions).
  *
+ * @throws never (the stride lists are not checked).
  * @example
  * ```ts
  * const w = makeWalker([2, 3], [[3, 1], [0, 1]], [0, 0]); // a [2,3] and a broadcast [3]
@@ -114,6 +133,7 @@ export function makeWalker(shape: readonly number[], strides: readonly (readonly
  * Strides of an operand of shape `shape` (with `strides`) broadcast to `outShape`: leading
  * dimensions are added with stride 0, and size-1 dimensions get stride 0.
  *
+ * @throws never (`shape` is assumed to broadcast to `outShape`; it is not checked).
  * @example
  * ```ts
  * broadcastStrides([4], [1], [3, 4]); // [0, 1]
@@ -130,6 +150,9 @@ export function broadcastStrides(shape: readonly number[], strides: readonly num
 /**
  * Copies a strided view into a contiguous destination, in row-major order of `shape`.
  *
+ * @throws {RangeError} (from `Float32Array.set`) when `dst` has no room for a row of 64 or more
+ * unit-stride elements; never when `dst` holds `shapeSize(shape)` floats from `dstOffset`
+ * (writes past the end of shorter rows are silently dropped).
  * @example
  * ```ts
  * stridedCopy(src, [2, 3], [1, 2], 0, dst, 0); // transpose-copy a [3,2] buffer

@@ -54,46 +54,60 @@ export type BinaryMapOp = "add" | "sub" | "mul" | "div" | "max" | "min";
  * ```
  */
 export class Expr {
-  /** @param op the operation; @param a, b operands; @param index input or scalar index; @param value constant value. */
+  /**
+   * A node; {@link mapKernel} builds the leaves (inputs, scalars, constants) and the methods build
+   * the rest, so user code rarely calls this.
+   *
+   * @param op the operation.
+   * @param a the first operand (null for leaves).
+   * @param b the second operand (binary operations only).
+   * @param index the array index (`input`) or scalar index (`scalar`).
+   * @param value the value of a `const` node.
+   * @throws never (nothing is checked).
+   * @example
+   * ```ts
+   * new Expr(MapOp.const, null, null, 0, 0.5); // the constant 0.5, as `x.mul(0.5)` makes it
+   * ```
+   */
   constructor(readonly op: MapOp, readonly a: Expr | null = null, readonly b: Expr | null = null, readonly index = 0, readonly value = 0) {}
 
-  /** `this + y`. */
+  /** `this + y`. @throws {TypeError} when `y` is neither an Expr nor a number. @example `y.add(a.mul(x)) // y + a·x, in a mapKernel body` */
   add(y: Expr | number): Expr {
     return new Expr(MapOp.add, this, lift(y));
   }
-  /** `this − y`. */
+  /** `this − y`. @throws {TypeError} when `y` is neither an Expr nor a number. @example `p.sub(lr.mul(g)) // p − lr·g` */
   sub(y: Expr | number): Expr {
     return new Expr(MapOp.sub, this, lift(y));
   }
-  /** `this · y`. */
+  /** `this · y`. @throws {TypeError} when `y` is neither an Expr nor a number. @example `mu.mul(b) // μ·b` */
   mul(y: Expr | number): Expr {
     return new Expr(MapOp.mul, this, lift(y));
   }
-  /** `this / y`. */
+  /** `this / y`. @throws {TypeError} when `y` is neither an Expr nor a number. @example `m.div(v.sqrt().add(eps)) // m / (√v + ε)` */
   div(y: Expr | number): Expr {
     return new Expr(MapOp.div, this, lift(y));
   }
-  /** `max(this, y)` (NaN if either is NaN). */
+  /** `max(this, y)` (NaN if either is NaN). @throws {TypeError} when `y` is neither an Expr nor a number. @example `v.max(vMax) // AMSGrad's running maximum` */
   max(y: Expr | number): Expr {
     return new Expr(MapOp.max, this, lift(y));
   }
-  /** `min(this, y)` (NaN if either is NaN). */
+  /** `min(this, y)` (NaN if either is NaN). @throws {TypeError} when `y` is neither an Expr nor a number. @example `g.min(c).max(-c) // clip g into [−c, c]` */
   min(y: Expr | number): Expr {
     return new Expr(MapOp.min, this, lift(y));
   }
-  /** `−this`. */
+  /** `−this`. @throws never. @example `g.neg() // −g (maximize)` */
   neg(): Expr {
     return new Expr(MapOp.neg, this);
   }
-  /** `|this|`. */
+  /** `|this|`. @throws never. @example `g.abs() // |g|` */
   abs(): Expr {
     return new Expr(MapOp.abs, this);
   }
-  /** `√this` (correctly rounded). */
+  /** `√this` (correctly rounded). @throws never. @example `v.sqrt().add(eps) // √v + ε` */
   sqrt(): Expr {
     return new Expr(MapOp.sqrt, this);
   }
-  /** Rounded to float32 (`Math.fround`). */
+  /** Rounded to float32 (`Math.fround`). @throws never. @example `mu.mul(b).f32().add(g).f32() // the float32 steps of PyTorch's momentum` */
   f32(): Expr {
     return new Expr(MapOp.f32, this);
   }
@@ -154,7 +168,14 @@ export class MapKernel {
   /** A canonical text of the program (equal programs, equal keys). */
   readonly key: string;
 
-  /** @internal use {@link mapKernel}. */
+  /**
+   * @internal use {@link mapKernel}.
+   * @throws never (the program is not checked).
+   * @example
+   * ```ts
+   * mapKernel("double", { arrays: ["x"], scalars: [] }, ({ x }) => ({ x: x.mul(2) })); // calls this
+   * ```
+   */
   constructor(name: string, numArrays: number, numScalars: number, consts: number[], instrs: MapInstr[], outputs: [number, number][], numSlots: number) {
     this.name = name;
     this.numArrays = numArrays;

@@ -8,12 +8,21 @@
  * times, so the lists stay short and O(blocks) operations are fine.
  */
 
-/** Alignment and granularity of blocks, in bytes. */
+/**
+ * Alignment and granularity of blocks, in bytes.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * new FreeList(0).alloc(1); // reserves one BLOCK_ALIGN (64-byte) block
+ * ```
+ */
 export const BLOCK_ALIGN = 64;
 
 /**
  * Bookkeeping for a heap starting at `base`.
  *
+ * @throws never when constructed; `alloc` and `free` throw `RangeError` for a bad size or address.
  * @example
  * ```ts
  * const a = new FreeList(64);
@@ -32,6 +41,11 @@ export class FreeList {
 
   /**
    * @param base first usable address (rounded up to {@link BLOCK_ALIGN}).
+   * @throws never (`base` is not checked).
+   * @example
+   * ```ts
+   * const list = new FreeList(64); // keep address 0 (null) unused
+   * ```
    */
   constructor(base: number) {
     this.topAddr = roundBlock(base);
@@ -84,6 +98,7 @@ export class FreeList {
   /**
    * Size of the live block at `addr`, or `undefined` when no block starts there.
    *
+   * @throws never.
    * @example
    * ```ts
    * list.sizeOf(p); // 1024

@@ -21,8 +21,10 @@ const PAGE = 65536;
 const MIN_GROW = 16 * PAGE;
 
 /**
- * One memory + kernel instance + allocator.
+ * One memory + kernel instance + allocator. Construct with {@link WasmArena.create}.
  *
+ * @throws {WebAssembly.LinkError} from `create` when the memory does not match the module's
+ * import; the methods document their own.
  * @example
  * ```ts
  * const arena = WasmArena.create(module, new WebAssembly.Memory({ initial: 1 }));
@@ -112,6 +114,7 @@ export class WasmArena {
   /**
    * True when `x` is a view of this arena's memory (any buffer object it ever exposed).
    *
+   * @throws never.
    * @example
    * ```ts
    * arena.owns(arena.view(p, 10)); // true
@@ -192,9 +195,10 @@ export class WasmArena {
   /**
    * Size in bytes of the live block at `addr`, or `undefined`.
    *
+   * @throws never.
    * @example
    * ```ts
-   * arena.sizeOf(p);
+   * arena.sizeOf(arena.alloc(1000)); // 1024 (64-byte blocks)
    * ```
    */
   sizeOf(addr: number): number | undefined {
@@ -204,6 +208,8 @@ export class WasmArena {
   /**
    * A `Float32Array` of `length` floats at byte `addr` of the current buffer.
    *
+   * @throws {RangeError} (from the `Float32Array` constructor) when `addr` is not a multiple of 4
+   * or the range reaches past the memory's end.
    * @example
    * ```ts
    * const x = arena.view(arena.alloc(40), 10);
@@ -218,6 +224,7 @@ export class WasmArena {
    * Grows the memory to at least `bytes` (by at least 1 MiB, or doubling up to +256 MiB).
    * Returns false when the engine refuses or `bytes` exceeds the maximum.
    *
+   * @throws never (a refused growth returns false).
    * @example
    * ```ts
    * arena.growTo(64 << 20);

@@ -26,6 +26,7 @@ const VERSION = [0x01, 0x00, 0x00, 0x00];
 /**
  * Collects functions and emits a binary module.
  *
+ * @throws never when constructed; see `importMemory`, `addFunction` and `finish`.
  * @example
  * ```ts
  * const mod = new ModuleBuilder();
@@ -46,6 +47,10 @@ export class ModuleBuilder {
    * Imports the module's linear memory as `module.name`.
    *
    * @throws {Error} when a memory was already imported, or when a shared memory has no maximum.
+   * @example
+   * ```ts
+   * new ModuleBuilder().importMemory("env", "memory", { initial: 1, maximum: 16384, shared: true });
+   * ```
    */
   importMemory(module: string, name: string, limits: MemoryLimits): this {
     if (this.memory) throw new Error("wasm: ModuleBuilder supports a single memory");
@@ -77,6 +82,10 @@ export class ModuleBuilder {
    * Emits the binary module.
    *
    * @throws {Error} `internal:` when a function body has an unclosed block.
+   * @example
+   * ```ts
+   * const ok = WebAssembly.validate(mod.finish());
+   * ```
    */
   finish(): Uint8Array<ArrayBuffer> {
     const out = new ByteWriter().raw(MAGIC).raw(VERSION);

@@ -22,7 +22,16 @@ import type { ModuleBuilder } from "./emitter.js";
 import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
 import { Op, ValType } from "./opcodes.js";
 
-/** Word indices (i32) of a GEMM job descriptor. Addresses and strides are in bytes. */
+/**
+ * Word indices (i32) of a GEMM job descriptor. Addresses and strides are in bytes.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const d = desc >>> 2; // the descriptor's first word
+ * arena.i32[d + GemmDesc.m] = m;
+ * ```
+ */
 export const GemmDesc = {
   m: 0, n: 1, k: 2,
   /** A[i,p] at `aPtr + i·aLd + 4p` (aKind 0, rows contiguous) or `aPtr + p·aLd + 4i` (aKind 1). */
@@ -36,7 +45,15 @@ export const GemmDesc = {
   nb: 19, kc: 20, mc: 21, rowsPerItem: 22, packGroup: 23,
 } as const;
 
-/** Bytes per descriptor. */
+/**
+ * Bytes per descriptor.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const packedB = base + GEMM_DESC_BYTES; // scratch after the descriptor
+ * ```
+ */
 export const GEMM_DESC_BYTES = 128;
 
 /** Indices of the functions `gemm_job` calls. */

@@ -28,7 +28,15 @@ export interface GemmKernelConfig {
   readonly relaxedMadd: boolean;
 }
 
-/** The tile measured fastest on V8/x64 (see the file comment). */
+/**
+ * The tile measured fastest on V8/x64 (see the file comment).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * emitGemmBlock(mod, { ...DEFAULT_GEMM_KERNEL, relaxedMadd: relaxedSimdSupported() });
+ * ```
+ */
 export const DEFAULT_GEMM_KERNEL: GemmKernelConfig = { mr: 4, nr: 8, relaxedMadd: false };
 
 /**

@@ -39,12 +39,24 @@ const NB = 512;
 /**
  * Below this many multiply-adds the pure TS kernel is faster (call and packing overhead dominate);
  * measured crossover ≈ 12³ on V8/x64.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * if (m * n * k < WASM_GEMM_MIN_WORK) gemmTs(m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false);
+ * ```
  */
 export const WASM_GEMM_MIN_WORK = 2048;
 
 /**
  * Below this many multiply-adds a product runs on one thread (waking workers and the barrier
  * cost more than they save). Products of an MLP step at batch 128 (≥ 128·256·256) are above it.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const threads = m * n * k >= THREAD_MIN_WORK ? usableThreads(want) : 1;
+ * ```
  */
 export const THREAD_MIN_WORK = 48 * 48 * 48;
 

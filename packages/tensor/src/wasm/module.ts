@@ -36,7 +36,15 @@ export interface KernelExports {
   vec_job(desc: number, phase: number, item: number, tid: number): number;
 }
 
-/** Exports that run job items, `(desc, phase, item, tid) → i32`; workers look them up by these names. */
+/**
+ * Exports that run job items, `(desc, phase, item, tid) → i32`; workers look them up by these names.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * pool.run(JOB_EXPORTS.indexOf("gemm_job"), desc, phases, threads, arena.exports.gemm_job);
+ * ```
+ */
 export const JOB_EXPORTS = ["gemm_job", "vec_job"] as const;
 
 /** Options of {@link kernelModuleBytes}. */
@@ -78,6 +86,7 @@ export function kernelModuleBytes(opts: KernelModuleOptions = {}): Uint8Array<Ar
 /**
  * A minimal module using `f32x4.relaxed_madd`; engines without relaxed SIMD reject it.
  *
+ * @throws never.
  * @example
  * ```ts
  * WebAssembly.validate(relaxedSimdProbeBytes()); // true on Chrome 114+, Node 22+
@@ -95,6 +104,7 @@ export function relaxedSimdProbeBytes(): Uint8Array<ArrayBuffer> {
  * A minimal module using one SIMD instruction (`v128.const`); engines without fixed-width SIMD
  * reject it in `WebAssembly.validate`.
  *
+ * @throws never.
  * @example
  * ```ts
  * WebAssembly.validate(simdProbeBytes()); // true on Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+

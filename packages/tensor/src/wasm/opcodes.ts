@@ -4,7 +4,15 @@
  * proposal; SIMD opcodes follow the `0xfd` prefix byte as unsigned LEB128 values.
  */
 
-/** Value types, as encoded in signatures and local declarations. */
+/**
+ * Value types, as encoded in signatures and local declarations.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * mod.addFunction([ValType.f64, ValType.f64], [ValType.f64], (f) => { f.get(0).get(1).f64Add(); }, "add"); // (f64, f64) -> f64
+ * ```
+ */
 export const ValType = {
   i32: 0x7f,
   i64: 0x7e,
@@ -16,10 +24,26 @@ export const ValType = {
 /** One of the {@link ValType} codes. */
 export type ValType = (typeof ValType)[keyof typeof ValType];
 
-/** Block type of a `block`/`loop`/`if` with no result. */
+/**
+ * Block type of a `block`/`loop`/`if` with no result.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * code.byte(Op.block).byte(BLOCK_VOID); // what FunctionBuilder.block emits first
+ * ```
+ */
 export const BLOCK_VOID = 0x40;
 
-/** Section ids (module structure). */
+/**
+ * Section ids (module structure).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * out.byte(Section.type).sized(types); // a section: id, then its size-prefixed content
+ * ```
+ */
 export const Section = {
   type: 1,
   import: 2,
@@ -29,10 +53,26 @@ export const Section = {
   code: 10,
 } as const;
 
-/** External kinds used in import and export entries. */
+/**
+ * External kinds used in import and export entries.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * exports.name("gemm_block").byte(ExternalKind.function).u32(index); // one export entry
+ * ```
+ */
 export const ExternalKind = { function: 0, memory: 2 } as const;
 
-/** Single-byte opcodes: control, variables, memory, numeric. */
+/**
+ * Single-byte opcodes: control, variables, memory, numeric.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * f.get(x).get(y).op(Op.i32_shr_u); // an opcode FunctionBuilder has no named method for
+ * ```
+ */
 export const Op = {
   unreachable: 0x00,
   nop: 0x01,
@@ -105,10 +145,26 @@ export const Op = {
   f64_promote_f32: 0xbb,
 } as const;
 
-/** Prefix byte of every SIMD instruction. */
+/**
+ * Prefix byte of every SIMD instruction.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * code.byte(SIMD_PREFIX).u32(SimdOp.f32x4_add); // what FunctionBuilder.simd emits
+ * ```
+ */
 export const SIMD_PREFIX = 0xfd;
 
-/** SIMD opcodes (written after {@link SIMD_PREFIX} as unsigned LEB128). */
+/**
+ * SIMD opcodes (written after {@link SIMD_PREFIX} as unsigned LEB128).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * f.get(v).simd(SimdOp.f32x4_sqrt); // an instruction FunctionBuilder has no named method for
+ * ```
+ */
 export const SimdOp = {
   v128_load: 0x00,
   v128_load32_splat: 0x09,
@@ -147,5 +203,13 @@ export const SimdOp = {
   f32x4_relaxed_madd: 0x105,
 } as const;
 
-/** Natural alignment (log2 of the access size in bytes) for memory instructions. */
+/**
+ * Natural alignment (log2 of the access size in bytes) for memory instructions.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * code.byte(Op.f64_load).u32(Align.b8).u32(offset); // memarg: alignment, then offset
+ * ```
+ */
 export const Align = { b4: 2, b8: 3, b16: 4 } as const;

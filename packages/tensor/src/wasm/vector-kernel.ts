@@ -22,14 +22,46 @@ import { Op, SimdOp, ValType } from "./opcodes.js";
 import { SUMSQ_CHUNK } from "../kernels/vector.js";
 
 
-/** Operation codes of `vec_job`. */
+/**
+ * Operation codes of `vec_job`.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * arena.i32[(desc + VecDesc.op) >>> 2] = VecOp.scale64;
+ * ```
+ */
 export const VecOp = { sumsq: 0, scale32: 1, scale64: 2 } as const;
 
-/** Byte offsets in a `vec_job` descriptor. */
+/**
+ * Byte offsets in a `vec_job` descriptor.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * arena.f64[(desc + VecDesc.c) >>> 3] = c; // the scale factor
+ * ```
+ */
 export const VecDesc = { op: 0, table: 4, count: 8, out: 12, c: 24 } as const;
-/** Bytes per `vec_job` descriptor. */
+/**
+ * Bytes per `vec_job` descriptor.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const table = base + VEC_DESC_BYTES; // the piece table follows the descriptor
+ * ```
+ */
 export const VEC_DESC_BYTES = 64;
-/** Bytes per piece-table entry: `n, p0` (i32) and padding. */
+/**
+ * Bytes per piece-table entry: `n, p0` (i32) and padding.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const out = table + pieces * VEC_PIECE_BYTES; // per-piece sums follow the table
+ * ```
+ */
 export const VEC_PIECE_BYTES = 16;
 
 const { i32, f32, f64, v128 } = ValType;

@@ -25,6 +25,12 @@ import type { WasmArena } from "./arena.js";
  * Below this many floats in total, vector kernels run on one thread: a pass over fewer than 4 MB
  * takes a few tens of microseconds, about what handing half of it to a worker costs (measured
  * with the MLP step's 270k parameters, where two threads were slower than one).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const threads = total < VEC_THREAD_MIN ? 1 : usableThreads(numThreads()); // total: floats in all arrays
+ * ```
  */
 export const VEC_THREAD_MIN = 1 << 20;
 

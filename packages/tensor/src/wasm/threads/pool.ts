@@ -34,7 +34,15 @@ export interface ExtraModule {
   readonly len: number;
 }
 
-/** Default time a worker spins for the next job before sleeping, in microseconds. */
+/**
+ * Default time a worker spins for the next job before sleeping, in microseconds.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * setNumThreads(4, { spinMicros: DEFAULT_SPIN_MICROS / 10 }); // spin less on a busy machine
+ * ```
+ */
 export const DEFAULT_SPIN_MICROS = 1000;
 /** Longest the caller waits for workers before declaring the pool broken (ms). */
 const TIMEOUT_MS = 120_000;
@@ -64,11 +72,13 @@ function canBlock(): boolean {
 /**
  * Worker threads over one shared arena.
  *
+ * @throws {RangeError} from the constructor for a thread count outside 1..65; {Error} from `run`
+ * when a worker trapped or stopped answering.
  * @example
  * ```ts
  * const pool = new WorkerPool(arena, 2, spawnNodeWorker);
- * await pool.started;
- * pool.run(0, desc, 128, pool.usable(), 2, (d, ph) => arena.exports.gemm_job(d, ph));
+ * await pool.started; // 2 once the worker is ready
+ * pool.run(JOB_EXPORTS.indexOf("gemm_job"), desc, phases, pool.usable(), arena.exports.gemm_job);
  * ```
  */
 export class WorkerPool {
@@ -94,6 +104,10 @@ export class WorkerPool {
    * Starts `threads − 1` workers (the calling thread is the first of `threads`).
    *
    * @throws {RangeError} when `threads` is not an integer in 1..65.
+   * @example
+   * ```ts
+   * const pool = new WorkerPool(arena, 4, spawnNodeWorker, 200); // 3 workers that spin 200 µs
+   * ```
    */
   constructor(arena: WasmArena, readonly threads: number, spawn: Spawner, spinMicros = DEFAULT_SPIN_MICROS, readonly adaptive = true) {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WORKERS + 1) throw new RangeError(`WorkerPool: threads must be an integer in 1..${MAX_WORKERS + 1} (got ${threads})`);
@@ -115,7 +129,16 @@ export class WorkerPool {
     this.started = Promise.all(starts).then(() => this.usable());
   }
 
-  /** Threads usable right now: the caller plus the workers `1..k` that are all ready. */
+  /**
+   * Threads usable right now: the caller plus the workers `1..k` that are all ready (1 while the
+   * pool backs off, or once it is broken or disposed).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const threads = Math.min(want, pool.usable());
+   * ```
+   */
   usable(): number {
     if (this.broken || this.disposed) return 1;
     if (this.backoff > 0) {
@@ -137,6 +160,10 @@ export class WorkerPool {
    *
    * @throws {Error} `internal:` when an item trapped or workers stopped answering (the pool is
    * then stopped and later jobs run on the calling thread only), or whatever `local` throws.
+   * @example
+   * ```ts
+   * pool.run(JOB_EXPORTS.indexOf("vec_job"), desc, 1, threads, arena.exports.vec_job); // one phase
+   * ```
    */
   run(kind: number, desc: number, phases: number, limit: number, local: JobFn, prepare?: () => void, extra?: ExtraModule): void {
     const c = this.ctl;
@@ -218,7 +245,16 @@ export class WorkerPool {
     }
   }
 
-  /** Stops the workers (they exit their loop; then they are terminated). */
+  /**
+   * Stops the workers (they exit their loop; then they are terminated). Idempotent; jobs run on
+   * the calling thread afterwards.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * pool.dispose(); // what setNumThreads does before it makes a new pool
+   * ```
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -280,7 +316,16 @@ function spawner(): Spawner | undefined {
   return undefined;
 }
 
-/** The pool for the current setting, created on first need; undefined for one thread. */
+/**
+ * The pool for the current setting, created on first need; undefined for one thread, and where
+ * threads are unavailable (no shared wasm memory or no way to spawn workers).
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * if (threads > 1) currentPool()!.run(kind, desc, phases, threads, job);
+ * ```
+ */
 export function currentPool(): WorkerPool | undefined {
   if (pool || configured <= 1) return pool;
   const arena = arenaSource?.();

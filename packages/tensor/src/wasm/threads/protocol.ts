@@ -32,7 +32,15 @@
  * synchronous compile of a few hundred bytes, allowed in workers everywhere) and keeps it.
  */
 
-/** Word indices of the control block. */
+/**
+ * Word indices of the control block.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * Atomics.load(pool.ctl, Ctl.state + id); // worker id's state: 0 starting, 1 ready, -1 failed
+ * ```
+ */
 export const Ctl = {
   seq: 0,
   /** Threads `id < limit` take part (the caller is 0). */
@@ -57,10 +65,26 @@ export const Ctl = {
   state: 16,
 } as const;
 
-/** Most worker threads a pool may have. */
+/**
+ * Most worker threads a pool may have.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * setNumThreads(MAX_WORKERS + 1); // the largest accepted setting: the caller and 64 workers
+ * ```
+ */
 export const MAX_WORKERS = 64;
 
-/** Words in the control block. */
+/**
+ * Words in the control block.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
+ * ```
+ */
 export const CONTROL_WORDS = Ctl.state + MAX_WORKERS + 1;
 
 /** What a worker receives at start-up. */
@@ -77,12 +101,27 @@ export interface WorkerInit {
   readonly jobs: readonly string[];
 }
 
-/** How long a thread spins for a phase to finish before it blocks (µs), where it may block. */
+/**
+ * How long a thread spins for a phase to finish before it blocks (µs), where it may block.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * this.waitDone(start, PHASE_SPIN_MICROS / 1000); // in WorkerPool: spin 50 µs, then block
+ * ```
+ */
 export const PHASE_SPIN_MICROS = 50;
 
 /**
  * The worker program (classic script / CommonJS, ES2017): defines `tapegradWorker(init)`, which
  * returns the serve loop to run after reporting readiness, or null when instantiation failed.
+ *
+ * @throws never (a constant). Running it does not throw either: a failed instantiation makes
+ * `tapegradWorker` return null, and a trap in a job sets the control block's `error` word.
+ * @example
+ * ```ts
+ * const bootstrap = `${WORKER_PROGRAM}\nvar serve = tapegradWorker(init); if (serve) serve();`;
+ * ```
  */
 export const WORKER_PROGRAM = `"use strict";
 function tapegradWorker(init) {
@@ -164,7 +203,15 @@ function tapegradWorker(init) {
 }
 `;
 
-/** Bootstrap for a Node `worker_threads` Worker evaluated as CommonJS. */
+/**
+ * Bootstrap for a Node `worker_threads` Worker evaluated as CommonJS.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * new Worker(NODE_BOOTSTRAP, { eval: true, workerData: init }); // Worker from node:worker_threads
+ * ```
+ */
 export const NODE_BOOTSTRAP = `${WORKER_PROGRAM}
 var wt = require("node:worker_threads");
 var serve = tapegradWorker(wt.workerData);
@@ -172,7 +219,16 @@ wt.parentPort.postMessage(serve ? "ready" : "failed");
 if (serve) serve();
 `;
 
-/** Bootstrap for a browser Web Worker (classic script from a Blob URL). */
+/**
+ * Bootstrap for a browser Web Worker (classic script from a Blob URL).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const worker = new Worker(URL.createObjectURL(new Blob([WEB_BOOTSTRAP], { type: "text/javascript" })));
+ * worker.postMessage(init); // answers "ready" or "failed"
+ * ```
+ */
 export const WEB_BOOTSTRAP = `${WORKER_PROGRAM}
 self.onmessage = function (e) {
   self.onmessage = null;
