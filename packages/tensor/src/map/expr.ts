@@ -6,7 +6,8 @@
  *
  * Semantics, per element: every array element is read as a float64; arithmetic is float64
  * (`add sub mul div sqrt max min neg abs`, each correctly rounded, as JS numbers compute them);
- * `.f32()` rounds to float32 (`Math.fround`); an output is rounded to float32 when it is stored.
+ * `.f32()` rounds to float32 (`Math.fround`); `x.gt(y).select(a, b)` is `x > y ? a : b` (a
+ * comparison is only usable as such a condition); an output is rounded to float32 when stored.
  * All reads of an element happen before any write, so an array may be both read and written.
  * `max`/`min` propagate NaN and order `-0 < +0` (as `Math.max`/`Math.min`). Every backend gives
  * the same bits for every non-NaN result; a NaN result is NaN everywhere, but its sign and
@@ -36,6 +37,7 @@ export const MapOp = {
   input: 0, scalar: 1, const: 2,
   add: 3, sub: 4, mul: 5, div: 6, max: 7, min: 8,
   neg: 9, abs: 10, sqrt: 11, f32: 12,
+  gt: 13, select: 14,
 } as const;
 /** One of the {@link MapOp} codes. */
 export type MapOp = (typeof MapOp)[keyof typeof MapOp];
@@ -63,13 +65,14 @@ export class Expr {
    * @param b the second operand (binary operations only).
    * @param index the array index (`input`) or scalar index (`scalar`).
    * @param value the value of a `const` node.
+   * @param c the third operand (`select` only: the value where the condition is false).
    * @throws never (nothing is checked).
    * @example
    * ```ts
    * new Expr(MapOp.const, null, null, 0, 0.5); // the constant 0.5, as `x.mul(0.5)` makes it
    * ```
    */
-  constructor(readonly op: MapOp, readonly a: Expr | null = null, readonly b: Expr | null = null, readonly index = 0, readonly value = 0) {}
+  constructor(readonly op: MapOp, readonly a: Expr | null = null, readonly b: Expr | null = null, readonly index = 0, readonly value = 0, readonly c: Expr | null = null) {}
 
   /** `this + y`. @throws {TypeError} when `y` is neither an Expr nor a number. @example `y.add(a.mul(x)) // y + a·x, in a mapKernel body` */
   add(y: Expr | number): Expr {
@@ -111,6 +114,33 @@ export class Expr {
   f32(): Expr {
     return new Expr(MapOp.f32, this);
   }
+  /**
+   * The condition `this > y` (false when either is NaN), usable only as the condition of
+   * {@link Expr.select}.
+   *
+   * @throws {TypeError} when `y` is neither an Expr nor a number.
+   * @example
+   * ```ts
+   * x.gt(0).select(g, 0); // ReLU's gradient: g where x > 0, else 0
+   * ```
+   */
+  gt(y: Expr | number): Expr {
+    return new Expr(MapOp.gt, this, lift(y));
+  }
+  /**
+   * `ifTrue` where this condition holds, else `ifFalse` (this must be a comparison such as
+   * {@link Expr.gt}).
+   *
+   * @throws {TypeError} when this is not a comparison, or an operand is neither an Expr nor a number.
+   * @example
+   * ```ts
+   * x.gt(0).select(x, 0); // max(x, 0) without NaN propagation
+   * ```
+   */
+  select(ifTrue: Expr | number, ifFalse: Expr | number): Expr {
+    if (this.op !== MapOp.gt) throw new TypeError("mapKernel: select() needs a comparison as its condition, e.g. x.gt(0).select(a, b)");
+    return new Expr(MapOp.select, this, lift(ifTrue), 0, 0, lift(ifFalse));
+  }
 }
 
 function lift(y: Expr | number): Expr {
@@ -127,15 +157,17 @@ export interface MapSignature<A extends string, S extends string> {
   readonly scalars: readonly S[];
 }
 
-/** One instruction of a compiled kernel: `slot[dst] = op(a, b)`. */
+/** One instruction of a compiled kernel: `slot[dst] = op(a, b, c)`. */
 export interface MapInstr {
   readonly op: MapOp;
   /** Destination slot. */
   readonly dst: number;
-  /** For `input`: the array index; otherwise the first operand's slot. */
+  /** For `input`: the array index; otherwise the first operand's slot (`select`: the condition). */
   readonly a: number;
-  /** The second operand's slot (binary ops), else -1. */
+  /** The second operand's slot (binary ops, `select`), else -1. */
   readonly b: number;
+  /** The third operand's slot (`select`), else -1. */
+  readonly c: number;
 }
 
 /**
@@ -167,6 +199,8 @@ export class MapKernel {
   readonly numSlots: number;
   /** A canonical text of the program (equal programs, equal keys). */
   readonly key: string;
+  /** Per array: whether the program reads it (arrays only written need not be loaded). */
+  readonly reads: readonly boolean[];
 
   /**
    * @internal use {@link mapKernel}.
@@ -184,7 +218,8 @@ export class MapKernel {
     this.instrs = instrs;
     this.outputs = outputs;
     this.numSlots = numSlots;
-    this.key = `${numArrays}|${numScalars}|${consts.join(",")}|${instrs.map((i) => `${i.op}:${i.dst}:${i.a}:${i.b}`).join(";")}|${outputs.join(";")}`;
+    this.reads = Array.from({ length: numArrays }, (_, j) => instrs.some((i) => i.op === MapOp.input && i.a === j));
+    this.key = `${numArrays}|${numScalars}|${consts.join(",")}|${instrs.map((i) => `${i.op}:${i.dst}:${i.a}:${i.b}:${i.c}`).join(";")}|${outputs.join(";")}`;
   }
 
   /**
@@ -241,11 +276,19 @@ export function mapKernel<A extends string, S extends string>(
       if (!consts.some((c) => Object.is(c, e.value))) consts.push(e.value);
       return;
     }
-    if (e.a) visit(e.a);
-    if (e.b) visit(e.b);
+    for (const operand of [e.a, e.b, e.c]) {
+      if (!operand) continue;
+      if (operand.op === MapOp.gt && !(e.op === MapOp.select && operand === e.a)) {
+        throw new TypeError(`mapKernel ${name}: a comparison can only be the condition of select()`);
+      }
+      visit(operand);
+    }
     order.push(e);
   };
-  for (const [, e] of outputs) visit(e);
+  for (const [, e] of outputs) {
+    if (e.op === MapOp.gt) throw new TypeError(`mapKernel ${name}: a comparison can only be the condition of select()`);
+    visit(e);
+  }
   // 2. Slots: scalars, constants, then per-element values (loads first: every read precedes a write).
   const numScalars = signature.scalars.length;
   const base = numScalars + consts.length;
@@ -262,6 +305,7 @@ export function mapKernel<A extends string, S extends string>(
     dst: slot.get(e)!,
     a: e.op === MapOp.input ? e.index : slotOf(e.a!),
     b: e.b ? slotOf(e.b) : -1,
+    c: e.c ? slotOf(e.c) : -1,
   }));
   const outs = outputs.map(([arr, e]) => [arr, slotOf(e)] as [number, number]);
   return new MapKernel(name, signature.arrays.length, numScalars, consts, instrs, outs, base + elementwise.length);

@@ -16,7 +16,7 @@ function slotsOf(k: MapKernel): Float64Array[] {
   let s = slotCache.get(k);
   if (!s) {
     s = [];
-    for (let i = 0; i < k.numSlots; i++) s.push(k.isUniform(i) ? new Float64Array(0) : new Float64Array(CHUNK));
+    for (let i = 0; i < k.numSlots; i++) s.push(new Float64Array(CHUNK)); // uniform slots: filled per call, for select
     slotCache.set(k, s);
   }
   return s;
@@ -38,6 +38,7 @@ export function interpretMap(kernel: MapKernel, arrays: readonly Float32Array[],
   const u = new Float64Array(kernel.numScalars + kernel.consts.length);
   for (let i = 0; i < kernel.numScalars; i++) u[i] = scalars[i]!;
   for (let i = 0; i < kernel.consts.length; i++) u[kernel.numScalars + i] = kernel.consts[i]!;
+  for (let i = 0; i < u.length; i++) slots[i]!.fill(u[i]!);
   const instrs = kernel.instrs;
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
@@ -45,6 +46,7 @@ export function interpretMap(kernel: MapKernel, arrays: readonly Float32Array[],
       const ins = instrs[q]!;
       const t = slots[ins.dst]!;
       if (ins.op === MapOp.input) load(t, arrays[ins.a]!, start, len);
+      else if (ins.op === MapOp.select) select(t, slots[ins.a]!, slots[ins.b]!, slots[ins.c]!, len);
       else if (ins.b < 0) {
         if (kernel.isUniform(ins.a)) t.fill(unary(ins.op, u[ins.a]!), 0, len);
         else UNARY[ins.op]!(t, slots[ins.a]!, len);
@@ -93,8 +95,13 @@ function binary(op: MapOp, x: number, y: number): number {
     case MapOp.div: return x / y;
     case MapOp.max: return Math.max(x, y);
     case MapOp.min: return Math.min(x, y);
+    case MapOp.gt: return x > y ? 1 : 0;
     default: throw new Error(`internal: map op ${op} is not binary`);
   }
+}
+
+function select(t: Float64Array, c: Float64Array, a: Float64Array, b: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) t[i] = c[i] !== 0 ? a[i]! : b[i]!;
 }
 
 type UnaryLoop = (t: Float64Array, x: Float64Array, n: number) => void;
@@ -113,6 +120,7 @@ function mulVV(t: Float64Array, x: Float64Array, y: Float64Array, n: number): vo
 function divVV(t: Float64Array, x: Float64Array, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = x[i]! / y[i]!; }
 function maxVV(t: Float64Array, x: Float64Array, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = Math.max(x[i]!, y[i]!); }
 function minVV(t: Float64Array, x: Float64Array, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = Math.min(x[i]!, y[i]!); }
+function gtVV(t: Float64Array, x: Float64Array, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = x[i]! > y[i]! ? 1 : 0; }
 
 function addVS(t: Float64Array, x: Float64Array, c: number, n: number): void { for (let i = 0; i < n; i++) t[i] = x[i]! + c; }
 function subVS(t: Float64Array, x: Float64Array, c: number, n: number): void { for (let i = 0; i < n; i++) t[i] = x[i]! - c; }
@@ -120,6 +128,7 @@ function mulVS(t: Float64Array, x: Float64Array, c: number, n: number): void { f
 function divVS(t: Float64Array, x: Float64Array, c: number, n: number): void { for (let i = 0; i < n; i++) t[i] = x[i]! / c; }
 function maxVS(t: Float64Array, x: Float64Array, c: number, n: number): void { for (let i = 0; i < n; i++) t[i] = Math.max(x[i]!, c); }
 function minVS(t: Float64Array, x: Float64Array, c: number, n: number): void { for (let i = 0; i < n; i++) t[i] = Math.min(x[i]!, c); }
+function gtVS(t: Float64Array, x: Float64Array, c: number, n: number): void { for (let i = 0; i < n; i++) t[i] = x[i]! > c ? 1 : 0; }
 
 function addSV(t: Float64Array, c: number, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = c + y[i]!; }
 function subSV(t: Float64Array, c: number, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = c - y[i]!; }
@@ -127,8 +136,9 @@ function mulSV(t: Float64Array, c: number, y: Float64Array, n: number): void { f
 function divSV(t: Float64Array, c: number, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = c / y[i]!; }
 function maxSV(t: Float64Array, c: number, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = Math.max(c, y[i]!); }
 function minSV(t: Float64Array, c: number, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = Math.min(c, y[i]!); }
+function gtSV(t: Float64Array, c: number, y: Float64Array, n: number): void { for (let i = 0; i < n; i++) t[i] = c > y[i]! ? 1 : 0; }
 
 const UNARY: Partial<Record<MapOp, UnaryLoop>> = { [MapOp.neg]: negV, [MapOp.abs]: absV, [MapOp.sqrt]: sqrtV, [MapOp.f32]: f32V };
-const BINARY_VV: Partial<Record<MapOp, BinaryLoop>> = { [MapOp.add]: addVV, [MapOp.sub]: subVV, [MapOp.mul]: mulVV, [MapOp.div]: divVV, [MapOp.max]: maxVV, [MapOp.min]: minVV };
-const BINARY_VS: Partial<Record<MapOp, VsLoop>> = { [MapOp.add]: addVS, [MapOp.sub]: subVS, [MapOp.mul]: mulVS, [MapOp.div]: divVS, [MapOp.max]: maxVS, [MapOp.min]: minVS };
-const BINARY_SV: Partial<Record<MapOp, SvLoop>> = { [MapOp.add]: addSV, [MapOp.sub]: subSV, [MapOp.mul]: mulSV, [MapOp.div]: divSV, [MapOp.max]: maxSV, [MapOp.min]: minSV };
+const BINARY_VV: Partial<Record<MapOp, BinaryLoop>> = { [MapOp.add]: addVV, [MapOp.sub]: subVV, [MapOp.mul]: mulVV, [MapOp.div]: divVV, [MapOp.max]: maxVV, [MapOp.min]: minVV, [MapOp.gt]: gtVV };
+const BINARY_VS: Partial<Record<MapOp, VsLoop>> = { [MapOp.add]: addVS, [MapOp.sub]: subVS, [MapOp.mul]: mulVS, [MapOp.div]: divVS, [MapOp.max]: maxVS, [MapOp.min]: minVS, [MapOp.gt]: gtVS };
+const BINARY_SV: Partial<Record<MapOp, SvLoop>> = { [MapOp.add]: addSV, [MapOp.sub]: subSV, [MapOp.mul]: mulSV, [MapOp.div]: divSV, [MapOp.max]: maxSV, [MapOp.min]: minSV, [MapOp.gt]: gtSV };

@@ -32,6 +32,7 @@ const JOIN_LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 const SIMD_BINARY: Partial<Record<MapOp, number>> = {
   [MapOp.add]: SimdOp.f64x2_add, [MapOp.sub]: SimdOp.f64x2_sub, [MapOp.mul]: SimdOp.f64x2_mul,
   [MapOp.div]: SimdOp.f64x2_div, [MapOp.max]: SimdOp.f64x2_max, [MapOp.min]: SimdOp.f64x2_min,
+  [MapOp.gt]: SimdOp.f64x2_gt, // an all-ones/all-zeros mask per lane, for select
 };
 const SIMD_UNARY: Partial<Record<MapOp, number>> = { [MapOp.neg]: SimdOp.f64x2_neg, [MapOp.abs]: SimdOp.f64x2_abs, [MapOp.sqrt]: SimdOp.f64x2_sqrt };
 const F32_BINARY: Partial<Record<MapOp, number>> = {
@@ -60,6 +61,13 @@ interface Plan {
   needHalves: boolean[];
 }
 
+/** True when uniform slot `s` is a constant whose value is a float32 value. */
+function isF32Const(k: MapKernel, s: number): boolean {
+  if (s < k.numScalars || s >= k.numScalars + k.consts.length) return false;
+  const v = k.consts[s - k.numScalars]!;
+  return Object.is(Math.fround(v), v) || Number.isNaN(v);
+}
+
 /**
  * Decides per slot whether it is held as a vector or as halves, and which forms each consumer
  * needs (see the file comment).
@@ -70,7 +78,10 @@ function plan(k: MapKernel): Plan {
   const exact = new Array<boolean>(n).fill(false);
   const byDst = new Map<number, (typeof k.instrs)[number]>();
   for (const ins of k.instrs) byDst.set(ins.dst, ins);
-  const exactOperands = (ins: (typeof k.instrs)[number]) => !k.isUniform(ins.a) && exact[ins.a]! && (ins.b < 0 || (!k.isUniform(ins.b) && exact[ins.b]!));
+  // Constants that are float32 values count as float32 operands (they get a vector, see emitRun).
+  for (let s = k.numScalars; s < k.numScalars + k.consts.length; s++) exact[s] = isF32Const(k, s);
+  const usable = (slot: number) => exact[slot]! && (!k.isUniform(slot) || isF32Const(k, slot));
+  const exactOperands = (ins: (typeof k.instrs)[number]) => ins.op !== MapOp.select && ins.op !== MapOp.gt && usable(ins.a) && (ins.b < 0 || usable(ins.b));
   for (const ins of k.instrs) {
     const s = ins.dst;
     if (ins.op === MapOp.input) {
@@ -102,6 +113,7 @@ function plan(k: MapKernel): Plan {
     if (mode[s] === Mode.f64) {
       need(ins.a, true);
       if (ins.b >= 0) need(ins.b, true);
+      if (ins.c >= 0) need(ins.c, true);
     } else if (mode[s] === Mode.demote) need(ins.a, true);
     else if (mode[s] === Mode.f32op) {
       const op = byDst.get(via[s]!)!;
@@ -163,7 +175,7 @@ function emitRun(f: FunctionBuilder, k: MapKernel): void {
   const scalarParam = (i: number) => nArr + 1 + i;
   const numUniform = k.numScalars + k.consts.length;
   // Uniform slots as f64x2 splats (SIMD) and f64 values (tail).
-  const uniV: LocalIndex[] = [], uniS: LocalIndex[] = [];
+  const uniV: LocalIndex[] = [], uniS: LocalIndex[] = [], uniF32: LocalIndex[] = [];
   for (let s = 0; s < numUniform; s++) {
     const sv = f.local(f64), vv = f.local(v128);
     if (s < k.numScalars) f.get(scalarParam(s));
@@ -171,6 +183,11 @@ function emitRun(f: FunctionBuilder, k: MapKernel): void {
     f.tee(sv).simd(SimdOp.f64x2_splat).set(vv);
     uniS.push(sv);
     uniV.push(vv);
+    if (isF32Const(k, s)) {
+      // a float32 constant also as an f32x4 vector, for operations run on vectors
+      uniF32[s] = f.local(v128);
+      f.get(sv).op(Op.f32_demote_f64).f32x4Splat().set(uniF32[s]!);
+    }
   }
   const lo: LocalIndex[] = [], hi: LocalIndex[] = [], sc: LocalIndex[] = [];
   for (let s = numUniform; s < k.numSlots; s++) {
@@ -209,14 +226,19 @@ function emitRun(f: FunctionBuilder, k: MapKernel): void {
             break;
           case Mode.f32op: {
             const op = byDst.get(p.via[s]!)!;
-            f.get(vecOf[op.a]!);
-            if (op.b >= 0) f.get(vecOf[op.b]!).simd(F32_BINARY[op.op]!);
+            const vec = (slot: number) => (k.isUniform(slot) ? uniF32[slot]! : vecOf[slot]!);
+            f.get(vec(op.a));
+            if (op.b >= 0) f.get(vec(op.b)).simd(F32_BINARY[op.op]!);
             else f.simd(F32_UNARY[op.op]!);
             f.set(vecOf[s]!);
             break;
           }
           case Mode.f64:
             for (const h of [lo, hi]) {
+              if (ins.op === MapOp.select) {
+                f.get(half(ins.b, h)).get(half(ins.c, h)).get(half(ins.a, h)).simd(SimdOp.v128_bitselect).set(h[s]!);
+                continue;
+              }
               f.get(half(ins.a, h));
               if (ins.b >= 0) f.get(half(ins.b, h)).simd(SIMD_BINARY[ins.op]!);
               else if (ins.op === MapOp.f32) f.simd(SimdOp.f32x4_demote_f64x2_zero).simd(SimdOp.f64x2_promote_low_f32x4);
@@ -244,6 +266,8 @@ function emitRun(f: FunctionBuilder, k: MapKernel): void {
       f.get(at).get(end).i32GeU().brIf(done);
       for (const ins of k.instrs) {
         if (ins.op === MapOp.input) f.get(ins.a).get(at).i32Add().f32Load(0).f64PromoteF32();
+        else if (ins.op === MapOp.gt) f.get(val(ins.a)).get(val(ins.b)).op(Op.f64_gt).op(Op.f64_convert_i32_u); // 1 or 0
+        else if (ins.op === MapOp.select) f.get(val(ins.b)).get(val(ins.c)).get(val(ins.a)).f64Const(0).op(Op.f64_ne).select();
         else {
           f.get(val(ins.a));
           if (ins.b >= 0) f.get(val(ins.b)).op(SCALAR_BINARY[ins.op]!);

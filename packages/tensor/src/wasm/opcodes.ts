@@ -132,6 +132,8 @@ export const Op = {
   f32_add: 0x92,
   f32_sub: 0x93,
   f32_mul: 0x94,
+  f64_ne: 0x62,
+  f64_gt: 0x64,
   f64_abs: 0x99,
   f64_neg: 0x9a,
   f64_sqrt: 0x9f,
@@ -142,6 +144,7 @@ export const Op = {
   f64_min: 0xa4,
   f64_max: 0xa5,
   f32_demote_f64: 0xb6,
+  f64_convert_i32_u: 0xb8,
   f64_promote_f32: 0xbb,
 } as const;
 
@@ -179,6 +182,8 @@ export const SimdOp = {
   v128_store64_lane: 0x5b,
   v128_load32_zero: 0x5c,
   v128_load64_zero: 0x5d,
+  f64x2_gt: 0x4a,
+  v128_bitselect: 0x52,
   f32x4_demote_f64x2_zero: 0x5e,
   f64x2_promote_low_f32x4: 0x5f,
   f32x4_abs: 0xe0,

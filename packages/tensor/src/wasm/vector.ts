@@ -192,7 +192,7 @@ function mapStaged(ar: WasmArena, kernel: MapKernel, fn: MapModule["run"], tuple
       if (ar.owns(x)) args[j] = x.byteOffset + 4 * start;
       else {
         args[j] = base + j * MAP_STAGE * 4;
-        mem.set(x.subarray(start, start + len), args[j]! >>> 2);
+        if (kernel.reads[j]) mem.set(x.subarray(start, start + len), args[j]! >>> 2);
       }
     }
     args[k] = len;
