@@ -62,3 +62,13 @@ describe("non-finite values propagate", () => {
     expect(x.grad!.data[0]).toBe(Infinity);
   });
 });
+
+describe("losses reject an unknown reduction", () => {
+  it("mseLoss, l1Loss and huberLoss name themselves", () => {
+    const p = A.variable(tensor([1, 2])), y = tensor([0, 0]);
+    expect(() => A.mseLoss(p, y, { reduction: "avg" as "mean" })).toThrow(/mseLoss: reduction must be "mean", "sum" or "none" \(got avg\)/);
+    expect(() => A.l1Loss(p, y, { reduction: "avg" as "mean" })).toThrow(/l1Loss: reduction must be/);
+    expect(() => A.huberLoss(p, y, { reduction: "avg" as "mean" })).toThrow(/huberLoss: reduction must be/);
+    expect(A.mseLoss(p, y, { reduction: "sum" }).item()).toBe(5);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as A from "@tapegrad/autograd";
-import { Rng, Tensor, randn } from "@tapegrad/tensor";
+import { Rng, Tensor, randn, tensor } from "@tapegrad/tensor";
 import { GRU, LSTM, RNN } from "@tapegrad/nn";
 
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
@@ -95,5 +95,16 @@ describe.each(["rnn", "lstm", "gru"] as const)("%s", (kind) => {
     expect(res.h.shape).toEqual([2, B, H]);
     expect(m.namedParameters().length).toBe(8);
     expect(() => (m as RNN).forward(randn([T, B, I + 1]))).toThrow(new RegExp(`${kind}: input must be \\[B, T, in\\] with in = ${I} \\(got \\[4,2,4\\]\\)`));
+  });
+});
+
+describe("recurrent layers reject bad options and inputs with clear errors", () => {
+  it("numLayers, dropout, nonlinearity, input rank", () => {
+    expect(() => new RNN(4, 8, { numLayers: 0 })).toThrow(/RNN: numLayers must be an integer >= 1 \(got 0\)/);
+    expect(() => new LSTM(4, 8, { numLayers: 1.5 })).toThrow(/LSTM: numLayers must be an integer >= 1 \(got 1.5\)/);
+    expect(() => new GRU(4, 8, { dropout: -0.1 })).toThrow(/GRU: dropout must be in \[0, 1\) \(got -0.1\)/);
+    expect(() => new GRU(4, 8, { dropout: 1 })).toThrow(/dropout must be in \[0, 1\)/);
+    expect(() => new RNN(4, 8, { nonlinearity: "sigmoid" as "tanh" })).toThrow(/RNN: nonlinearity must be "tanh" or "relu" \(got "sigmoid"\)/);
+    expect(() => new LSTM(4, 8).forward(tensor([1, 2, 3, 4]))).toThrow(/lstm: input must be \[T, B, in\] with in = 4 \(got \[4\]\)/);
   });
 });

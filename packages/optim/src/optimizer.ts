@@ -6,15 +6,14 @@
  * 1. the closure, if one is given (it usually zeroes the gradients, computes the loss and calls
  *    `backward()`);
  * 2. the step pre-hooks, in registration order (they may edit gradients);
- * 3. the non-finite policy (`nonFinite`: `"propagate"` | `"error"` | `"zero"` | `"skip"`);
- * 4. the gradient transforms of the `clip` option, in order, on all gradients at once;
+ * 3-4. the clipping stage (`clip-stage.ts`): the non-finite policy (`nonFinite`: `"propagate"` |
+ *    `"error"` | `"zero"` | `"skip"`), then the transforms of the `clip` option in order, on all
+ *    gradients at once;
  * 5. the update of every parameter that has a gradient (skipped when step 3 or a transform asks);
  * 6. telemetry (`lastStats`, opt-in `history`), then the step post-hooks in registration order.
  *
- * Cost: the pre-clip Σg² (telemetry, non-finite detection) is one pass over the gradients, handed
- * to the first transform (`GradBatch.sumSquares`), so a global L2 clip does not sum it again; the
- * post-clip norm costs a second pass only when a transform clipped. Each optimizer's update rule
- * is one map kernel (`@tapegrad/tensor`'s `mapKernel`) run over all parameters of a group at once.
+ * Each optimizer's update rule is one map kernel (`@tapegrad/tensor`'s `mapKernel`) run over all
+ * parameters of a group at once.
  *
  * Clipping edits gradients in place and updates write `value.data` in place: parameters are
  * autograd leaves whose value and gradient storage they own (see `variable()`); gradients are
@@ -25,13 +24,13 @@
 import { Tensor, allocate, dispose } from "@tapegrad/tensor";
 import type { Var, RemovableHandle } from "@tapegrad/autograd";
 import { NonFiniteGradientError, checkChoice, checkInt, checkKeys, fmtValue } from "./errors.js";
-import { countNonFinite, sumSquares, zeroNonFiniteInPlace } from "./norms.js";
 import { gradView, type GradBatch } from "./params.js";
 import { checkGroupParams, cloneHyper, stripParams, toGroups, type ParamGroup, type ParamGroupInput, type ParamsInput } from "./groups.js";
 import { addHook, firstBad, gatherParams, toLoss } from "./optimizer-util.js";
-import { checkTransform, type ClipResult, type GradTransform } from "./transform.js";
+import { checkTransform, type GradTransform } from "./transform.js";
+import { runClipStage } from "./clip-stage.js";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "./clip-norm.js";
-import { historyLimit, pushHistory, type SkipReason, type StepStats } from "./telemetry.js";
+import { historyLimit, pushHistory, type StepStats } from "./telemetry.js";
 import { loadOptimizerState, saveOptimizerState, type OptimizerStateDict, type ParamState, type StateSpec } from "./state-dict.js";
 
 export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";
@@ -233,34 +232,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     this.paramGroups.forEach((g, i) => this.checkHyper(g, ` (parameter group ${i})`));
     const step = this.stepCount + 1;
     const { batch, groupOf } = gatherParams(op, this.paramGroups, step);
-    const measure = this.telemetry || this.nonFinite !== "propagate";
-    const sq = measure ? sumSquares(batch.grads) : 0;
-    let pre = this.telemetry ? Math.sqrt(sq) : NaN;
-    const nonFiniteCount = Number.isFinite(sq) ? 0 : countNonFinite(batch.grads);
-    let known = measure ? sq : undefined;
-    let skipReason: SkipReason | null = null;
-    if (nonFiniteCount > 0) {
-      if (this.nonFinite === "error") {
-        throw new NonFiniteGradientError(`${op}: ${nonFiniteCount} non-finite gradient element${nonFiniteCount === 1 ? "" : "s"} (${firstBad(batch)}) with nonFinite: "error"`, Math.sqrt(sq), nonFiniteCount);
-      }
-      if (this.nonFinite === "zero") {
-        zeroNonFiniteInPlace(batch.grads);
-        known = this.telemetry ? sumSquares(batch.grads) : undefined;
-        if (known !== undefined) pre = Math.sqrt(known);
-      } else if (this.nonFinite === "skip") skipReason = "nonFinite";
-    }
-    const reports: ClipResult[] = [];
-    if (skipReason === null) {
-      for (let i = 0; i < this.transforms.length; i++) {
-        // The first transform sees the gradients exactly as summed above: it may reuse Σg².
-        const r = this.transforms[i]!.apply(i === 0 && known !== undefined ? { ...batch, sumSquares: known } : batch);
-        reports.push(r);
-        if (r.skipped) {
-          skipReason = "transform";
-          break;
-        }
-      }
-    }
+    const { pre, post, nonFiniteCount, reports, clipped, skipReason } = runClipStage(op, batch, this.transforms, this.nonFinite, this.telemetry);
     if (skipReason !== null) {
       if (this.consecutiveSkips + 1 > this.maxConsecutiveSkips) {
         throw new NonFiniteGradientError(
@@ -272,8 +244,6 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
       }
       this.consecutiveSkips++;
     }
-    const clipped = reports.some((r) => r.clipped);
-    const post = clipped && this.telemetry ? Math.sqrt(sumSquares(batch.grads)) : pre;
     if (skipReason === null) {
       this.consecutiveSkips = 0;
       this.updateAll(batch, groupOf);

@@ -7,11 +7,13 @@
  * never write into their inputs (except through an explicit `out` argument). Where the bytes live
  * is `memory.ts`'s business; `dispose()` releases long-lived storage early.
  */
-import { ShapeError, fmt } from "./errors.js";
-import { checkShape, contiguousStrides, normalizeAxis, type Shape } from "./shape.js";
+import { ShapeError } from "./errors.js";
+import { contiguousStrides, normalizeAxis, type Shape } from "./shape.js";
 import { stridedCopy } from "./kernels/walker.js";
 import { formatTensor, toNested, type Nested } from "./format.js";
-import { checkLayout, flatArgs, inferShape, sliceRange, viewStrides } from "./view.js";
+import {
+  broadcastLayout, checkLayout, flatArgs, inferShape, permuteLayout, selectLayout, sliceLayout, squeezeLayout, unsqueezeLayout, viewStrides, type Layout,
+} from "./view.js";
 import { allocate, checkLive, dispose, isReleased, type AllocOptions } from "./memory.js";
 
 /**
@@ -257,19 +259,7 @@ export class Tensor {
    * ```
    */
   permute(...dims: number[] | [ArrayLike<number>]): Tensor {
-    const d = flatArgs(dims);
-    if (d.length !== this.ndim) throw new ShapeError("permute", `dims ${fmt(d)} must name each of the ${this.ndim} axes once`, [this.shape]);
-    const seen = new Array<boolean>(this.ndim).fill(false);
-    const shape = new Array<number>(d.length);
-    const strides = new Array<number>(d.length);
-    for (let i = 0; i < d.length; i++) {
-      const ax = normalizeAxis("permute", d[i]!, this.ndim, this.shape);
-      if (seen[ax]) throw new ShapeError("permute", `dims ${fmt(d)} repeat axis ${d[i]}`, [this.shape]);
-      seen[ax] = true;
-      shape[i] = this.shape[ax]!;
-      strides[i] = this.strides[ax]!;
-    }
-    return new Tensor(this.data, shape, strides, this.offset);
+    return this.view(permuteLayout(this.shape, this.strides, this.offset, flatArgs(dims)));
   }
 
   /**
@@ -321,7 +311,7 @@ export class Tensor {
    * ```
    */
   broadcastTo(shape: ArrayLike<number>): Tensor {
-    return broadcastView("broadcastTo", this, shape);
+    return this.view(broadcastLayout("broadcastTo", this.shape, this.strides, this.offset, shape));
   }
 
   /**
@@ -337,7 +327,7 @@ export class Tensor {
     const s = flatArgs(shape);
     const lead = s.length - this.ndim;
     const target = s.map((d, i) => (d === -1 && i >= lead ? this.shape[i - lead]! : d));
-    return broadcastView("expand", this, target);
+    return this.view(broadcastLayout("expand", this.shape, this.strides, this.offset, target));
   }
 
   /**
@@ -351,18 +341,7 @@ export class Tensor {
    * ```
    */
   slice(axis: number, start?: number | null, end?: number | null, step = 1): Tensor {
-    const ax = normalizeAxis("slice", axis, this.ndim, this.shape);
-    if (!Number.isInteger(step) || step === 0) throw new ShapeError("slice", `step ${step} is not a non-zero integer`, [this.shape]);
-    for (const b of [start, end]) {
-      if (b !== undefined && b !== null && !Number.isInteger(b)) throw new ShapeError("slice", `bound ${b} is not an integer`, [this.shape]);
-    }
-    const [s, len] = sliceRange(this.shape[ax]!, start, end, step);
-    const shape = this.shape.slice();
-    const strides = this.strides.slice();
-    shape[ax] = len;
-    strides[ax] = this.strides[ax]! * step;
-    const offset = len > 0 ? this.offset + s * this.strides[ax]! : this.offset;
-    return new Tensor(this.data, shape, strides, offset);
+    return this.view(sliceLayout(this.shape, this.strides, this.offset, axis, start, end, step));
   }
 
   /**
@@ -394,13 +373,7 @@ export class Tensor {
    * ```
    */
   select(axis: number, index: number): Tensor {
-    const ax = normalizeAxis("select", axis, this.ndim, this.shape);
-    const n = this.shape[ax]!;
-    if (!Number.isInteger(index) || index < -n || index >= n) throw new ShapeError("select", `index ${index} is out of range for axis ${axis} of size ${n}`, [this.shape]);
-    const i = index < 0 ? index + n : index;
-    const shape = this.shape.filter((_, k) => k !== ax);
-    const strides = this.strides.filter((_, k) => k !== ax);
-    return new Tensor(this.data, shape, strides, this.offset + i * this.strides[ax]!);
+    return this.view(selectLayout(this.shape, this.strides, this.offset, axis, index));
   }
 
   /**
@@ -413,11 +386,7 @@ export class Tensor {
    * ```
    */
   squeeze(...axes: number[] | [ArrayLike<number>]): Tensor {
-    const list = flatArgs(axes).map((a) => normalizeAxis("squeeze", a, this.ndim, this.shape));
-    for (const a of list) if (this.shape[a] !== 1) throw new ShapeError("squeeze", `axis ${a} has size ${this.shape[a]}, not 1`, [this.shape]);
-    const drop = (k: number) => (list.length === 0 ? this.shape[k] === 1 : list.includes(k));
-    const keep = this.shape.map((_, k) => k).filter((k) => !drop(k));
-    return new Tensor(this.data, keep.map((k) => this.shape[k]!), keep.map((k) => this.strides[k]!), this.offset);
+    return this.view(squeezeLayout(this.shape, this.strides, this.offset, flatArgs(axes)));
   }
 
   /**
@@ -430,13 +399,12 @@ export class Tensor {
    * ```
    */
   unsqueeze(axis: number): Tensor {
-    const ax = normalizeAxis("unsqueeze", axis, this.ndim + 1, this.shape);
-    const shape = this.shape.slice();
-    const strides = this.strides.slice();
-    const inner = ax < this.ndim ? this.strides[ax]! * this.shape[ax]! : 1;
-    shape.splice(ax, 0, 1);
-    strides.splice(ax, 0, inner);
-    return new Tensor(this.data, shape, strides, this.offset);
+    return this.view(unsqueezeLayout(this.shape, this.strides, this.offset, axis));
+  }
+
+  /** A view of the same data with `layout`. */
+  private view(layout: Layout): Tensor {
+    return new Tensor(this.data, layout.shape, layout.strides, layout.offset);
   }
 
   /**
@@ -453,28 +421,4 @@ export class Tensor {
   toString(): string {
     return formatTensor(this.toFloat32Array(), this.shape);
   }
-}
-
-/**
- * The stride-0 broadcast view behind `broadcastTo` and `expand` (internal: not re-exported from
- * the package index); errors name `op`.
- *
- * @throws {ShapeError} when `x` does not broadcast to `shape`.
- * @example
- * ```ts
- * broadcastView("copyInto", tensor([1, 2]), [3, 2]).strides; // [0, 1]
- * ```
- */
-export function broadcastView(op: string, x: Tensor, shape: ArrayLike<number>): Tensor {
-  const target = checkShape(op, shape);
-  const lead = target.length - x.ndim;
-  if (lead < 0) throw new ShapeError(op, "cannot broadcast to fewer dimensions", [x.shape, target]);
-  const strides = new Array<number>(target.length).fill(0);
-  for (let i = 0; i < x.ndim; i++) {
-    const d = x.shape[i]!;
-    const t = target[lead + i]!;
-    if (d === t) strides[lead + i] = x.strides[i]!;
-    else if (d !== 1) throw new ShapeError(op, `cannot broadcast axis ${i} of size ${d} to ${t}`, [x.shape, target]);
-  }
-  return new Tensor(x.data, target, strides, x.offset);
 }

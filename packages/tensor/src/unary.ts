@@ -4,7 +4,8 @@
  */
 import { ShapeError } from "./errors.js";
 import { contiguousStrides, shapeSize } from "./shape.js";
-import { Tensor, broadcastView } from "./tensor.js";
+import { Tensor } from "./tensor.js";
+import { broadcastLayout } from "./view.js";
 import { makeWalker } from "./kernels/walker.js";
 import { UnOp } from "./kernels/elementwise.js";
 import { kernels } from "./backend.js";
@@ -179,7 +180,9 @@ export function affine(x: TensorOrScalar, scale: number, shift: number, out?: Te
 export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (!(out instanceof Tensor)) throw new TypeError("copyInto: out must be a Tensor");
   checkLive("copyInto", out.data);
-  let x = broadcastView("copyInto", asTensor(src, "copyInto"), out.shape);
+  const v = asTensor(src, "copyInto");
+  const l = broadcastLayout("copyInto", v.shape, v.strides, v.offset, out.shape);
+  let x = new Tensor(v.data, l.shape, l.strides, l.offset);
   for (let i = 0; i < out.ndim; i++) {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("copyInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
   }

@@ -4,7 +4,7 @@
  * reshape rule.
  */
 import { ShapeError, fmt } from "./errors.js";
-import { checkShape, contiguousStrides, shapeSize, type Shape } from "./shape.js";
+import { checkShape, contiguousStrides, normalizeAxis, shapeSize, type Shape } from "./shape.js";
 
 /**
  * A short description of a value's kind for error messages.
@@ -173,4 +173,129 @@ export function checkLayout(data: Float32Array, shape: ArrayLike<number>, stride
     expect *= sh[i]!;
   }
   return { shape: sh, strides: st, size, isContiguous };
+}
+
+/** A view's layout: sizes, strides and offset into the same data. */
+export interface Layout {
+  readonly shape: number[];
+  readonly strides: number[];
+  readonly offset: number;
+}
+
+/**
+ * The layout of `permute(dims)`: output dimension `i` is input dimension `dims[i]`.
+ *
+ * @throws {ShapeError} when `dims` is not a permutation of the axes.
+ * @example
+ * ```ts
+ * permuteLayout([2, 3], [3, 1], 0, [1, 0]); // { shape: [3, 2], strides: [1, 3], offset: 0 }
+ * ```
+ */
+export function permuteLayout(shape: Shape, strides: readonly number[], offset: number, dims: readonly number[]): Layout {
+  const n = shape.length;
+  if (dims.length !== n) throw new ShapeError("permute", `dims ${fmt(dims)} must name each of the ${n} axes once`, [shape]);
+  const seen = new Array<boolean>(n).fill(false);
+  const out: Layout = { shape: new Array<number>(n), strides: new Array<number>(n), offset };
+  for (let i = 0; i < n; i++) {
+    const ax = normalizeAxis("permute", dims[i]!, n, shape);
+    if (seen[ax]) throw new ShapeError("permute", `dims ${fmt(dims)} repeat axis ${dims[i]}`, [shape]);
+    seen[ax] = true;
+    out.shape[i] = shape[ax]!;
+    out.strides[i] = strides[ax]!;
+  }
+  return out;
+}
+
+/**
+ * The layout of `slice(axis, start, end, step)` (Python's rules, see {@link sliceRange}).
+ *
+ * @throws {ShapeError} when `step` is 0 or a bound is not an integer.
+ * @example
+ * ```ts
+ * sliceLayout([10], [1], 0, 0, 2, 8, 3); // { shape: [2], strides: [3], offset: 2 }
+ * ```
+ */
+export function sliceLayout(shape: Shape, strides: readonly number[], offset: number, axis: number, start: number | null | undefined, end: number | null | undefined, step: number): Layout {
+  const ax = normalizeAxis("slice", axis, shape.length, shape);
+  if (!Number.isInteger(step) || step === 0) throw new ShapeError("slice", `step ${step} is not a non-zero integer`, [shape]);
+  for (const b of [start, end]) {
+    if (b !== undefined && b !== null && !Number.isInteger(b)) throw new ShapeError("slice", `bound ${b} is not an integer`, [shape]);
+  }
+  const [s, len] = sliceRange(shape[ax]!, start, end, step);
+  const out: Layout = { shape: shape.slice(), strides: strides.slice(), offset: len > 0 ? offset + s * strides[ax]! : offset };
+  out.shape[ax] = len;
+  out.strides[ax] = strides[ax]! * step;
+  return out;
+}
+
+/**
+ * The layout of `select(axis, index)`: the sub-tensor at `index`, that axis removed.
+ *
+ * @throws {ShapeError} when the index is out of range.
+ * @example
+ * ```ts
+ * selectLayout([2, 3], [3, 1], 0, 0, 1); // { shape: [3], strides: [1], offset: 3 }
+ * ```
+ */
+export function selectLayout(shape: Shape, strides: readonly number[], offset: number, axis: number, index: number): Layout {
+  const ax = normalizeAxis("select", axis, shape.length, shape);
+  const n = shape[ax]!;
+  if (!Number.isInteger(index) || index < -n || index >= n) throw new ShapeError("select", `index ${index} is out of range for axis ${axis} of size ${n}`, [shape]);
+  const i = index < 0 ? index + n : index;
+  return { shape: shape.filter((_, k) => k !== ax), strides: strides.filter((_, k) => k !== ax), offset: offset + i * strides[ax]! };
+}
+
+/**
+ * The layout of `squeeze(axes)`: size-1 dimensions removed (all, or the given ones).
+ *
+ * @throws {ShapeError} when a named axis does not have size 1.
+ * @example
+ * ```ts
+ * squeezeLayout([1, 3, 1], [3, 1, 1], 0, []); // { shape: [3], strides: [1], offset: 0 }
+ * ```
+ */
+export function squeezeLayout(shape: Shape, strides: readonly number[], offset: number, axes: readonly number[]): Layout {
+  const list = axes.map((a) => normalizeAxis("squeeze", a, shape.length, shape));
+  for (const a of list) if (shape[a] !== 1) throw new ShapeError("squeeze", `axis ${a} has size ${shape[a]}, not 1`, [shape]);
+  const keep = shape.map((_, k) => k).filter((k) => !(list.length === 0 ? shape[k] === 1 : list.includes(k)));
+  return { shape: keep.map((k) => shape[k]!), strides: keep.map((k) => strides[k]!), offset };
+}
+
+/**
+ * The layout of `unsqueeze(axis)`: a size-1 dimension inserted at `axis` (in `[-ndim-1, ndim]`).
+ *
+ * @throws {ShapeError} for an out-of-range axis.
+ * @example
+ * ```ts
+ * unsqueezeLayout([3], [1], 0, 0); // { shape: [1, 3], strides: [3, 1], offset: 0 }
+ * ```
+ */
+export function unsqueezeLayout(shape: Shape, strides: readonly number[], offset: number, axis: number): Layout {
+  const ax = normalizeAxis("unsqueeze", axis, shape.length + 1, shape);
+  const out: Layout = { shape: shape.slice(), strides: strides.slice(), offset };
+  out.shape.splice(ax, 0, 1);
+  out.strides.splice(ax, 0, ax < shape.length ? strides[ax]! * shape[ax]! : 1);
+  return out;
+}
+
+/**
+ * The stride-0 layout of a view broadcast to `target` (NumPy rules); errors name `op`.
+ *
+ * @throws {ShapeError} when `shape` does not broadcast to `target`.
+ * @example
+ * ```ts
+ * broadcastLayout("broadcastTo", [2], [1], 0, [3, 2]); // { shape: [3, 2], strides: [0, 1], offset: 0 }
+ * ```
+ */
+export function broadcastLayout(op: string, shape: Shape, strides: readonly number[], offset: number, target: ArrayLike<number>): Layout {
+  const t = checkShape(op, target);
+  const lead = t.length - shape.length;
+  if (lead < 0) throw new ShapeError(op, "cannot broadcast to fewer dimensions", [shape, t]);
+  const out: Layout = { shape: t.slice(), strides: new Array<number>(t.length).fill(0), offset };
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d === t[lead + i]) out.strides[lead + i] = strides[i]!;
+    else if (d !== 1) throw new ShapeError(op, `cannot broadcast axis ${i} of size ${d} to ${t[lead + i]}`, [shape, t]);
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ function sameShape(op: string, a: Var, b: Var): void {
 /**
  * Mean squared error `(input − target)²`, reduced (`"mean"` over all elements by default).
  *
- * @throws {ShapeError} when the shapes differ.
+ * @throws {ShapeError} when the shapes differ; {TypeError} for an unknown `reduction`.
  * @example
  * ```ts
  * const loss = mseLoss(pred, y);
@@ -29,13 +29,13 @@ export function mseLoss(input: VarLike, target: VarLike, opts: { reduction?: Red
   const a = toVar(input, "mseLoss");
   const b = toVar(target, "mseLoss");
   sameShape("mseLoss", a, b);
-  return reduceLoss(square(sub(a, b)), opts.reduction ?? "mean");
+  return reduceLoss(square(sub(a, b)), opts.reduction ?? "mean", "mseLoss");
 }
 
 /**
  * Mean absolute error `|input − target|`, reduced.
  *
- * @throws {ShapeError} when the shapes differ.
+ * @throws {ShapeError} when the shapes differ; {TypeError} for an unknown `reduction`.
  * @example
  * ```ts
  * l1Loss(pred, y);
@@ -45,13 +45,14 @@ export function l1Loss(input: VarLike, target: VarLike, opts: { reduction?: Redu
   const a = toVar(input, "l1Loss");
   const b = toVar(target, "l1Loss");
   sameShape("l1Loss", a, b);
-  return reduceLoss(abs(sub(a, b)), opts.reduction ?? "mean");
+  return reduceLoss(abs(sub(a, b)), opts.reduction ?? "mean", "l1Loss");
 }
 
 /**
  * Huber loss: `½d²` for `|d| < delta`, else `delta(|d| − ½delta)`, `d = input − target`.
  *
- * @throws {ShapeError} when the shapes differ; {RangeError} for `delta <= 0`.
+ * @throws {ShapeError} when the shapes differ; {RangeError} for `delta <= 0`; {TypeError} for an
+ * unknown `reduction`.
  * @example
  * ```ts
  * huberLoss(pred, y, { delta: 1 });
@@ -67,7 +68,7 @@ export function huberLoss(input: VarLike, target: VarLike, opts: { reduction?: R
   const ad = abs(d);
   const small = T.lt(ad.value, delta);
   const l = where(small, mul(square(d), 0.5), mul(sub(ad, 0.5 * delta), delta));
-  return reduceLoss(l, opts.reduction ?? "mean");
+  return reduceLoss(l, opts.reduction ?? "mean", "huberLoss");
 }
 
 /**

@@ -255,17 +255,17 @@ export function nllLoss(input: VarLike, target: T.Indices, opts: { reduction?: R
 }
 
 /**
- * Applies a reduction to per-element losses: `"none"` returns `l`, `"sum"` its sum, anything else
- * its mean. The value is not checked here (`crossEntropy`, `bceWithLogits` and `klDiv` check it
- * first; `mseLoss`, `l1Loss` and `huberLoss` pass it through unchecked).
+ * Applies a reduction to per-element losses: `"none"` returns `l`, `"sum"` its sum, `"mean"` its
+ * mean; errors name `op` (the loss that called it).
  *
- * @throws {Error} when `l`'s value was released by `dispose()`; never otherwise.
+ * @throws {TypeError} for any other `reduction`; {Error} when `l`'s value was released by `dispose()`.
  * @example
  * ```ts
  * const l = reduceLoss(square(sub(pred, target)), "mean"); // an MSE
  * ```
  */
-export function reduceLoss(l: Var, reduction: Reduction): Var {
+export function reduceLoss(l: Var, reduction: Reduction, op = "reduceLoss"): Var {
+  checkReduction(op, reduction);
   return reduction === "none" ? l : reduction === "sum" ? sum(l) : mean(l);
 }
 

@@ -55,11 +55,14 @@ abstract class RecurrentBase extends Module {
     if (!Number.isInteger(inputSize) || !Number.isInteger(hiddenSize) || inputSize <= 0 || hiddenSize <= 0) {
       throw new RangeError(`${name}: sizes must be positive integers (got ${inputSize}, ${hiddenSize})`);
     }
+    const numLayers = opts.numLayers ?? 1, dropout = opts.dropout ?? 0;
+    if (!Number.isInteger(numLayers) || numLayers < 1) throw new RangeError(`${name}: numLayers must be an integer >= 1 (got ${String(numLayers)})`);
+    if (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1)) throw new RangeError(`${name}: dropout must be in [0, 1) (got ${String(dropout)})`);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
-    this.numLayers = opts.numLayers ?? 1;
+    this.numLayers = numLayers;
     this.batchFirst = opts.batchFirst ?? false;
-    this.dropoutP = opts.dropout ?? 0;
+    this.dropoutP = dropout;
     this.rng = opts.rng ?? defaultRng;
     const g = GATES[kind] * hiddenSize;
     const k = 1 / Math.sqrt(hiddenSize);
@@ -75,11 +78,21 @@ abstract class RecurrentBase extends Module {
 
   /** Checks `[T, B, in]` (or batch-first) input; returns it time-major. */
   protected timeMajor(x: VarLike): Var {
+    const v = this.checkedInput(x);
+    return this.batchFirst ? A.transpose(v, 0, 1) : v;
+  }
+
+  /** The batch size of a checked input. */
+  protected batchSize(x: VarLike): number {
+    return this.checkedInput(x).shape[this.batchFirst ? 0 : 1]!;
+  }
+
+  private checkedInput(x: VarLike): Var {
     const v = A.toVar(x, this.kind);
-    if (v.ndim !== 3 || v.shape[2] !== (this.inputSize)) {
+    if (v.ndim !== 3 || v.shape[2] !== this.inputSize) {
       throw new ShapeError(this.kind, `input must be ${this.batchFirst ? "[B, T, in]" : "[T, B, in]"} with in = ${this.inputSize}`, [v.shape]);
     }
-    return this.batchFirst ? A.transpose(v, 0, 1) : v;
+    return v;
   }
 
   protected initialState(h0: VarLike | undefined, batch: number, what: string): Var[] {
@@ -133,8 +146,9 @@ abstract class RecurrentBase extends Module {
 /**
  * Elman RNN with tanh (default) or relu.
  *
- * @throws {RangeError} from the constructor for sizes that are not positive integers;
- * {ShapeError} from `forward` for a wrongly shaped input or initial state.
+ * @throws {RangeError} from the constructor for sizes or `numLayers` that are not positive
+ * integers, or `dropout` outside [0, 1); {TypeError} for a `nonlinearity` other than "tanh" and
+ * "relu"; {ShapeError} from `forward` for a wrongly shaped input or initial state.
  * @example
  * ```ts
  * const rnn = new RNN(4, 16);
@@ -145,22 +159,23 @@ export class RNN extends RecurrentBase {
   readonly nonlinearity: "tanh" | "relu";
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions & { nonlinearity?: "tanh" | "relu" } = {}) {
     super("rnn", inputSize, hiddenSize, opts);
-    this.nonlinearity = opts.nonlinearity ?? "tanh";
+    const f = opts.nonlinearity ?? "tanh";
+    if (f !== "tanh" && f !== "relu") throw new TypeError(`RNN: nonlinearity must be "tanh" or "relu" (got ${JSON.stringify(f)})`);
+    this.nonlinearity = f;
   }
   /**
    * Runs the sequence from `h0` (default zeros).
    *
    * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
    * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
-   * Tensor or number; {RangeError} when the `dropout` option is outside [0, 1) (it is only checked
-   * here, and only with `numLayers > 1`).
+   * Tensor or number.
    * @example
    * ```ts
    * const { output, h } = new RNN(4, 16).forward(x, h0); // x [T, B, 4], h0 [1, B, 16]
    * ```
    */
   forward(x: VarLike, h0?: VarLike): RecurrentOutput {
-    const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
+    const B = this.batchSize(x);
     const h = this.initialState(h0, B, "h0");
     const act = this.nonlinearity === "relu" ? A.relu : A.tanh;
     const { output, finals } = this.run(x, [h], (l, gi, [hp]) => [act(A.add(gi, this.hidden(l, hp!)))]);
@@ -171,8 +186,9 @@ export class RNN extends RecurrentBase {
 /**
  * Long short-term memory (gate order i, f, g, o).
  *
- * @throws {RangeError} from the constructor for sizes that are not positive integers;
- * {ShapeError} from `forward` for a wrongly shaped input or initial state.
+ * @throws {RangeError} from the constructor for sizes or `numLayers` that are not positive
+ * integers, or `dropout` outside [0, 1); {ShapeError} from `forward` for a wrongly shaped input
+ * or initial state.
  * @example
  * ```ts
  * const lstm = new LSTM(8, 32, { numLayers: 2 });
@@ -188,15 +204,14 @@ export class LSTM extends RecurrentBase {
    *
    * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
    * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
-   * Tensor or number; {RangeError} when the `dropout` option is outside [0, 1) (it is only checked
-   * here, and only with `numLayers > 1`).
+   * Tensor or number.
    * @example
    * ```ts
    * const { output, h, c } = lstm.forward(x, { h0: state.h, c0: state.c }); // carry state across chunks
    * ```
    */
   forward(x: VarLike, state?: { h0?: VarLike; c0?: VarLike }): RecurrentOutput {
-    const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
+    const B = this.batchSize(x);
     const h = this.initialState(state?.h0, B, "h0");
     const c = this.initialState(state?.c0, B, "c0");
     const { output, finals } = this.run(x, [h, c], (l, gi, [hp, cp]) => {
@@ -215,8 +230,9 @@ export class LSTM extends RecurrentBase {
 /**
  * Gated recurrent unit (gate order r, z, n; PyTorch's placement of `b_hn` inside the reset).
  *
- * @throws {RangeError} from the constructor for sizes that are not positive integers;
- * {ShapeError} from `forward` for a wrongly shaped input or initial state.
+ * @throws {RangeError} from the constructor for sizes or `numLayers` that are not positive
+ * integers, or `dropout` outside [0, 1); {ShapeError} from `forward` for a wrongly shaped input
+ * or initial state.
  * @example
  * ```ts
  * const gru = new GRU(8, 32);
@@ -232,15 +248,14 @@ export class GRU extends RecurrentBase {
    *
    * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
    * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
-   * Tensor or number; {RangeError} when the `dropout` option is outside [0, 1) (it is only checked
-   * here, and only with `numLayers > 1`).
+   * Tensor or number.
    * @example
    * ```ts
    * const { output, h } = new GRU(8, 32, { batchFirst: true }).forward(x); // x [B, T, 8] -> output [B, T, 32]
    * ```
    */
   forward(x: VarLike, h0?: VarLike): RecurrentOutput {
-    const B = A.toVar(x).shape[this.batchFirst ? 0 : 1]!;
+    const B = this.batchSize(x);
     const h = this.initialState(h0, B, "h0");
     const { output, finals } = this.run(x, [h], (l, gi, [hp]) => {
       const gh = this.hidden(l, hp!);

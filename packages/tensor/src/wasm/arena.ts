@@ -1,13 +1,13 @@
 /**
  * @file A wasm linear memory with one instance of the kernel module over it and an allocator:
- * the place where heap arrays, GEMM scratch and job descriptors live.
+ * the place where placed arrays (persistent storage), GEMM scratch and job descriptors live.
  *
  * Two kinds (see `runtime.ts` for which is used where):
  * - shared (`SharedArrayBuffer`-backed; Node, cross-origin-isolated browsers): growing never
  *   detaches the old buffer, so every `Float32Array` view handed out stays valid forever, and
  *   worker threads can instantiate the same module over the same memory;
  * - non-shared: `memory.grow` detaches the buffer and empties every old view, so an arena whose
- *   views were handed to users must never grow again (the heap enforces that, see `heap.ts`).
+ *   views were handed to users must never grow again (`placement.ts` enforces that).
  *
  * {@link WasmArena.owns} tells whether a `Float32Array` lives in this memory: the arena records
  * every `ArrayBuffer`/`SharedArrayBuffer` object its memory has exposed (a shared memory exposes

@@ -2,7 +2,7 @@
  * @file WebAssembly SIMD GEMM with the {@link GemmFn} signature, on one thread or several.
  *
  * Per call: (1) operands are located: an operand that already lives in the main arena's memory
- * (a heap array, see `heap.ts`) with one unit stride is read in place; any other is staged into
+ * (persistent storage, see `placement.ts`) with one unit stride is read in place; any other is staged into
  * scratch with `TypedArray.set` (one memcpy when contiguous; transposed views stay transposed,
  * the packing kernels handle both layouts). (2) C is written in place when it lives in the
  * arena (its partial edge tiles go through two small strips), else into a padded scratch block
