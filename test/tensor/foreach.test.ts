@@ -404,8 +404,10 @@ describe("foreachMap against a per-element JS reference", () => {
 
   it.runIf(wasmSet !== undefined)("the emitted modules validate for plain and shared memories", () => {
     for (const c of MAP_CASES) {
-      expect(WebAssembly.validate(mapModuleBytes(c.kernel, false)), c.kernel.name).toBe(true);
-      expect(WebAssembly.validate(mapModuleBytes(c.kernel, true)), c.kernel.name).toBe(true);
+      for (const classes of ["U", "G"].map((c1) => c1.repeat(c.kernel.numArrays))) {
+        expect(WebAssembly.validate(mapModuleBytes(c.kernel, classes, false)), `${c.kernel.name} ${classes}`).toBe(true);
+        expect(WebAssembly.validate(mapModuleBytes(c.kernel, classes, true)), `${c.kernel.name} ${classes}`).toBe(true);
+      }
     }
   });
 });

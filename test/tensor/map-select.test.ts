@@ -4,7 +4,7 @@
  * kernels (NaN payloads aside) on long and short, placed and ordinary rows.
  */
 import { describe, expect, it } from "vitest";
-import { BinOp, UnOp, allocate, foreachMap, jsKernels, mapKernel, relu, tensor, useKernels, wasmKernels, type KernelSet } from "@tapegrad/tensor";
+import { BINARY_KERNELS, BinOp, UNARY_KERNELS, UnOp, allocate, foreachMap, jsKernels, mapKernel, relu, tensor, useKernels, wasmKernels, type KernelSet } from "@tapegrad/tensor";
 
 const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-45, 3.5, -2, 1e38];
 const sameValue = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
@@ -57,9 +57,9 @@ describe("select() in map kernels", () => {
   }
 
   it("a comparison is only a condition, and select needs one", () => {
-    expect(() => mapKernel("bad1", { arrays: ["o", "x"], scalars: [] }, ({ x }) => ({ o: x.gt(0) }))).toThrow(/comparison can only be the condition of select/);
-    expect(() => mapKernel("bad2", { arrays: ["o", "x"], scalars: [] }, ({ x }) => ({ o: x.gt(0).add(1) }))).toThrow(/comparison can only be the condition of select/);
-    expect(() => mapKernel("bad3", { arrays: ["o", "x"], scalars: [] }, ({ x }) => ({ o: x.select(1, 0) }))).toThrow(/select\(\) needs a comparison/);
+    expect(() => mapKernel("bad1", { arrays: ["o", "x"], scalars: [] }, ({ x }) => ({ o: x.gt(0) }))).toThrow(/a condition can only be used by select\(\)/);
+    expect(() => mapKernel("bad2", { arrays: ["o", "x"], scalars: [] }, ({ x }) => ({ o: x.gt(0).add(1) }))).toThrow(/a condition can only be used by select\(\)/);
+    expect(() => mapKernel("bad3", { arrays: ["o", "x"], scalars: [] }, ({ x }) => ({ o: x.select(1, 0) }))).toThrow(/select\(\) needs a condition/);
   });
 });
 
@@ -72,8 +72,8 @@ describe.runIf(wasm !== undefined)("ReLU rows of the wasm kernel set (map kernel
         g.set(data(n + 3, 9));
         const outs = [jsKernels, wasm!].map((set) => {
           const o = new Float32Array(n + 3), d = new Float32Array(n + 3);
-          set.unaryRow(UnOp.RELU, x, 3, 1, o, 3, 1, n, 0, 0);
-          set.binaryRow(BinOp.RELU_GRAD, g, 3, 1, x, 3, 1, d, 3, 1, n, 0, 0);
+          set.mapBlock(UNARY_KERNELS[UnOp.RELU], [o, x], [3, 3], [1, 1], [0, 0], n, 1, [0, 0]);
+          set.mapBlock(BINARY_KERNELS[BinOp.RELU_GRAD], [d, g, x], [3, 3, 3], [1, 1, 1], [0, 0, 0], n, 1, [0, 0]);
           return [o, d] as const;
         });
         for (let i = 0; i < n + 3; i++) {

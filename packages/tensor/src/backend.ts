@@ -9,17 +9,15 @@
  * once `initWasm()` succeeds later; {@link useKernels} pins a set.
  */
 import { gemmTs, type GemmFn } from "./kernels/gemm.js";
-import { binaryRow, unaryRow } from "./kernels/elementwise.js";
 import { reduceRow } from "./kernels/reduce-row.js";
 import { scaleAllJs, sumSquaresJs } from "./kernels/vector.js";
-import { interpretMap } from "./map/interpret.js";
-import type { MapKernel } from "./map/expr.js";
+import { interpretBlock } from "./map/interpret.js";
+import { mapBlockJs, mapJs } from "./map/js-backend.js";
+import type { MapKernel } from "./map/compile.js";
 import { wasmKernels } from "./wasm/kernels.js";
 
-/** The elementwise binary row kernel (see `kernels/elementwise.ts`). */
-export type BinaryRowFn = typeof binaryRow;
-/** The elementwise unary row kernel (see `kernels/elementwise.ts`). */
-export type UnaryRowFn = typeof unaryRow;
+/** Runs a map kernel over a 2-D block of strided operands (see `interpretBlock` in `map/interpret.ts`). */
+export type MapBlockFn = typeof interpretBlock;
 /** The reduction row kernel (see `kernels/reduce-row.ts`). */
 export type ReduceRowFn = typeof reduceRow;
 
@@ -36,10 +34,11 @@ export interface KernelSet {
   readonly alloc: (length: number) => Float32Array;
   /** Matrix multiply, see {@link GemmFn}. */
   readonly gemm: GemmFn;
-  /** One strided row of a binary elementwise op. */
-  readonly binaryRow: BinaryRowFn;
-  /** One strided row of a unary elementwise op. */
-  readonly unaryRow: UnaryRowFn;
+  /**
+   * Runs a map kernel over a 2-D block of strided operands: every elementwise op (forward and
+   * the fused backward rules) is a map kernel (`map/elementwise-defs.ts`).
+   */
+  readonly mapBlock: MapBlockFn;
   /** One strided row of a reduction into a float64 accumulator. */
   readonly reduceRow: ReduceRowFn;
   /** Σx² over every array, exact float64 squares in one fixed order (the same bits in every set). */
@@ -51,15 +50,7 @@ export interface KernelSet {
 }
 
 /** The names of every kernel a set must provide. */
-const KERNEL_FIELDS = ["alloc", "gemm", "binaryRow", "unaryRow", "reduceRow", "sumSquares", "scale", "map"] as const satisfies readonly (keyof KernelSet)[];
-
-function jsMap(kernel: MapKernel, lists: readonly (readonly Float32Array[])[], scalars: readonly number[]): void {
-  const tuple = new Array<Float32Array>(lists.length);
-  for (let t = 0; t < lists[0]!.length; t++) {
-    for (let j = 0; j < lists.length; j++) tuple[j] = lists[j]![t]!;
-    interpretMap(kernel, tuple, scalars);
-  }
-}
+const KERNEL_FIELDS = ["alloc", "gemm", "mapBlock", "reduceRow", "sumSquares", "scale", "map"] as const satisfies readonly (keyof KernelSet)[];
 
 /**
  * The pure TypeScript kernels (no WebAssembly, no threads; storage on the JS heap).
@@ -75,12 +66,11 @@ export const jsKernels: KernelSet = Object.freeze({
   name: "js",
   alloc: (length: number) => new Float32Array(length),
   gemm: gemmTs,
-  binaryRow,
-  unaryRow,
+  mapBlock: mapBlockJs,
   reduceRow,
   sumSquares: sumSquaresJs,
   scale: scaleAllJs,
-  map: jsMap,
+  map: mapJs,
 });
 
 /** The explicitly chosen set, or null for automatic selection. */

@@ -9,10 +9,13 @@
 import { ShapeError } from "./errors.js";
 import { broadcastShapes, contiguousStrides, shapesEqual, shapeSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
-import { broadcastStrides, makeWalker } from "./kernels/walker.js";
-import { BinOp } from "./kernels/elementwise.js";
-import { kernels } from "./backend.js";
+import { broadcastStrides } from "./kernels/walker.js";
+import { runMap } from "./kernels/map-layout.js";
+import { BINARY_KERNELS, BinOp, WHERE_KERNEL } from "./map/elementwise-defs.js";
 import { checkLive } from "./memory.js";
+
+const NO_SCALARS: readonly number[] = [];
+const ZERO_STRIDES = (n: number): number[] => new Array<number>(n).fill(0);
 
 /** A tensor or a plain number (treated as a 0-d tensor). */
 export type TensorOrScalar = Tensor | number;
@@ -93,22 +96,14 @@ export function binaryOp(name: string, code: BinOp, a: TensorOrScalar, b: Tensor
   } else {
     result = new Tensor(new Float32Array(shapeSize(shape)), shape);
   }
-  const o = result.data, binaryRow = kernels().binaryRow;
-  if (x.isContiguous && y.isContiguous && x.size === result.size && y.size === result.size) {
-    binaryRow(code, x.data, x.offset, 1, y.data, y.offset, 1, o, result.offset, 1, result.size, p0, p1);
-    return result;
-  }
-  if (x.isContiguous && y.size === 1 && x.size === result.size) {
-    binaryRow(code, x.data, x.offset, 1, y.data, y.offset, 0, o, result.offset, 1, result.size, p0, p1);
-    return result;
-  }
-  const w = makeWalker(shape, [broadcastStrides(x.shape, x.strides, shape), broadcastStrides(y.shape, y.strides, shape), contiguousStrides(shape)], [x.offset, y.offset, result.offset]);
-  const off = w.offsets;
-  const [sa, sb, so] = w.rowStrides as [number, number, number];
-  for (let r = 0; r < w.rows; r++) {
-    binaryRow(code, x.data, off[0]!, sa, y.data, off[1]!, sb, o, off[2]!, so, w.n, p0, p1);
-    w.next();
-  }
+  const kernel = BINARY_KERNELS[code];
+  if (kernel === undefined) throw new Error(`internal: unknown binary op code ${code as number}`);
+  const strides = contiguousStrides(shape);
+  runMap(kernel, shape, [
+    { data: result.data, offset: result.offset, strides },
+    { data: x.data, offset: x.offset, strides: x.size === 1 ? ZERO_STRIDES(shape.length) : broadcastStrides(x.shape, x.strides, shape) },
+    { data: y.data, offset: y.offset, strides: y.size === 1 ? ZERO_STRIDES(shape.length) : broadcastStrides(y.shape, y.strides, shape) },
+  ], [p0, p1]);
   return result;
 }
 
@@ -315,19 +310,7 @@ export function where(cond: TensorOrScalar, a: TensorOrScalar, b: TensorOrScalar
     checkOut("where", out, shape, [c, x, y]);
     result = out;
   } else result = new Tensor(new Float32Array(shapeSize(shape)), shape);
-  const w = makeWalker(
-    shape,
-    [broadcastStrides(c.shape, c.strides, shape), broadcastStrides(x.shape, x.strides, shape), broadcastStrides(y.shape, y.strides, shape), contiguousStrides(shape)],
-    [c.offset, x.offset, y.offset, result.offset],
-  );
-  const [sc, sx, sy, so] = w.rowStrides as [number, number, number, number];
-  const cd = c.data, xd = x.data, yd = y.data, o = result.data;
-  const off = w.offsets;
-  const n = w.n;
-  for (let r = 0; r < w.rows; r++) {
-    let ic = off[0]!, ix = off[1]!, iy = off[2]!, io = off[3]!;
-    for (let k = 0; k < n; k++, ic += sc, ix += sx, iy += sy, io += so) o[io] = cd[ic] !== 0 ? xd[ix]! : yd[iy]!;
-    w.next();
-  }
+  const operand = (t: Tensor) => ({ data: t.data, offset: t.offset, strides: broadcastStrides(t.shape, t.strides, shape) });
+  runMap(WHERE_KERNEL, shape, [{ data: result.data, offset: result.offset, strides: contiguousStrides(shape) }, operand(c), operand(x), operand(y)], NO_SCALARS);
   return result;
 }

@@ -10,7 +10,7 @@
  * thread count gives the same bits (for map kernels, NaN payloads aside).
  */
 import { kernels } from "./backend.js";
-import type { MapKernel } from "./map/expr.js";
+import type { MapKernel } from "./map/compile.js";
 
 /**
  * Σx² over all elements of all arrays, with exact float64 squares summed in one fixed order

@@ -5,9 +5,8 @@
  */
 import { ShapeError } from "./errors.js";
 import { Tensor } from "./tensor.js";
-import { makeWalker } from "./kernels/walker.js";
-import { BinOp } from "./kernels/elementwise.js";
-import { kernels } from "./backend.js";
+import { runMap } from "./kernels/map-layout.js";
+import { BINARY_KERNELS, BinOp } from "./map/elementwise-defs.js";
 import { checkLive } from "./memory.js";
 import { asTensor, type TensorOrScalar } from "./elementwise.js";
 
@@ -30,12 +29,9 @@ export function addInto(src: TensorOrScalar, out: Tensor): Tensor {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("addInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
   }
   if (x.data === out.data) x = new Tensor(x.toFloat32Array(), x.shape); // source overlaps the destination
-  const w = makeWalker(out.shape, [out.strides, x.strides], [out.offset, x.offset]);
-  const [so, sx] = w.rowStrides as [number, number];
-  const off = w.offsets, binaryRow = kernels().binaryRow;
-  for (let r = 0; r < w.rows; r++) {
-    binaryRow(BinOp.ADD, out.data, off[0]!, so, x.data, off[1]!, sx, out.data, off[0]!, so, w.n, 0, 0);
-    w.next();
-  }
+  const o = { data: out.data, offset: out.offset, strides: out.strides };
+  runMap(BINARY_KERNELS[BinOp.ADD], out.shape, [o, o, { data: x.data, offset: x.offset, strides: x.strides }], NO_PARAMS);
   return out;
 }
+
+const NO_PARAMS: readonly number[] = [0, 0];

@@ -83,3 +83,17 @@ export function portableLogUnit(x: number): number {
   }
   return k * LN2 + 2 * sum;
 }
+
+/**
+ * `x ** y` with IEEE-754/C `pow` semantics, as PyTorch has them: `pow(1, y) = 1` for every `y`
+ * (NaN included) and `pow(-1, ±Infinity) = 1`, where `Math.pow` gives NaN.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * powIeee(1, NaN); // 1 (Math.pow gives NaN)
+ * ```
+ */
+export function powIeee(x: number, y: number): number {
+  return x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
+}

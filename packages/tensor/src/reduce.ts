@@ -16,7 +16,7 @@ import { ReduceKind } from "./kernels/reduce-row.js";
 import { kernels } from "./backend.js";
 import { laneStarts } from "./kernels/lanes.js";
 import { asTensor, type TensorOrScalar } from "./elementwise.js";
-import { UnOp } from "./kernels/elementwise.js";
+import { UnOp } from "./map/elementwise-defs.js";
 import { unaryOp } from "./unary.js";
 
 /**

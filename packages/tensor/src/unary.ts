@@ -6,9 +6,8 @@ import { ShapeError } from "./errors.js";
 import { contiguousStrides, shapeSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { broadcastLayout } from "./view.js";
-import { makeWalker } from "./kernels/walker.js";
-import { UnOp } from "./kernels/elementwise.js";
-import { kernels } from "./backend.js";
+import { runMap } from "./kernels/map-layout.js";
+import { UNARY_KERNELS, UnOp } from "./map/elementwise-defs.js";
 import { checkLive } from "./memory.js";
 import { asTensor, checkOut, type TensorOrScalar } from "./elementwise.js";
 
@@ -25,23 +24,18 @@ import { asTensor, checkOut, type TensorOrScalar } from "./elementwise.js";
  */
 export function unaryOp(name: string, code: UnOp, input: TensorOrScalar, out?: Tensor, p0 = 0, p1 = 0): Tensor {
   const x = asTensor(input, name);
+  if (code === UnOp.POW && p0 === 2) code = UnOp.SQUARE; // x·x exactly, as PyTorch
   let result: Tensor;
   if (out !== undefined) {
     checkOut(name, out, x.shape, [x]);
     result = out;
   } else result = new Tensor(new Float32Array(shapeSize(x.shape)), x.shape);
-  const unaryRow = kernels().unaryRow;
-  if (x.isContiguous) {
-    unaryRow(code, x.data, x.offset, 1, result.data, result.offset, 1, x.size, p0, p1);
-    return result;
-  }
-  const w = makeWalker(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, result.offset]);
-  const [sx, so] = w.rowStrides as [number, number];
-  const off = w.offsets;
-  for (let r = 0; r < w.rows; r++) {
-    unaryRow(code, x.data, off[0]!, sx, result.data, off[1]!, so, w.n, p0, p1);
-    w.next();
-  }
+  const kernel = UNARY_KERNELS[code];
+  if (kernel === undefined) throw new Error(`internal: unknown unary op code ${code as number}`);
+  runMap(kernel, x.shape, [
+    { data: result.data, offset: result.offset, strides: contiguousStrides(x.shape) },
+    { data: x.data, offset: x.offset, strides: x.strides },
+  ], [p0, p1]);
   return result;
 }
 
@@ -187,13 +181,9 @@ export function copyInto(src: TensorOrScalar, out: Tensor): Tensor {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("copyInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
   }
   if (x.data === out.data) x = new Tensor(x.toFloat32Array(), x.shape); // source and destination overlap
-  if (out.isContiguous) return unaryOp("copyInto", UnOp.COPY, x, out);
-  const w = makeWalker(out.shape, [x.strides, out.strides], [x.offset, out.offset]);
-  const [sx, so] = w.rowStrides as [number, number];
-  const off = w.offsets, unaryRow = kernels().unaryRow;
-  for (let r = 0; r < w.rows; r++) {
-    unaryRow(UnOp.COPY, x.data, off[0]!, sx, out.data, off[1]!, so, w.n, 0, 0);
-    w.next();
-  }
+  runMap(UNARY_KERNELS[UnOp.COPY], out.shape, [
+    { data: out.data, offset: out.offset, strides: out.strides },
+    { data: x.data, offset: x.offset, strides: x.strides },
+  ], [0, 0]);
   return out;
 }

@@ -56,12 +56,48 @@ export class RowWalker {
    * ```
    */
   next(): void {
+    this.advance(this.outerShape.length - 1);
+  }
+
+  /**
+   * Rows per block: the size of the last outer dimension (1 when there is none). A block is `m`
+   * rows `blockStrides[j]` apart, so a 2-D kernel can take a whole block per call.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * for (let b = 0; b < w.blocks; b++, w.nextBlock()) kernel2d(w.offsets, w.rowStrides, w.blockStrides, w.n, w.m);
+   * ```
+   */
+  get m(): number {
+    const d = this.outerShape.length;
+    return d === 0 ? 1 : this.outerShape[d - 1]!;
+  }
+
+  /** Number of blocks (`rows / m`). @throws never. @example `w.blocks` */
+  get blocks(): number {
+    return this.rows === 0 ? 0 : this.rows / this.m;
+  }
+
+  /** Per operand: the distance between consecutive rows of a block (0 when `m` is 1). @throws never. @example `w.blockStrides[0]` */
+  get blockStrides(): number[] {
+    const d = this.outerShape.length;
+    if (d === 0) return new Array<number>(this.k).fill(0);
+    return this.outerStrides.slice((d - 1) * this.k, d * this.k);
+  }
+
+  /** Advances `offsets` to the first row of the next block. @throws never. @example `w.nextBlock()` */
+  nextBlock(): void {
+    this.advance(this.outerShape.length - 2);
+  }
+
+  private advance(from: number): void {
     const k = this.k;
     const off = this.offsets;
     const c = this.counters;
     const shape = this.outerShape;
     const st = this.outerStrides;
-    for (let d = shape.length - 1; d >= 0; d--) {
+    for (let d = from; d >= 0; d--) {
       const base = d * k;
       if (++c[d]! < shape[d]!) {
         for (let j = 0; j < k; j++) off[j]! += st[base + j]!;

@@ -7,7 +7,7 @@
  * finished module (`WebAssembly.validate`/`compile` report the function and byte offset).
  */
 import { ByteWriter } from "./encoding.js";
-import { Align, BLOCK_VOID, Op, SIMD_PREFIX, SimdOp, ValType } from "./opcodes.js";
+import { Align, BLOCK_VOID, MISC_PREFIX, Op, SIMD_PREFIX, SimdOp, ValType } from "./opcodes.js";
 
 /** A branch target: the block, loop or if it was created for. */
 export interface Label {
@@ -62,6 +62,26 @@ export class FunctionBuilder {
   /** Emits a SIMD opcode from {@link SimdOp} with no immediates. @throws {RangeError} for a code outside 0..2³²−1. @example `f.get(v).simd(SimdOp.f32x4_sqrt)` */
   simd(code: number): this {
     this.code.byte(SIMD_PREFIX).u32(code);
+    return this;
+  }
+
+  /** Emits a miscellaneous (0xfc-prefixed) opcode from {@link MiscOp}. @throws {RangeError} for a code outside 0..2³²−1. @example `f.get(x).misc(MiscOp.i32_trunc_sat_f32_s)` */
+  misc(code: number): this {
+    this.code.byte(MISC_PREFIX).u32(code);
+    return this;
+  }
+
+  /** `f32x4.replace_lane` (the vector, then the f32 value, on the stack). @throws {RangeError} for a lane outside 0..3. @example `f.get(v).get(x).f32x4ReplaceLane(1)` */
+  f32x4ReplaceLane(lane: number): this {
+    if (!Number.isInteger(lane) || lane < 0 || lane > 3) throw new RangeError(`wasm: f32x4 lane ${lane} out of range`);
+    this.code.byte(SIMD_PREFIX).u32(SimdOp.f32x4_replace_lane).byte(lane);
+    return this;
+  }
+
+  /** `v128.const` with four i32 lanes. @throws never. @example `f.i32x4Const(0x7fffffff) // a mask clearing sign bits` */
+  i32x4Const(a: number, b = a, c = a, d = a): this {
+    this.code.byte(SIMD_PREFIX).u32(SimdOp.v128_const);
+    for (const x of [a, b, c, d]) for (let k = 0; k < 4; k++) this.code.byte((x >>> (8 * k)) & 0xff);
     return this;
   }
 

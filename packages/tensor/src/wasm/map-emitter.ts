@@ -1,134 +1,27 @@
 /**
- * @file WebAssembly code for map kernels (see `map/expr.ts`): one small module per kernel,
- * compiled on first use for the memory its arrays live in and cached, exporting
- * `run(ptr0, …, ptrK, n, s0, …, sM)` and `job(desc, phase, item, tid) → i32`, which runs piece
- * `item` of a table (how the worker pool shares a large map between threads; see
- * {@link MapDesc}).
+ * @file WebAssembly code for map kernels (see `map/expr.ts`): one small module per kernel and
+ * operand layout, compiled on first use for the memory its arrays live in and cached.
  *
- * Four floats per iteration. A value is held either as one `f32x4` vector or as two `f64x2`
- * halves: inputs are loaded as `f32x4`; float64 arithmetic runs on the halves (promoted from a
- * vector when needed); `.f32()` demotes and joins the halves into a vector, except where its
- * operation's operands are all float32 values: then the operation runs directly on the vectors
- * (`f32x4.add` etc.), which gives the same bits, because the correctly rounded float32 result of
- * `+ − × ÷ √` equals the float64 result rounded to float32 (53 ≥ 2·24 + 2), and `neg abs min max`
- * are exact. Outputs are stored as vectors. The last `n mod 4` elements run the same program in
- * scalar f64 code. Float64 arithmetic, `sqrt`, `min`/`max` and float32 rounding (`demote` +
- * `promote`) are the operations the pure-TS interpreter performs, so the bits are the same.
+ * A module runs a 2-D block: `run(ptr0…ptrK, n, m, s0…sK, r0…rK, scalars…)` computes `m` rows of
+ * `n` elements; operand `j`'s row `r` starts at byte `ptrj + 4·r·rj`, its elements are `sj`
+ * floats apart. The layout is compiled in: each operand's stride class is `U` (unit stride:
+ * vector loads and stores), `Z` (stride 0, a broadcast along the row: one splat per row) or `G`
+ * (any other stride: four scalar loads per vector, four scalar stores). Four elements per SIMD
+ * iteration (eight, unrolled, when no operand is `G`), then the row's last `n mod 4` elements in
+ * scalar code; per-call values are computed once before the loop (see `map-plan.ts` and
+ * `map-program.ts`). The all-`U` module also exports `job(desc, phase, item, tid) → i32`, which
+ * runs piece `item` of a table (how the worker pool shares a large map; see {@link MapDesc}).
  */
 import { ModuleBuilder } from "./emitter.js";
 import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
-import { Op, SimdOp, ValType } from "./opcodes.js";
-import { MapOp, type MapKernel } from "../map/expr.js";
+import { Op, ValType } from "./opcodes.js";
+import type { MapKernel } from "../map/compile.js";
 import { sharedMaxPages } from "./runtime.js";
 import type { WasmArena } from "./arena.js";
+import { planMap } from "./map-plan.js";
+import { ProgramLocals, emitScalar, emitVector, splatUniforms } from "./map-program.js";
 
 const { i32, f64, v128 } = ValType;
-
-/** Byte lanes moving f32 lanes 2–3 of a vector into lanes 0–1. */
-const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-/** Byte lanes joining lanes 0–1 of two vectors. */
-const JOIN_LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-
-const SIMD_BINARY: Partial<Record<MapOp, number>> = {
-  [MapOp.add]: SimdOp.f64x2_add, [MapOp.sub]: SimdOp.f64x2_sub, [MapOp.mul]: SimdOp.f64x2_mul,
-  [MapOp.div]: SimdOp.f64x2_div, [MapOp.max]: SimdOp.f64x2_max, [MapOp.min]: SimdOp.f64x2_min,
-  [MapOp.gt]: SimdOp.f64x2_gt, // an all-ones/all-zeros mask per lane, for select
-};
-const SIMD_UNARY: Partial<Record<MapOp, number>> = { [MapOp.neg]: SimdOp.f64x2_neg, [MapOp.abs]: SimdOp.f64x2_abs, [MapOp.sqrt]: SimdOp.f64x2_sqrt };
-const F32_BINARY: Partial<Record<MapOp, number>> = {
-  [MapOp.add]: SimdOp.f32x4_add, [MapOp.sub]: SimdOp.f32x4_sub, [MapOp.mul]: SimdOp.f32x4_mul,
-  [MapOp.div]: SimdOp.f32x4_div, [MapOp.max]: SimdOp.f32x4_max, [MapOp.min]: SimdOp.f32x4_min,
-};
-const F32_UNARY: Partial<Record<MapOp, number>> = { [MapOp.neg]: SimdOp.f32x4_neg, [MapOp.abs]: SimdOp.f32x4_abs, [MapOp.sqrt]: SimdOp.f32x4_sqrt };
-
-/** How an instruction's value is computed in the SIMD loop. */
-const enum Mode {
-  /** Loaded as a vector. */
-  load,
-  /** Float64 halves from float64 halves. */
-  f64,
-  /** A vector from the operands' vectors (`.f32()` of an operation on float32 values, or an exact op). */
-  f32op,
-  /** A vector demoted from the operand's halves (`.f32()` of anything else). */
-  demote,
-}
-
-interface Plan {
-  mode: Mode[];
-  /** For `f32op` through `.f32()`: the instruction whose operation runs on vectors. */
-  via: number[];
-  needVec: boolean[];
-  needHalves: boolean[];
-}
-
-/** True when uniform slot `s` is a constant whose value is a float32 value. */
-function isF32Const(k: MapKernel, s: number): boolean {
-  if (s < k.numScalars || s >= k.numScalars + k.consts.length) return false;
-  const v = k.consts[s - k.numScalars]!;
-  return Object.is(Math.fround(v), v) || Number.isNaN(v);
-}
-
-/**
- * Decides per slot whether it is held as a vector or as halves, and which forms each consumer
- * needs (see the file comment).
- */
-function plan(k: MapKernel): Plan {
-  const n = k.numSlots;
-  const mode = new Array<Mode>(n).fill(Mode.f64), via = new Array<number>(n).fill(-1);
-  const exact = new Array<boolean>(n).fill(false);
-  const byDst = new Map<number, (typeof k.instrs)[number]>();
-  for (const ins of k.instrs) byDst.set(ins.dst, ins);
-  // Constants that are float32 values count as float32 operands (they get a vector, see emitRun).
-  for (let s = k.numScalars; s < k.numScalars + k.consts.length; s++) exact[s] = isF32Const(k, s);
-  const usable = (slot: number) => exact[slot]! && (!k.isUniform(slot) || isF32Const(k, slot));
-  const exactOperands = (ins: (typeof k.instrs)[number]) => ins.op !== MapOp.select && ins.op !== MapOp.gt && usable(ins.a) && (ins.b < 0 || usable(ins.b));
-  for (const ins of k.instrs) {
-    const s = ins.dst;
-    if (ins.op === MapOp.input) {
-      mode[s] = Mode.load;
-      exact[s] = true;
-    } else if (ins.op === MapOp.f32) {
-      exact[s] = true;
-      const inner = k.isUniform(ins.a) ? undefined : byDst.get(ins.a);
-      const fusable = inner !== undefined && inner.op !== MapOp.input && inner.op !== MapOp.f32 && exactOperands(inner);
-      mode[s] = fusable ? Mode.f32op : Mode.demote;
-      if (fusable) via[s] = inner.dst;
-    } else if ((ins.op === MapOp.neg || ins.op === MapOp.abs || ins.op === MapOp.max || ins.op === MapOp.min) && exactOperands(ins)) {
-      mode[s] = Mode.f32op; // exact on float32 values
-      via[s] = s;
-      exact[s] = true;
-    }
-  }
-  const needVec = new Array<boolean>(n).fill(false), needHalves = new Array<boolean>(n).fill(false);
-  const isVec = (s: number) => !k.isUniform(s) && mode[s] !== Mode.f64;
-  for (const [, s] of k.outputs) if (!k.isUniform(s)) (isVec(s) ? needVec : needHalves)[s] = true;
-  for (let q = k.instrs.length - 1; q >= 0; q--) {
-    const ins = k.instrs[q]!, s = ins.dst;
-    if (!needVec[s] && !needHalves[s]) continue;
-    const need = (slot: number, halves: boolean) => {
-      if (k.isUniform(slot)) return;
-      if (halves) needHalves[slot] = true;
-      else needVec[slot] = true;
-    };
-    if (mode[s] === Mode.f64) {
-      need(ins.a, true);
-      if (ins.b >= 0) need(ins.b, true);
-      if (ins.c >= 0) need(ins.c, true);
-    } else if (mode[s] === Mode.demote) need(ins.a, true);
-    else if (mode[s] === Mode.f32op) {
-      const op = byDst.get(via[s]!)!;
-      need(op.a, false);
-      if (op.b >= 0) need(op.b, false);
-    }
-  }
-  // A vector-held slot whose halves are needed gets them by promotion (see emitRun).
-  return { mode, via, needVec, needHalves };
-}
-const SCALAR_BINARY: Partial<Record<MapOp, number>> = {
-  [MapOp.add]: Op.f64_add, [MapOp.sub]: Op.f64_sub, [MapOp.mul]: Op.f64_mul,
-  [MapOp.div]: Op.f64_div, [MapOp.max]: Op.f64_max, [MapOp.min]: Op.f64_min,
-};
-const SCALAR_UNARY: Partial<Record<MapOp, number>> = { [MapOp.neg]: Op.f64_neg, [MapOp.abs]: Op.f64_abs, [MapOp.sqrt]: Op.f64_sqrt };
 
 /**
  * Byte offsets of a `job` descriptor: the number of pieces, the piece table (per piece `n` then
@@ -143,188 +36,196 @@ const SCALAR_UNARY: Partial<Record<MapOp, number>> = { [MapOp.neg]: Op.f64_neg, 
 export const MapDesc = { count: 0, table: 4, scalars: 16 } as const;
 
 /**
- * The module bytes of `kernel` for a memory that is `shared` or not.
+ * The module bytes of `kernel` for operand stride classes `classes` (one of `U`, `Z`, `G` per
+ * array, see the file comment) and a memory that is `shared` or not.
  *
- * @throws never.
+ * @throws {Error} `internal:` for a kernel with host calls (those are interpreted).
  * @example
  * ```ts
- * new WebAssembly.Module(mapModuleBytes(kernel, true));
+ * new WebAssembly.Module(mapModuleBytes(kernel, "UUU", true));
  * ```
  */
-export function mapModuleBytes(kernel: MapKernel, shared: boolean): Uint8Array<ArrayBuffer> {
+export function mapModuleBytes(kernel: MapKernel, classes: string, shared: boolean): Uint8Array<ArrayBuffer> {
+  if (kernel.usesHost) throw new Error(`internal: map kernel ${kernel.name} calls host functions and cannot be compiled`);
+  for (const [arr] of kernel.outputs) if (classes[arr] === "Z") throw new Error(`internal: map kernel ${kernel.name}: output ${arr} cannot be broadcast (layout ${classes})`);
   const mod = new ModuleBuilder();
   mod.importMemory("env", "memory", shared ? { initial: 1, maximum: sharedMaxPages(), shared: true } : { initial: 1 });
   const k = kernel.numArrays;
-  const params = [...new Array<number>(k).fill(i32), i32, ...new Array<number>(kernel.numScalars).fill(f64)] as ValType[];
-  const run = mod.addFunction(params, [], (f) => emitRun(f, kernel), "run");
-  mod.addFunction([i32, i32, i32, i32], [i32], (f) => {
-    const [desc, , item] = [0, 1, 2];
-    const e = f.local(i32);
-    f.get(item).i32Const(0).i32LtS().if(() => void f.get(desc).i32Load(MapDesc.count).return());
-    f.get(desc).i32Load(MapDesc.table).get(item).i32Const(4 * (k + 1)).i32Mul().i32Add().set(e);
-    for (let j = 0; j < k; j++) f.get(e).i32Load(4 * (j + 1));
-    f.get(e).i32Load(0);
-    for (let s = 0; s < kernel.numScalars; s++) f.get(desc).f64Load(MapDesc.scalars + 8 * s);
-    f.call(run).i32Const(0);
-  }, "job");
+  const params = [...new Array<ValType>(3 * k + 2).fill(i32), ...new Array<ValType>(kernel.numScalars).fill(f64)];
+  const run = mod.addFunction(params, [], (f) => emitRun(f, kernel, classes), "run");
+  if (/^U*$/.test(classes)) {
+    mod.addFunction([i32, i32, i32, i32], [i32], (f) => {
+      const [desc, , item] = [0, 1, 2];
+      const e = f.local(i32);
+      f.get(item).i32Const(0).i32LtS().if(() => void f.get(desc).i32Load(MapDesc.count).return());
+      f.get(desc).i32Load(MapDesc.table).get(item).i32Const(4 * (k + 1)).i32Mul().i32Add().set(e);
+      for (let j = 0; j < k; j++) f.get(e).i32Load(4 * (j + 1));
+      f.get(e).i32Load(0).i32Const(1);
+      for (let j = 0; j < k; j++) f.i32Const(1);
+      for (let j = 0; j < k; j++) f.i32Const(0);
+      for (let s = 0; s < kernel.numScalars; s++) f.get(desc).f64Load(MapDesc.scalars + 8 * s);
+      f.call(run).i32Const(0);
+    }, "job");
+  }
   return mod.finish();
 }
 
-function emitRun(f: FunctionBuilder, k: MapKernel): void {
-  const nArr = k.numArrays, nParam = nArr; // local index of n
-  const scalarParam = (i: number) => nArr + 1 + i;
-  const numUniform = k.numScalars + k.consts.length;
-  // Uniform slots as f64x2 splats (SIMD) and f64 values (tail).
-  const uniV: LocalIndex[] = [], uniS: LocalIndex[] = [], uniF32: LocalIndex[] = [];
-  for (let s = 0; s < numUniform; s++) {
-    const sv = f.local(f64), vv = f.local(v128);
-    if (s < k.numScalars) f.get(scalarParam(s));
-    else f.f64Const(k.consts[s - k.numScalars]!);
-    f.tee(sv).simd(SimdOp.f64x2_splat).set(vv);
-    uniS.push(sv);
-    uniV.push(vv);
-    if (isF32Const(k, s)) {
-      // a float32 constant also as an f32x4 vector, for operations run on vectors
-      uniF32[s] = f.local(v128);
-      f.get(sv).op(Op.f32_demote_f64).f32x4Splat().set(uniF32[s]!);
+/** Bytes a `U`/`G` pointer advances per vector step and per scalar step. */
+function emitRun(f: FunctionBuilder, kernel: MapKernel, classes: string): void {
+  const k = kernel.numArrays, nParam = k, mParam = k + 1;
+  const sParam = (j: number) => k + 2 + j, rParam = (j: number) => 2 * k + 2 + j, scalarParam = (i: number) => 3 * k + 2 + i;
+  const plan = planMap(kernel);
+  const L = new ProgramLocals(f, kernel, plan);
+  const ptr: LocalIndex[] = [], rowPtr: LocalIndex[] = [], rowStep: LocalIndex[] = [], zVec: LocalIndex[] = [];
+  const sb: LocalIndex[][] = []; // G: byte strides 1·, 2·, 3·, 4·s
+  for (let j = 0; j < k; j++) {
+    ptr[j] = f.local(i32);
+    rowPtr[j] = f.local(i32);
+    rowStep[j] = f.local(i32);
+    if (classes[j] === "Z") zVec[j] = f.local(v128);
+    if (classes[j] === "G") sb[j] = [f.local(i32), f.local(i32), f.local(i32), f.local(i32)];
+  }
+  const count = f.local(i32);
+  // Per-call values: scalars (rounded for f32Scalars kernels), constants, then instructions of those.
+  for (let s = 0; s < kernel.numScalars; s++) {
+    f.get(scalarParam(s));
+    if (kernel.f32Scalars) f.op(Op.f32_demote_f64).f64PromoteF32();
+    f.set(L.uS[s]!);
+  }
+  kernel.consts.forEach((c, i) => f.f64Const(c).set(L.uS[kernel.numScalars + i]!));
+  for (const ins of kernel.instrs) if (plan.uniform[ins.dst]) emitScalar(f, L, ins, () => undefined);
+  splatUniforms(f, L);
+  for (let j = 0; j < k; j++) {
+    f.get(j).set(rowPtr[j]!);
+    f.get(rParam(j)).i32Const(2).i32Shl().set(rowStep[j]!);
+    if (classes[j] === "G") {
+      const [s1, s2, s3, s4] = sb[j]! as [number, number, number, number];
+      f.get(sParam(j)).i32Const(2).i32Shl().tee(s1).i32Const(1).i32Shl().set(s2);
+      f.get(s1).get(s2).i32Add().set(s3);
+      f.get(s1).i32Const(2).i32Shl().set(s4);
     }
   }
-  const lo: LocalIndex[] = [], hi: LocalIndex[] = [], sc: LocalIndex[] = [];
-  for (let s = numUniform; s < k.numSlots; s++) {
-    lo[s] = f.local(v128);
-    hi[s] = f.local(v128);
-    sc[s] = f.local(f64);
-  }
-  const at = f.local(i32), end4 = f.local(i32), end = f.local(i32);
-  const vecOf: LocalIndex[] = [];
-  for (let s = numUniform; s < k.numSlots; s++) vecOf[s] = f.local(v128);
-  const p = plan(k);
-  const byDst = new Map<number, (typeof k.instrs)[number]>();
-  for (const ins of k.instrs) byDst.set(ins.dst, ins);
-  // end4 = (n & ~3) * 4 bytes, end = n * 4 bytes
-  f.get(nParam).i32Const(-4).i32And().i32Const(2).i32Shl().set(end4);
-  f.get(nParam).i32Const(2).i32Shl().set(end);
-  const half = (slot: number, h: LocalIndex[]) => (k.isUniform(slot) ? uniV[slot]! : h[slot]!);
-  const promote = (s: number) => {
-    f.get(vecOf[s]!).simd(SimdOp.f64x2_promote_low_f32x4).set(lo[s]!);
-    f.get(vecOf[s]!).get(vecOf[s]!).i8x16Shuffle(HIGH_HALF).simd(SimdOp.f64x2_promote_low_f32x4).set(hi[s]!);
+  const unroll = classes.includes("G") ? 1 : 2;
+  const vectorLoad = (u: number) => (j: number) => {
+    if (classes[j] === "U") f.get(ptr[j]!).v128Load(16 * u);
+    else if (classes[j] === "Z") f.get(zVec[j]!);
+    else {
+      const [s1, s2, s3] = sb[j]! as [number, number, number];
+      f.get(ptr[j]!).f32Load(0).f32x4Splat();
+      ([s1, s2, s3] as const).forEach((st, lane) => void f.get(ptr[j]!).get(st).i32Add().f32Load(0).f32x4ReplaceLane(lane + 1));
+    }
   };
-  const demote = (s: number) => void f.get(half(s, lo)).simd(SimdOp.f32x4_demote_f64x2_zero).get(half(s, hi)).simd(SimdOp.f32x4_demote_f64x2_zero).i8x16Shuffle(JOIN_LOW);
-  f.block((done) => {
-    f.loop((next) => {
-      f.get(at).get(end4).i32GeU().brIf(done);
-      for (const ins of k.instrs) {
-        const s = ins.dst;
-        if (!p.needVec[s] && !p.needHalves[s]) continue;
-        switch (p.mode[s]) {
-          case Mode.load:
-            f.get(ins.a).get(at).i32Add().v128Load(0).set(vecOf[s]!);
-            break;
-          case Mode.demote:
-            demote(ins.a);
-            f.set(vecOf[s]!);
-            break;
-          case Mode.f32op: {
-            const op = byDst.get(p.via[s]!)!;
-            const vec = (slot: number) => (k.isUniform(slot) ? uniF32[slot]! : vecOf[slot]!);
-            f.get(vec(op.a));
-            if (op.b >= 0) f.get(vec(op.b)).simd(F32_BINARY[op.op]!);
-            else f.simd(F32_UNARY[op.op]!);
-            f.set(vecOf[s]!);
-            break;
-          }
-          case Mode.f64:
-            for (const h of [lo, hi]) {
-              if (ins.op === MapOp.select) {
-                f.get(half(ins.b, h)).get(half(ins.c, h)).get(half(ins.a, h)).simd(SimdOp.v128_bitselect).set(h[s]!);
-                continue;
-              }
-              f.get(half(ins.a, h));
-              if (ins.b >= 0) f.get(half(ins.b, h)).simd(SIMD_BINARY[ins.op]!);
-              else if (ins.op === MapOp.f32) f.simd(SimdOp.f32x4_demote_f64x2_zero).simd(SimdOp.f64x2_promote_low_f32x4);
-              else f.simd(SIMD_UNARY[ins.op]!);
-              f.set(h[s]!);
-            }
-            break;
+  const vectorBody = (u: number) => {
+    for (const ins of kernel.instrs) emitVector(f, L, ins, vectorLoad(u));
+    for (const [arr, s] of kernel.outputs) {
+      if (classes[arr] === "U") f.get(ptr[arr]!).get(L.vecOf(s)).v128Store(16 * u);
+      else {
+        const [s1, s2, s3] = sb[arr]! as [number, number, number];
+        for (let lane = 0; lane < 4; lane++) {
+          f.get(ptr[arr]!);
+          if (lane > 0) f.get([s1, s2, s3][lane - 1]!).i32Add();
+          f.get(L.vecOf(s)).f32x4ExtractLane(lane).f32Store(0);
         }
-        if (p.mode[s] !== Mode.f64 && p.needHalves[s]) promote(s);
       }
-      for (const [arr, s] of k.outputs) {
-        f.get(arr).get(at).i32Add();
-        if (k.isUniform(s)) f.get(uniV[s]!).simd(SimdOp.f32x4_demote_f64x2_zero).get(uniV[s]!).simd(SimdOp.f32x4_demote_f64x2_zero).i8x16Shuffle(JOIN_LOW);
-        else if (p.mode[s] === Mode.f64) demote(s);
-        else f.get(vecOf[s]!);
-        f.v128Store(0);
-      }
-      f.get(at).i32Const(16).i32Add().set(at).br(next);
-    });
-  });
-  // Tail: the same program in scalar f64 code.
-  const val = (slot: number) => (k.isUniform(slot) ? uniS[slot]! : sc[slot]!);
-  f.block((done) => {
-    f.loop((next) => {
-      f.get(at).get(end).i32GeU().brIf(done);
-      for (const ins of k.instrs) {
-        if (ins.op === MapOp.input) f.get(ins.a).get(at).i32Add().f32Load(0).f64PromoteF32();
-        else if (ins.op === MapOp.gt) f.get(val(ins.a)).get(val(ins.b)).op(Op.f64_gt).op(Op.f64_convert_i32_u); // 1 or 0
-        else if (ins.op === MapOp.select) f.get(val(ins.b)).get(val(ins.c)).get(val(ins.a)).f64Const(0).op(Op.f64_ne).select();
-        else {
-          f.get(val(ins.a));
-          if (ins.b >= 0) f.get(val(ins.b)).op(SCALAR_BINARY[ins.op]!);
-          else if (ins.op === MapOp.f32) f.op(Op.f32_demote_f64).f64PromoteF32();
-          else f.op(SCALAR_UNARY[ins.op]!);
-        }
-        f.set(sc[ins.dst]!);
-      }
-      for (const [arr, s] of k.outputs) f.get(arr).get(at).i32Add().get(val(s)).op(Op.f32_demote_f64).f32Store(0);
-      f.get(at).i32Const(4).i32Add().set(at).br(next);
-    });
+    }
+  };
+  const advance = (vector: boolean, times: number) => {
+    for (let j = 0; j < k; j++) {
+      if (classes[j] === "Z") continue;
+      f.get(ptr[j]!);
+      if (classes[j] === "U") f.i32Const((vector ? 16 : 4) * times).i32Add();
+      else f.get(sb[j]![vector ? 3 : 0]!).i32Add();
+      f.set(ptr[j]!);
+    }
+  };
+  f.get(mParam).i32Eqz().if(() => f.return());
+  f.loop((rows) => {
+    for (let j = 0; j < k; j++) {
+      f.get(rowPtr[j]!).set(ptr[j]!);
+      if (classes[j] === "Z") f.get(ptr[j]!).v128Load32Splat(0).set(zVec[j]!);
+    }
+    if (unroll === 2) {
+      f.get(nParam).i32Const(3).op(Op.i32_shr_u).set(count);
+      f.block((done) => f.loop((next) => {
+        f.get(count).i32Eqz().brIf(done);
+        vectorBody(0);
+        vectorBody(1);
+        advance(true, 2);
+        f.get(count).i32Const(1).i32Sub().set(count).br(next);
+      }));
+      f.get(nParam).i32Const(4).i32And().if(() => {
+        vectorBody(0);
+        advance(true, 1);
+      });
+    } else {
+      f.get(nParam).i32Const(2).op(Op.i32_shr_u).set(count);
+      f.block((done) => f.loop((next) => {
+        f.get(count).i32Eqz().brIf(done);
+        vectorBody(0);
+        advance(true, 1);
+        f.get(count).i32Const(1).i32Sub().set(count).br(next);
+      }));
+    }
+    // Tail: the same program in scalar code.
+    f.get(nParam).i32Const(3).i32And().set(count);
+    f.block((done) => f.loop((next) => {
+      f.get(count).i32Eqz().brIf(done);
+      for (const ins of kernel.instrs) if (!plan.uniform[ins.dst]) emitScalar(f, L, ins, (j) => void f.get(ptr[j]!).f32Load(0));
+      for (const [arr, s] of kernel.outputs) f.get(ptr[arr]!).get(L.valOf(s)).op(Op.f32_demote_f64).f32Store(0);
+      advance(false, 1);
+      f.get(count).i32Const(1).i32Sub().set(count).br(next);
+    }));
+    for (let j = 0; j < k; j++) f.get(rowPtr[j]!).get(rowStep[j]!).i32Add().set(rowPtr[j]!);
+    f.get(mParam).i32Const(1).i32Sub().tee(mParam).brIf(rows);
   });
 }
 
-/** A kernel compiled for one arena. */
+/** A kernel compiled for one arena and layout. */
 export interface MapModule {
-  /** `run(ptr0, …, ptrK, n, s0, …, sM)`. */
+  /** `run(ptr0, …, ptrK, n, m, s0, …, sK, r0, …, rK, scalars…)`. */
   readonly run: (...args: number[]) => void;
-  /** `job(desc, phase, item, tid) → i32` over a piece table (see {@link MapDesc}). */
-  readonly job: (desc: number, phase: number, item: number, tid: number) => number;
-  /** For workers (shared memories only): an id and where the module's bytes lie in the memory. */
+  /** For the all-unit-stride layout: `job(desc, phase, item, tid) → i32` over a piece table (see {@link MapDesc}). */
+  readonly job: ((desc: number, phase: number, item: number, tid: number) => number) | undefined;
+  /** For workers (shared memories, all-unit-stride layout): an id and where the module's bytes lie in the memory. */
   readonly extra: { readonly id: number; readonly ptr: number; readonly len: number } | undefined;
 }
 
-/** Compiled modules by kernel key and memory kind; instances per arena. */
+/** Compiled modules by kernel key, layout and memory kind; instances per arena. */
 const modules = new Map<string, { module: WebAssembly.Module; bytes: Uint8Array<ArrayBuffer>; id: number }>();
 const instances = new WeakMap<WasmArena, Map<string, MapModule>>();
 
 /**
- * `kernel` instantiated over `arena`'s memory (compiled on first use; in a shared memory its bytes
- * are also copied there once, for the workers).
+ * `kernel` for operand stride classes `classes`, instantiated over `arena`'s memory (compiled on
+ * first use; in a shared memory the all-`U` module's bytes are also copied there once, for the
+ * workers).
  *
  * @throws {RangeError} when the memory cannot grow for the bytes.
  * @example
  * ```ts
- * mapModule(arena, sgd).run(p.byteOffset, g.byteOffset, b.byteOffset, p.length, lr, mu);
+ * mapModule(arena, sgd, "UUU").run(p.byteOffset, g.byteOffset, b.byteOffset, n, 1, 1, 1, 1, 0, 0, 0, lr, mu);
  * ```
  */
-export function mapModule(arena: WasmArena, kernel: MapKernel): MapModule {
+export function mapModule(arena: WasmArena, kernel: MapKernel, classes: string): MapModule {
   let byKey = instances.get(arena);
   if (!byKey) instances.set(arena, (byKey = new Map()));
-  let m = byKey.get(kernel.key);
+  const key = `${classes}|${kernel.key}`;
+  let m = byKey.get(key);
   if (m) return m;
-  const modKey = `${arena.shared ? "s" : "p"}|${kernel.key}`;
+  const modKey = `${arena.shared ? "s" : "p"}|${key}`;
   let compiled = modules.get(modKey);
   if (!compiled) {
-    const bytes = mapModuleBytes(kernel, arena.shared);
+    const bytes = mapModuleBytes(kernel, classes, arena.shared);
     modules.set(modKey, (compiled = { module: new WebAssembly.Module(bytes), bytes, id: modules.size + 1 }));
   }
   const ex = new WebAssembly.Instance(compiled.module, { env: { memory: arena.memory } }).exports;
   let extra: MapModule["extra"];
-  if (arena.shared) {
+  const job = ex.job as MapModule["job"];
+  if (arena.shared && job) {
     const ptr = arena.alloc(compiled.bytes.length); // kept for good: a few hundred bytes per kernel
     new Uint8Array(arena.memory.buffer, ptr, compiled.bytes.length).set(compiled.bytes);
     extra = { id: compiled.id, ptr, len: compiled.bytes.length };
   }
-  m = { run: ex.run as MapModule["run"], job: ex.job as MapModule["job"], extra };
-  byKey.set(kernel.key, m);
+  m = { run: ex.run as MapModule["run"], job, extra };
+  byKey.set(key, m);
   return m;
 }

@@ -132,8 +132,22 @@ export const Op = {
   f32_add: 0x92,
   f32_sub: 0x93,
   f32_mul: 0x94,
+  f64_eq: 0x61,
   f64_ne: 0x62,
+  f64_lt: 0x63,
   f64_gt: 0x64,
+  f64_le: 0x65,
+  f64_ge: 0x66,
+  i32_xor: 0x73,
+  f32_convert_i32_s: 0xb2,
+  f64_convert_i32_s: 0xb7,
+  i32_reinterpret_f32: 0xbc,
+  f32_reinterpret_i32: 0xbe,
+  f64_ceil: 0x9b,
+  f64_floor: 0x9c,
+  f64_trunc: 0x9d,
+  f64_nearest: 0x9e,
+  f64_copysign: 0xa6,
   f64_abs: 0x99,
   f64_neg: 0x9a,
   f64_sqrt: 0x9f,
@@ -160,6 +174,28 @@ export const Op = {
 export const SIMD_PREFIX = 0xfd;
 
 /**
+ * Prefix byte of the "miscellaneous" instructions (saturating truncations, bulk memory).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * f.misc(MiscOp.i32_trunc_sat_f32_s); // float → int32 without trapping
+ * ```
+ */
+export const MISC_PREFIX = 0xfc;
+
+/**
+ * Miscellaneous opcodes (written after {@link MISC_PREFIX} as unsigned LEB128).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * f.get(x).misc(MiscOp.i32_trunc_sat_f32_s);
+ * ```
+ */
+export const MiscOp = { i32_trunc_sat_f32_s: 0x00, i32_trunc_sat_f64_s: 0x02 } as const;
+
+/**
  * SIMD opcodes (written after {@link SIMD_PREFIX} as unsigned LEB128).
  *
  * @throws never (a constant).
@@ -182,8 +218,18 @@ export const SimdOp = {
   v128_store64_lane: 0x5b,
   v128_load32_zero: 0x5c,
   v128_load64_zero: 0x5d,
-  f64x2_gt: 0x4a,
+  i32x4_splat: 0x11,
+  f32x4_replace_lane: 0x20,
+  f32x4_eq: 0x41, f32x4_ne: 0x42, f32x4_lt: 0x43, f32x4_gt: 0x44, f32x4_le: 0x45, f32x4_ge: 0x46,
+  f64x2_eq: 0x47, f64x2_ne: 0x48, f64x2_lt: 0x49, f64x2_gt: 0x4a, f64x2_le: 0x4b, f64x2_ge: 0x4c,
+  v128_not: 0x4d, v128_and: 0x4e, v128_andnot: 0x4f, v128_or: 0x50, v128_xor: 0x51,
   v128_bitselect: 0x52,
+  f32x4_ceil: 0x67, f32x4_floor: 0x68, f32x4_trunc: 0x69, f32x4_nearest: 0x6a,
+  f64x2_ceil: 0x74, f64x2_floor: 0x75, f64x2_trunc: 0x7a, f64x2_nearest: 0x94,
+  i32x4_shl: 0xab, i32x4_shr_s: 0xac, i32x4_shr_u: 0xad, i32x4_add: 0xae, i32x4_sub: 0xb1,
+  i32x4_min_s: 0xb6, i32x4_max_s: 0xb8,
+  i64x2_extend_low_i32x4_s: 0xc7, i64x2_extend_high_i32x4_s: 0xc8,
+  i32x4_trunc_sat_f32x4_s: 0xf8, f32x4_convert_i32x4_s: 0xfa,
   f32x4_demote_f64x2_zero: 0x5e,
   f64x2_promote_low_f32x4: 0x5f,
   f32x4_abs: 0xe0,

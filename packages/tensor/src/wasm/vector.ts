@@ -1,9 +1,9 @@
 /**
- * @file The wasm kernel set's vector and map kernels over lists of float32 arrays: in wasm, in
- * place, for arrays placed in wasm memory (`placement.ts`; on several threads when the arrays are
- * large and threads are configured), staged through scratch for other long arrays, and with the
- * pure-TS twins (`kernels/vector.ts`, `map/interpret.ts`) for the rest. All paths compute the same
- * values bit for bit.
+ * @file The wasm kernel set's vector kernels over lists of float32 arrays (sum of squares,
+ * scaling): in wasm, in place, for arrays placed in wasm memory (`placement.ts`; on several
+ * threads when the arrays are large and threads are configured), staged through scratch for other
+ * long arrays, and with the pure-TS twins (`kernels/vector.ts`) for the rest. All paths compute
+ * the same values bit for bit.
  *
  * Threaded runs cut the arrays into pieces of `SUMSQ_CHUNK` floats from each array's start (the
  * chunks of the sum of squares, so its per-chunk sums are the same as on one thread), deal
@@ -15,10 +15,7 @@ import { JOB_EXPORTS } from "./module.js";
 import { currentPool, numThreads, usableThreads } from "./threads/pool.js";
 import { mainArena } from "./runtime.js";
 import { placementArena } from "./placement.js";
-import { MapDesc, mapModule, type MapModule } from "./map-emitter.js";
 import { SUMSQ_CHUNK, scaleJs, sumsqJs } from "../kernels/vector.js";
-import { interpretMap } from "../map/interpret.js";
-import type { MapKernel } from "../map/expr.js";
 import type { WasmArena } from "./arena.js";
 
 /**
@@ -103,113 +100,6 @@ export function wasmScale(xs: readonly Float32Array[], c: number): void {
       else placed.exports.scale64(x.byteOffset, x.length, c);
     } else if (scratch && x.length >= STAGE_MIN_SCALE) scaleStaged(scratch, x, c, f32);
     else scaleJs(x, c);
-  }
-}
-
-/**
- * Runs a map kernel over tuples of arrays (`lists[k][t]` is operand `k` of tuple `t`): in wasm,
- * on the arrays in place where they live in wasm memory, staged through scratch where they do
- * not (in a shared memory; elsewhere such tuples go to the interpreter). Same bits either way.
- *
- * @throws never (the caller validates the lists).
- * @example
- * ```ts
- * wasmMap(sgd, [params, grads, bufs], [0.1, 0.9]);
- * ```
- */
-export function wasmMap(kernel: MapKernel, lists: readonly (readonly Float32Array[])[], scalars: readonly number[]): void {
-  const ar = placementArena();
-  if (!ar) return interpretAll(kernel, lists, scalars);
-  const m = mapModule(ar, kernel);
-  const k = lists.length, tuples = lists[0]!.length;
-  const placed = new Array<boolean>(tuples);
-  let placedFloats = 0;
-  for (let t = 0; t < tuples; t++) {
-    let all = true;
-    for (let j = 0; j < k && all; j++) all = ar.owns(lists[j]![t]!);
-    placed[t] = all;
-    if (all) placedFloats += lists[0]![t]!.length;
-  }
-  const threads = m.extra && placedFloats >= MAP_THREAD_MIN && numThreads() > 1 ? usableThreads(numThreads()) : 1;
-  if (threads > 1) mapJob(ar, kernel, m, lists, placed, scalars, threads);
-  const args = new Array<number>(k + 1 + kernel.numScalars);
-  for (let s = 0; s < kernel.numScalars; s++) args[k + 1 + s] = scalars[s]!;
-  const tuple = new Array<Float32Array>(k);
-  for (let t = 0; t < tuples; t++) {
-    if (placed[t] && threads > 1) continue; // done by the job
-    for (let j = 0; j < k; j++) tuple[j] = lists[j]![t]!;
-    if (placed[t]) {
-      for (let j = 0; j < k; j++) args[j] = tuple[j]!.byteOffset;
-      args[k] = tuple[0]!.length;
-      Reflect.apply(m.run, undefined, args);
-    } else if (ar.shared) mapStaged(ar, kernel, m.run, tuple, args);
-    else interpretMap(kernel, tuple, scalars);
-  }
-}
-
-/**
- * Below this many floats in placed tuples a map runs on one thread. A map does several float64
- * operations per element, so it pays off sooner than the sum of squares.
- */
-const MAP_THREAD_MIN = 1 << 17;
-
-/** Runs the placed tuples of a map on `threads` threads: pieces of `SUMSQ_CHUNK` floats dealt out by the pool. */
-function mapJob(ar: WasmArena, kernel: MapKernel, m: MapModule, lists: readonly (readonly Float32Array[])[], placed: readonly boolean[], scalars: readonly number[], threads: number): void {
-  const k = lists.length, entry = 4 * (k + 1);
-  let pieces = 0;
-  lists[0]!.forEach((x, t) => (pieces += placed[t] ? Math.ceil(x.length / SUMSQ_CHUNK) : 0));
-  const oTab = MapDesc.scalars + 8 * kernel.numScalars;
-  const base = ar.scratch("map-job", oTab + pieces * entry, 1.5);
-  const i32 = ar.i32, f64 = ar.f64;
-  let e = (base + oTab) >>> 2;
-  lists[0]!.forEach((x, t) => {
-    if (!placed[t]) return;
-    for (let s = 0; s < x.length; s += SUMSQ_CHUNK, e += k + 1) {
-      i32[e] = Math.min(SUMSQ_CHUNK, x.length - s);
-      for (let j = 0; j < k; j++) i32[e + 1 + j] = lists[j]![t]!.byteOffset + 4 * s;
-    }
-  });
-  i32[(base + MapDesc.count) >>> 2] = pieces;
-  i32[(base + MapDesc.table) >>> 2] = base + oTab;
-  for (let s = 0; s < kernel.numScalars; s++) f64[((base + MapDesc.scalars) >>> 3) + s] = scalars[s]!;
-  currentPool()!.run(0, base, 1, threads, m.job, undefined, m.extra);
-}
-
-/** Floats per array and chunk when a map kernel stages arrays outside wasm memory. */
-const MAP_STAGE = 4096;
-
-/** Runs `fn` over a tuple with some arrays outside wasm memory: chunks of those copied into scratch and the outputs copied back. */
-function mapStaged(ar: WasmArena, kernel: MapKernel, fn: MapModule["run"], tuple: readonly Float32Array[], args: number[]): void {
-  const k = tuple.length, n = tuple[0]!.length;
-  const base = ar.scratch("map", k * MAP_STAGE * 4, 1);
-  const written = new Array<boolean>(k).fill(false);
-  for (const [arr] of kernel.outputs) written[arr] = true;
-  for (let start = 0; start < n; start += MAP_STAGE) {
-    const len = Math.min(MAP_STAGE, n - start);
-    const mem = ar.f32;
-    for (let j = 0; j < k; j++) {
-      const x = tuple[j]!;
-      if (ar.owns(x)) args[j] = x.byteOffset + 4 * start;
-      else {
-        args[j] = base + j * MAP_STAGE * 4;
-        if (kernel.reads[j]) mem.set(x.subarray(start, start + len), args[j]! >>> 2);
-      }
-    }
-    args[k] = len;
-    Reflect.apply(fn, undefined, args);
-    const out = ar.f32;
-    for (let j = 0; j < k; j++) {
-      const x = tuple[j]!;
-      if (written[j] && !ar.owns(x)) x.set(out.subarray(args[j]! >>> 2, (args[j]! >>> 2) + len), start);
-    }
-  }
-}
-
-function interpretAll(kernel: MapKernel, lists: readonly (readonly Float32Array[])[], scalars: readonly number[]): void {
-  const tuple = new Array<Float32Array>(lists.length);
-  for (let t = 0; t < lists[0]!.length; t++) {
-    for (let j = 0; j < lists.length; j++) tuple[j] = lists[j]![t]!;
-    interpretMap(kernel, tuple, scalars);
   }
 }
 
