@@ -2,17 +2,17 @@
  * @file The WebAssembly {@link KernelSet}s: the SIMD GEMM on the calling thread or on a worker
  * pool, the vector kernels (sum of squares, scaling), every elementwise op and optimizer rule as a
  * map kernel compiled to wasm (`map-exec.ts`), long-lived storage placed in wasm memory.
- * Reductions still use the pure-TS row kernel.
+ * Reductions fold long contiguous rows in wasm (`reduce.ts`).
  */
 import type { KernelSet } from "../backend.js";
 import type { GemmFn } from "../kernels/gemm.js";
-import { reduceRow } from "../kernels/reduce-row.js";
 import { gemmWasmOn } from "./gemm.js";
 import { initWasmSync } from "./runtime.js";
 import { numThreads, setNumThreads } from "./threads/pool.js";
 import { placeFloats } from "./placement.js";
 import { wasmScale, wasmSumSquares } from "./vector.js";
 import { wasmMap, wasmMapBlock } from "./map-exec.js";
+import { wasmReduceRow } from "./reduce.js";
 
 /** Follows {@link numThreads}: one thread unless `setNumThreads` asked for more. */
 const followGemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
@@ -24,7 +24,7 @@ function wasmSet(gemm: GemmFn, threads?: number): KernelSet {
     alloc: placeFloats,
     gemm,
     mapBlock: wasmMapBlock,
-    reduceRow,
+    reduceRow: wasmReduceRow,
     sumSquares: wasmSumSquares,
     scale: wasmScale,
     map: wasmMap,

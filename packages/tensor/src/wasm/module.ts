@@ -9,6 +9,7 @@ import { emitGemmJob } from "./gemm-job-kernel.js";
 import { Op, SimdOp } from "./opcodes.js";
 import { emitPackCopy, emitPackEdge, emitPackTranspose } from "./pack-kernel.js";
 import { emitVectorKernels } from "./vector-kernel.js";
+import { emitReduceKernels } from "./reduce-kernel.js";
 
 /** Exports of the kernel module; all addresses are byte offsets into its memory. */
 export interface KernelExports {
@@ -32,6 +33,12 @@ export interface KernelExports {
   scale32(ptr: number, n: number, c: number): void;
   /** `x ← fround(x·c)` with `c` a float64. */
   scale64(ptr: number, n: number, c: number): void;
+  /** Folds `n` floats at `ptr` into the four float64 lanes at `lanes` (see `reduce-kernel.ts`); also fold_prod, fold_max, fold_min, fold_sqdev. */
+  fold_sum(ptr: number, n: number, c: number, lanes: number): void;
+  fold_prod(ptr: number, n: number, c: number, lanes: number): void;
+  fold_max(ptr: number, n: number, c: number, lanes: number): void;
+  fold_min(ptr: number, n: number, c: number, lanes: number): void;
+  fold_sqdev(ptr: number, n: number, c: number, lanes: number): void;
   /** Piece `item` of the vector job at `desc`; `item < 0`: the piece count. */
   vec_job(desc: number, phase: number, item: number, tid: number): number;
 }
@@ -80,6 +87,7 @@ export function kernelModuleBytes(opts: KernelModuleOptions = {}): Uint8Array<Ar
   const packEdge = emitPackEdge(mod);
   emitGemmJob(mod, { gemmBlock, packCopy4, packCopy8, packTr4, packTr8, packEdge });
   emitVectorKernels(mod);
+  emitReduceKernels(mod);
   return mod.finish();
 }
 
