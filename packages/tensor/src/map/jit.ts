@@ -13,7 +13,8 @@ import { copysign, nearestEven, scalbnF32 } from "./loops.js";
 /** A compiled kernel: `(arrays, offsets, strides, rowStrides, n, m, scalars)`. */
 type Compiled = (a: readonly Float32Array[], o: readonly number[], s: readonly number[], r: readonly number[], n: number, m: number, u: readonly number[]) => void;
 
-const compiled = new WeakMap<MapKernel, Compiled>();
+/** Per kernel: the loop for any strides, and the one for unit strides. */
+const compiled = new WeakMap<MapKernel, [Compiled | undefined, Compiled | undefined]>();
 let available: boolean | undefined;
 
 /** Float32 bits of one value (exponent, mantissa). */
@@ -37,8 +38,8 @@ const UNARY: Partial<Record<MapOp, (a: string) => string>> = {
   [MapOp.nearest]: (a) => `ne(${a})`, [MapOp.exponent]: (a) => `ex(${a})`, [MapOp.mantissa]: (a) => `ma(${a})`,
 };
 
-/** The JavaScript source of `k`'s loop (see the file comment). */
-function source(k: MapKernel): string {
+/** The JavaScript source of `k`'s loop (see the file comment); `unit`: every stride is 1. */
+function source(k: MapKernel, unit: boolean): string {
   const lines: string[] = [];
   const numUniform = k.numScalars + k.consts.length;
   const v = (s: number) => (s < numUniform ? `u${s}` : `v${s}`);
@@ -46,39 +47,42 @@ function source(k: MapKernel): string {
   k.consts.forEach((c, i) => lines.push(`const u${k.numScalars + i} = ${Number.isNaN(c) ? "NaN" : c === Infinity ? "Infinity" : c === -Infinity ? "-Infinity" : Object.is(c, -0) ? "-0" : String(c)};`));
   for (let j = 0; j < k.numArrays; j++) lines.push(`const a${j} = a[${j}], s${j} = s[${j}], r${j} = r[${j}];`);
   lines.push("for (let row = 0; row < m; row++) {");
-  for (let j = 0; j < k.numArrays; j++) lines.push(`let p${j} = o[${j}] + row * r${j};`);
+  for (let j = 0; j < k.numArrays; j++) lines.push(`${unit ? "const b" : "let p"}${j} = o[${j}] + row * r${j};`);
   lines.push("for (let i = 0; i < n; i++) {");
+  const at = (j: number) => (unit ? `b${j} + i` : `p${j}`);
   for (const ins of k.instrs) {
     let e: string;
-    if (ins.op === MapOp.input) e = `a${ins.a}[p${ins.a}]`;
+    if (ins.op === MapOp.input) e = `a${ins.a}[${at(ins.a)}]`;
     else if (ins.op === MapOp.select) e = `${v(ins.a)} ? ${v(ins.b)} : ${v(ins.c)}`;
     else if (ins.op === MapOp.call) e = `H[${ins.fn}](${v(ins.a)}, ${ins.b < 0 ? 0 : v(ins.b)})`;
     else if (ins.b >= 0) e = BINARY[ins.op]!(v(ins.a), v(ins.b));
     else e = UNARY[ins.op]!(v(ins.a));
     lines.push(`const v${ins.dst} = ${e};`);
   }
-  for (const [arr, s] of k.outputs) lines.push(`a${arr}[p${arr}] = ${v(s)};`);
-  lines.push(Array.from({ length: k.numArrays }, (_, j) => `p${j} += s${j};`).join(" "));
+  for (const [arr, s] of k.outputs) lines.push(`a${arr}[${at(arr)}] = ${v(s)};`);
+  if (!unit) lines.push(Array.from({ length: k.numArrays }, (_, j) => `p${j} += s${j};`).join(" "));
   lines.push("}", "}");
   return lines.join("\n");
 }
 
-function compile(k: MapKernel): Compiled | undefined {
-  let fn = compiled.get(k);
+function compile(k: MapKernel, unit: boolean): Compiled | undefined {
+  let pair = compiled.get(k);
+  let fn = pair?.[unit ? 1 : 0];
   if (fn) return fn;
   if (available === false) return undefined;
   try {
-    const factory = new Function("fr", "ne", "sc", "cs", "ex", "ma", "H", `return function ${safeName(k.name)}(a, o, s, r, n, m, u) {\n${source(k)}\n};`);
+    const factory = new Function("fr", "ne", "sc", "cs", "ex", "ma", "H", `return function ${safeName(k.name)}(a, o, s, r, n, m, u) {\n${source(k, unit)}\n};`);
     fn = factory(Math.fround, nearestEven, scalbnF32, copysign, exponentOf, mantissaOf, HOSTS) as Compiled;
     available = true;
   } catch (e) {
-    if (available === undefined && (e instanceof EvalError || (e instanceof Error && /unsafe-eval|Content Security Policy/i.test(e.message)))) {
+    if (e instanceof EvalError || (e instanceof Error && /unsafe-eval|Content Security Policy/i.test(e.message))) {
       available = false; // a CSP forbids new Function: interpret from now on
       return undefined;
     }
     throw e;
   }
-  compiled.set(k, fn);
+  if (!pair) compiled.set(k, (pair = [undefined, undefined]));
+  pair[unit ? 1 : 0] = fn;
   return fn;
 }
 
@@ -98,7 +102,9 @@ export function jitBlock(
   kernel: MapKernel, arrays: readonly Float32Array[], offsets: readonly number[], strides: readonly number[],
   rowStrides: readonly number[], n: number, m: number, scalars: readonly number[],
 ): boolean {
-  const fn = compile(kernel);
+  let unit = true;
+  for (let j = 0; j < strides.length; j++) if (strides[j] !== 1) unit = false;
+  const fn = compile(kernel, unit);
   if (!fn) return false;
   fn(arrays, offsets, strides, rowStrides, n, m, scalars);
   return true;
