@@ -216,7 +216,8 @@ function vectorOp(f: FunctionBuilder, L: ProgramLocals, op: MapInstr): void {
     case MapOp.scalbn:
       // k = clamp(trunc(n), −252, 254); x·2^(k>>1)·2^(k − (k>>1)), powers of two built from bits
       f.get(L.vecOf(op.b)).simd(SimdOp.i32x4_trunc_sat_f32x4_s).i32x4Const(254).simd(SimdOp.i32x4_min_s).i32x4Const(-252).simd(SimdOp.i32x4_max_s).tee(t);
-      f.i32Const(1).simd(SimdOp.i32x4_shr_s).tee(k1).get(t).get(k1).simd(SimdOp.i32x4_sub).set(k2);
+      f.i32Const(1).simd(SimdOp.i32x4_shr_s).set(k1);
+      f.get(t).get(k1).simd(SimdOp.i32x4_sub).set(k2);
       f.get(L.vecOf(op.a));
       for (const k of [k1, k2]) f.get(k).i32x4Const(127).simd(SimdOp.i32x4_add).i32Const(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul);
       return;
