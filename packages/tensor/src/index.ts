@@ -29,7 +29,7 @@ export {
 export { type Axes, sum, mean, prod, max, min, argmax, argmin, argExtremeIndices, logsumexp, variance, std } from "./reduce.js";
 export { softmax, logSoftmax } from "./softmax.js";
 export { matmul } from "./matmul.js";
-export { linear, linearWeightGrad, linearBiasGrad } from "./linear.js";
+export { type LinearActivation, linear, linearWeightGrad, linearBiasGrad } from "./linear.js";
 export { type Indices, toIndexArray, indexSelect, indexAdd, gather, scatterAdd, concat, stack, split, chunk } from "./indexing.js";
 export { BinOp, UnOp, UNARY_KERNELS, BINARY_KERNELS } from "./map/elementwise-defs.js";
 export { type GemmFn, gemmTs } from "./kernels/gemm.js";

@@ -16,6 +16,7 @@ import { kernels } from "./backend.js";
 import { checkOut } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { checkLive } from "./memory.js";
+import { UNARY_KERNELS, UnOp } from "./map/elementwise-defs.js";
 
 /**
  * `x` viewed as `rows × cols` (all leading dimensions merged); a view whenever the layout
@@ -26,21 +27,28 @@ function asRows(x: Tensor, rows: number, cols: number): Tensor {
   return x.reshape(rows, cols);
 }
 
+/** Activations {@link linear} can apply in the GEMM's epilogue. */
+export type LinearActivation = "none" | "relu";
+
 /**
  * `x · Wᵀ + b` for `x` of shape `[..., in]`, `weight` `[out, in]` and an optional `bias` `[out]`;
- * the result has shape `[..., out]` (a 1-D `x` gives `[out]`).
+ * the result has shape `[..., out]` (a 1-D `x` gives `[out]`). With `activation: "relu"` the
+ * result is `relu(x · Wᵀ + b)`, applied by the GEMM to its output while that is in cache (the
+ * same values as `relu(linear(x, W, b))`).
  *
  * @throws {ShapeError} for a 0-d `x`, a `weight` that is not 2-D, `x`'s last dimension differing
  * from `in`, a `bias` that is not `[out]`, or an unsuitable `out` (wrong shape, non-contiguous,
  * or sharing storage with an operand).
- * @throws {TypeError} when an argument is not a Tensor.
+ * @throws {TypeError} when an argument is not a Tensor, or for an unknown activation.
  * @example
  * ```ts
  * const y = linear(randn([128, 784]), randn([256, 784]), zeros([256])); // [128, 256]
  * linear(ones([2, 5, 3]), ones([4, 3])).shape; // [2, 5, 4]
+ * const h = linear(x, w, b, undefined, "relu"); // one fused op: relu(x·Wᵀ + b)
  * ```
  */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Tensor): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Tensor, activation: LinearActivation = "none"): Tensor {
+  if (activation !== "none" && activation !== "relu") throw new TypeError(`linear: activation must be "none" or "relu" (got ${String(activation)})`);
   if (!(x instanceof Tensor) || !(weight instanceof Tensor) || (bias != null && !(bias instanceof Tensor))) {
     throw new TypeError("linear: x, weight and bias must be Tensors");
   }
@@ -61,6 +69,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Te
     y = out;
   } else y = new Tensor(new Float32Array(m * nOut), shape);
   if (m === 0 || nOut === 0) return y;
+  const epilogue = activation === "relu" ? UNARY_KERNELS[UnOp.RELU] : null;
   const o = y.data, at = y.offset, len = m * nOut;
   if (bias != null) {
     // Row 0 gets b, then the filled prefix is copied onto the rest, doubling each time.
@@ -69,7 +78,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, out?: Te
     for (let filled = nOut; filled < len; filled *= 2) o.copyWithin(at + filled, at, at + Math.min(filled, len - filled));
   }
   const a = asRows(x, m, nIn);
-  kernels().gemm(m, nOut, nIn, a.data, a.offset, a.strides[0]!, a.strides[1]!, weight.data, weight.offset, weight.strides[1]!, weight.strides[0]!, o, at, nOut, bias != null);
+  kernels().gemm(m, nOut, nIn, a.data, a.offset, a.strides[0]!, a.strides[1]!, weight.data, weight.offset, weight.strides[1]!, weight.strides[0]!, o, at, nOut, bias != null, epilogue);
   return y;
 }
 

@@ -12,8 +12,16 @@ import { GRAD_WRITTEN, defineRule, type NoAttrs } from "../rule.js";
 import { sumToShape } from "../backward.js";
 import { add } from "./arith.js";
 import { transpose } from "./movement.js";
+import { relu } from "./unary.js";
 
 const none: NoAttrs = {};
+
+/** Attributes of the fused `linear` primitive: the activation its GEMM applies (`"none"` or `"relu"`). */
+export interface LinearAttrs {
+  readonly activation: T.LinearActivation;
+}
+const plainLinear: LinearAttrs = { activation: "none" };
+const reluLinear: LinearAttrs = { activation: "relu" };
 
 /**
  * Rules of `matmul` and the fused `linear`, each declared with its attribute type
@@ -46,13 +54,15 @@ export const linalgRules = {
       return [da, db];
     },
   }),
-  linear: defineRule<NoAttrs>({
+  linear: defineRule<LinearAttrs>({
     freshGrads: true,
-    forward: ([x, w, b]) => T.linear(x!, w!, b),
-    // y = x·Wᵀ + b over rows r of x ⇒ dx = dy·W, dW = Σ_r dy_rᵀ x_r, db = Σ_r dy_r
-    backward: (dy, c) => {
+    forward: ([x, w, b], a) => T.linear(x!, w!, b, undefined, a.activation),
+    // y = x·Wᵀ + b over rows r of x ⇒ dx = dy·W, dW = Σ_r dy_rᵀ x_r, db = Σ_r dy_r;
+    // with relu, y = relu(z) ⇒ dz = dy·[z > 0] = dy·[y > 0] (the mask read from the output)
+    backward: (dy0, c) => {
       const [x, w] = c.x as [Tensor, Tensor];
       const nOut = w.shape[0]!;
+      const dy = c.attrs.activation === "relu" ? T.binaryOp("linear", T.BinOp.RELU_GRAD, dy0, c.y, c.dyOwned && dy0.isContiguous ? dy0 : undefined) : dy0;
       // All leading dims are one batch of rows: one GEMM per product, not one per batch element.
       const dy2 = dy.ndim === 2 ? dy : dy.reshape(T.shapeSize(dy.shape.slice(0, -1)), nOut);
       const dx = c.needs[0] ? T.matmul(dy2, w).reshape(x.shape) : null;
@@ -83,20 +93,27 @@ export function matmul(a: VarLike, b: VarLike): Var {
 /**
  * `x · Wᵀ + b` with PyTorch's Linear layout (`W` is `[out, in]`, `b` is `[out]`), for `x` of
  * shape `[..., in]`. Recorded as the fused primitive `"linear"`; other layouts (a batched weight,
- * a bias that broadcasts differently) fall back to `matmul` + `add`.
+ * a bias that broadcasts differently) fall back to `matmul` + `add`. With `activation: "relu"`,
+ * `relu(x · Wᵀ + b)` as one primitive: the GEMM applies the ReLU to its output, and backward masks
+ * `dy` by the output (the same values and gradients as `relu(linear(x, w, b))`).
  *
- * @throws {ShapeError} when the shapes do not fit.
+ * @throws {ShapeError} when the shapes do not fit; {TypeError} for an unknown activation.
  * @example
  * ```ts
  * const y = linear(x, w, b); // [B, in] -> [B, out]
+ * const h = linear(x, w, b, "relu"); // relu(x·Wᵀ + b), fused
  * ```
  */
-export function linear(x: VarLike, weight: VarLike, bias?: VarLike | null): Var {
+export function linear(x: VarLike, weight: VarLike, bias?: VarLike | null, activation: T.LinearActivation = "none"): Var {
+  if (activation !== "none" && activation !== "relu") throw new TypeError(`linear: activation must be "none" or "relu" (got ${String(activation)})`);
   const hasBias = bias !== undefined && bias !== null;
-  if (fitsLinear(x, weight, hasBias ? bias : null)) return apply("linear", none, hasBias ? [x, weight, bias] : [x, weight]);
+  if (fitsLinear(x, weight, hasBias ? bias : null)) {
+    return apply("linear", activation === "relu" ? reluLinear : plainLinear, hasBias ? [x, weight, bias] : [x, weight]);
+  }
   // Other layouts (batched weights, broadcast biases): the composite, with matmul's rules.
   const y = matmul(x, transpose(weight, -2, -1));
-  return hasBias ? add(y, bias) : y;
+  const z = hasBias ? add(y, bias) : y;
+  return activation === "relu" ? relu(z) : z;
 }
 
 /** The shape of a Var, Tensor or number (a number is 0-d). */

@@ -7,6 +7,7 @@ import * as A from "@tapegrad/autograd";
 import type { Var, VarLike } from "@tapegrad/autograd";
 import { Module } from "../module.js";
 import { normal } from "../init.js";
+import { Linear } from "./linear.js";
 
 /** A module mapping one input to one output. */
 export interface UnaryModule extends Module {
@@ -30,7 +31,9 @@ export class Sequential extends Module {
     this.layers = layers.map((l, i) => this.addModule(String(i), l));
   }
   /**
-   * Applies every layer in order.
+   * Applies every layer in order. A `Linear` directly followed by a `ReLU` runs as one fused op
+   * (`linear(x, W, b, "relu")`: the GEMM applies the ReLU to its output), with the same values
+   * and gradients as the two layers one after the other.
    *
    * @throws whatever a layer throws (e.g. `ShapeError` from a `Linear` whose input has the
    * wrong last dimension); {TypeError} when a layer returns something that is not a Var, Tensor
@@ -42,7 +45,15 @@ export class Sequential extends Module {
    */
   forward(x: VarLike): Var {
     let h: VarLike = x;
-    for (const l of this.layers) h = l.forward(h);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      // exact classes only: a subclass may change what forward does
+      if (l.constructor === Linear && layers[i + 1]?.constructor === ReLU) {
+        h = (l as Linear).forward(h, "relu");
+        i++;
+      } else h = l.forward(h);
+    }
     return A.toVar(h);
   }
 }

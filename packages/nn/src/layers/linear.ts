@@ -2,7 +2,7 @@
  * @file `Linear`: `y = x Wᵀ + b` with PyTorch's layout (`weight` `[out, in]`, `bias` `[out]`)
  * and default initialisation (`U(−1/√in, 1/√in)` for both, i.e. Kaiming-uniform with a = √5).
  */
-import { Rng, defaultRng } from "@tapegrad/tensor";
+import { Rng, defaultRng, type LinearActivation } from "@tapegrad/tensor";
 import { linear, type Var, type VarLike } from "@tapegrad/autograd";
 import { Module } from "../module.js";
 import { uniform } from "../init.js";
@@ -45,16 +45,17 @@ export class Linear extends Module {
   }
 
   /**
-   * `x Wᵀ + b` for `x` of shape `[..., in]`.
+   * `x Wᵀ + b` for `x` of shape `[..., in]`; with `activation: "relu"`, `relu(x Wᵀ + b)` as one
+   * fused op (what `Sequential` uses for a `Linear` followed by a `ReLU`).
    *
-   * @throws {ShapeError} when the last dim is not `in`.
+   * @throws {ShapeError} when the last dim is not `in`; {TypeError} for an unknown activation.
    * @example
    * ```ts
    * new Linear(784, 256).forward(constant(zeros([32, 784]))).shape; // [32, 256]
    * ```
    */
-  forward(x: VarLike): Var {
-    return linear(x, this.weight, this.bias);
+  forward(x: VarLike, activation: LinearActivation = "none"): Var {
+    return linear(x, this.weight, this.bias, activation);
   }
 
   protected override describe(): string {

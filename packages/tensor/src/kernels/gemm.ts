@@ -34,6 +34,8 @@
  * normwise accurate (rows of A scaled by 1e-4 got 1e-3 relative error instead of 1e-7).
  * The buffers (about 1.2 MiB) are allocated once at module load; nothing is allocated per call.
  */
+import type { MapKernel } from "../map/compile.js";
+import { mapBlockJs } from "../map/js-backend.js";
 
 /** Rows of the register tile (rows of A per packed micro-panel). */
 const MR = 3;
@@ -59,14 +61,34 @@ const PB0 = new Float64Array(LB), PB1 = new Float64Array(LB);
 /** The micro-kernel's MR×NR result, row-major. */
 const TILE = new Float64Array(MR * NR);
 
-/** Signature shared by every GEMM implementation (pure TS, WebAssembly, threaded). */
+/**
+ * Signature shared by every GEMM implementation (pure TS, WebAssembly, threaded). `epilogue`, a
+ * unary map kernel with arrays `[o, x]` and parameters `[p0, p1]` (an activation of
+ * `elementwise-defs.ts`, called with `[0, 0]`), is applied to C after the product, while C is
+ * still in cache: `C ← epilogue(C)`.
+ */
 export type GemmFn = (
   m: number, n: number, k: number,
   a: Float32Array, aOff: number, ars: number, acs: number,
   b: Float32Array, bOff: number, brs: number, bcs: number,
   c: Float32Array, cOff: number, ldc: number,
-  accumulate: boolean,
+  accumulate: boolean, epilogue?: MapKernel | null,
 ) => void;
+
+const NO_PARAMS: readonly number[] = [0, 0];
+
+/**
+ * Applies a GEMM epilogue to C in place with the pure-TS map backend.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * applyEpilogueJs(UNARY_KERNELS[UnOp.RELU], c, 0, n, m, n);
+ * ```
+ */
+export function applyEpilogueJs(epilogue: MapKernel, c: Float32Array, cOff: number, ldc: number, m: number, n: number): void {
+  mapBlockJs(epilogue, [c, c], [cOff, cOff], [1, 1], [ldc, ldc], n, m, NO_PARAMS);
+}
 
 /**
  * `C[i,j] (+)= Σ_p A[i,p]·B[p,j]` where `A[i,p] = a[aOff + i*ars + p*acs]`,
@@ -81,7 +103,13 @@ export type GemmFn = (
  * gemmTs(m, n, k, a, 0, k, 1, b, 0, 1, k, c, 0, n, false);
  * ```
  */
-export const gemmTs: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) => {
+export const gemmTs: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue) => {
+  gemmProduct(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
+  if (epilogue && m > 0 && n > 0) applyEpilogueJs(epilogue, c, cOff, ldc, m, n);
+};
+
+/** The product of {@link gemmTs}, without the epilogue. */
+function gemmProduct(m: number, n: number, k: number, a: Float32Array, aOff: number, ars: number, acs: number, b: Float32Array, bOff: number, brs: number, bcs: number, c: Float32Array, cOff: number, ldc: number, accumulate: boolean): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
@@ -110,7 +138,7 @@ export const gemmTs: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c,
       }
     }
   }
-};
+}
 
 /** Packs the `mc × kc` block of A at `at` into PA0..PA2, zero-padding rows past `mc`. */
 function packA(a: Float32Array, at: number, ars: number, acs: number, mc: number, kc: number): void {

@@ -26,6 +26,8 @@ import { JOB_EXPORTS } from "./module.js";
 import { mainArena } from "./runtime.js";
 import { copyBlock, roundUp, stage, stageStrided } from "./staging.js";
 import { currentPool, usableThreads } from "./threads/pool.js";
+import { wasmMapBlock } from "./map-exec.js";
+import type { MapKernel } from "../map/compile.js";
 
 const MR = DEFAULT_GEMM_KERNEL.mr;
 const NR = DEFAULT_GEMM_KERNEL.nr;
@@ -81,10 +83,10 @@ const blk = (bytes: number) => Math.ceil(bytes / 64) * 64;
  * gemmWasmOn(2, m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false); // C = A·B on 2 threads
  * ```
  */
-export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Float32Array, aOff: number, ars: number, acs: number, b: Float32Array, bOff: number, brs: number, bcs: number, c: Float32Array, cOff: number, ldc: number, accumulate: boolean): void {
+export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Float32Array, aOff: number, ars: number, acs: number, b: Float32Array, bOff: number, brs: number, bcs: number, c: Float32Array, cOff: number, ldc: number, accumulate: boolean, epilogue?: MapKernel | null): void {
   const arena = mainArena();
   if (!arena || m <= 0 || n <= 0 || k <= 0 || m * n * k < WASM_GEMM_MIN_WORK) {
-    gemmTs(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
+    gemmTs(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue);
     return;
   }
   const mPad = roundUp(m, MR), nPad = roundUp(n, NR);
@@ -117,7 +119,7 @@ export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Flo
   try {
     base = arena.scratch("gemm", total);
   } catch {
-    gemmTs(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
+    gemmTs(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue);
     return;
   }
   const mem = arena.f32;
@@ -194,12 +196,19 @@ export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Flo
   }
 
   const out = arena.f32;
-  if (!cDirect) copyBlock(out, cPtr >>> 2, nPad, m, n, c, cOff, ldc);
-  else {
+  if (!cDirect) {
+    // the epilogue runs on the scratch block while it is in cache, before the copy out
+    if (epilogue) wasmMapBlock(epilogue, [out, out], [cPtr >>> 2, cPtr >>> 2], ONE_ONE, [nPad, nPad], n, m, NO_PARAMS);
+    copyBlock(out, cPtr >>> 2, nPad, m, n, c, cOff, ldc);
+  } else {
     copyBlock(out, right >>> 2, NR, m4, n - n8, c, cOff + n8, ldc);
     copyBlock(out, bottom >>> 2, nPad, m - m4, n, c, cOff + m4 * ldc, ldc);
+    if (epilogue) wasmMapBlock(epilogue, [c, c], [cOff, cOff], ONE_ONE, [ldc, ldc], n, m, NO_PARAMS);
   }
 }
+
+const ONE_ONE: readonly number[] = [1, 1];
+const NO_PARAMS: readonly number[] = [0, 0];
 
 /**
  * `C[i,j] (+)= Σ_p A[i,p]·B[p,j]` in WebAssembly SIMD on the calling thread; same contract as
@@ -212,5 +221,5 @@ export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Flo
  * gemmWasm(m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false); // C = A·B, all row-major
  * ```
  */
-export const gemmWasm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) =>
-  gemmWasmOn(1, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
+export const gemmWasm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue) =>
+  gemmWasmOn(1, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue);

@@ -15,8 +15,8 @@ import { wasmMap, wasmMapBlock } from "./map-exec.js";
 import { wasmReduceRow } from "./reduce.js";
 
 /** Follows {@link numThreads}: one thread unless `setNumThreads` asked for more. */
-const followGemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
-  gemmWasmOn(numThreads(), m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc);
+const followGemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc, epilogue) =>
+  gemmWasmOn(numThreads(), m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc, epilogue);
 
 function wasmSet(gemm: GemmFn, threads?: number): KernelSet {
   const set: KernelSet = {
@@ -66,8 +66,8 @@ export function wasmKernels(options: WasmKernelOptions = {}): KernelSet | undefi
   if (t > numThreads()) setNumThreads(t);
   let set = fixed.get(t);
   if (!set) {
-    const gemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc) =>
-      gemmWasmOn(t, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc);
+    const gemm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc, epilogue) =>
+      gemmWasmOn(t, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, acc, epilogue);
     fixed.set(t, (set = wasmSet(gemm, t)));
   }
   return set;
