@@ -45,17 +45,18 @@ async function main(): Promise<void> {
   send({ type: "started", backend: ctx.backend, threads: ctx.threads, notes: ctx.notes, simd });
   const report = (record: ResultRecord) => send({ type: "record", record: { ...record, simd } });
   try {
+    const filter = job.filter === undefined ? undefined : new RegExp(job.filter);
     const probe = topic.probes?.[spec.library];
     if (probe) {
-      for (const record of probe.run(ctx, { memorySteps: job.memorySteps, log: (text) => send({ type: "log", text }) })) report(record);
+      const opts = { memorySteps: job.memorySteps, maxTime: job.maxTime, ...(filter ? { filter } : {}), log: (text: string) => send({ type: "log", text }), report };
+      for (const record of await probe.run(ctx, opts)) report(record);
       return;
     }
     const factory = topic.cases?.[spec.library];
     if (!factory) return;
-    const filter = job.filter === undefined ? undefined : new RegExp(job.filter);
     let cases;
     try {
-      cases = factory(ctx);
+      cases = await factory(ctx);
     } catch (e) {
       send({ type: "error", message: `${topic.bench} (${spec.id}): building the cases failed: ${describe(e)}` });
       return;
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     for (const c of cases) {
       if (filter && !filter.test(c.name)) continue;
       try {
-        report(measure(topic.bench, c, ctx, { maxTime: job.maxTime }));
+        report(await measure(topic.bench, c, ctx, { maxTime: job.maxTime }));
       } catch (e) {
         send({ type: "error", message: `${c.name} (${spec.id}): ${describe(e)}` });
       }

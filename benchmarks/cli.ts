@@ -1,8 +1,9 @@
 /**
  * @file The `pnpm bench` command line (started by `run.ts`). This process measures nothing: for
  * every topic and target it starts a measuring process (`child.ts`), prints each measurement as it
- * arrives, and at the end prints the ratio table and the issue-6 targets and, with `--json`, writes
- * `benchmarks/results/latest.json`.
+ * arrives, and at the end prints the ratio table and the issues' targets and, with `--json`, writes
+ * `benchmarks/results/latest.json`. It looks for torch once (`findTorch`) and drops the torch
+ * targets, with one `#` line, when there is none.
  *
  * Measuring processes run with `--trace-protector-invalidation`; the parent counts V8's
  * "Invalidating protector cell ArrayBufferDetaching" lines to flag measurements taken after an
@@ -15,16 +16,19 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { MESSAGE_PREFIX, type ChildJob, type ChildMessage } from "./protocol.js";
-import { formatRecord, issueTargets, ratioTable } from "./report.js";
+import { issueTargets } from "./issue-targets.js";
+import { formatRecord, ratioTable } from "./report.js";
 import { TARGETS } from "./targets.js";
 import { TOPICS } from "./topics.js";
-import type { Library, ResultRecord, TargetSpec, Topic } from "./types.js";
+import { TORCH_ENV, TORCH_INSTALL, findTorch } from "./torch.js";
+import { LIBRARIES, type Library, type ResultRecord, type TargetSpec, type Topic } from "./types.js";
 
 const HELP = `usage: pnpm bench [options]
   --json             also write benchmarks/results/latest.json
   --filter RE        only cases whose name matches RE (e.g. "matmul (256|512)")
   --bench LIST       only these topics: ${TOPICS.map((t) => t.bench).join(",")}
-  --library LIST     only these libraries: tapegrad,tfjs-cpu,tfjs-wasm (default: all)
+  --library LIST     only these libraries: ${LIBRARIES.join(",")} (default: all;
+                     torch only where a Python with torch is found)
   --backend LIST     only these tapegrad backends: wasm,js (default: both)
   --threads LIST     only targets with these thread counts (e.g. 1)
   --max-time S       seconds of sampling per case (default 1.5)
@@ -92,6 +96,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
   if (!(Number.isInteger(o.rounds) && o.rounds >= 1)) throw new TypeError("bench: --rounds must be a positive integer");
   if (!(Number.isInteger(o.memorySteps) && o.memorySteps >= 10)) throw new TypeError("bench: --memory-steps must be an integer >= 10");
   for (const b of o.benches ?? []) if (!TOPICS.some((t) => t.bench === b)) throw new TypeError(`bench: unknown --bench ${b}\n${HELP}`);
+  for (const l of o.libraries ?? []) if (!(LIBRARIES as readonly string[]).includes(l)) throw new TypeError(`bench: unknown --library ${l}\n${HELP}`);
   return o;
 }
 
@@ -165,7 +170,8 @@ function runChild(topic: Topic, target: TargetSpec, mode: SimdMode, o: CliOption
     } else if (m.type === "unavailable") {
       outcome.unavailable = m.reason;
     } else if (m.type === "record") {
-      const r = { ...m.record, detached: invalidations > LOADER_INVALIDATIONS };
+      // torch measures in Python: a detach in this Node process does not touch it
+      const r = { ...m.record, detached: target.library !== "torch" && invalidations > LOADER_INVALIDATIONS };
       outcome.records.push(r);
       console.log(formatRecord(r));
     } else if (m.type === "log") {
@@ -218,14 +224,29 @@ function load(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (1, 5, 15 min)`;
 }
 
+/**
+ * Drops the torch targets, with one `#` line, when no Python with torch is found; otherwise hands
+ * the peer to the measuring processes (so they need not look for it again).
+ */
+function withTorchPeer(targets: TargetSpec[], topics: readonly Topic[]): TargetSpec[] {
+  if (!targets.some((t) => t.library === "torch") || !topics.some((t) => t.probes?.torch)) return targets;
+  const peer = findTorch();
+  if (typeof peer === "string") {
+    console.log(`# torch: not measured: ${peer}; ${TORCH_INSTALL}`);
+    return targets.filter((t) => t.library !== "torch");
+  }
+  process.env[TORCH_ENV] = JSON.stringify(peer);
+  return targets;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const topics = selectedTopics(o);
-  const targets = selectedTargets(o);
   const started = Date.now();
   if (o.simd.includes("relaxed")) relaxedFlagOk = relaxedFlagAccepted();
   const simdNote = o.simd.includes("relaxed") ? `; simd ${o.simd.join("+")}${relaxedFlagOk ? ` (relaxed: ${RELAXED_FLAG})` : ` (${RELAXED_FLAG} not accepted by this Node: relaxed only where on by default)`}` : "";
   console.log(`# pnpm bench on ${machine()}; --max-time ${o.maxTime}${o.rounds > 1 ? `, ${o.rounds} rounds` : ""}${simdNote}; ${load()}`);
+  const targets = withTorchPeer(selectedTargets(o), topics);
   const unavailable = new Map<string, string>();
   const described = new Set<string>();
   const rounds: ResultRecord[][] = [];

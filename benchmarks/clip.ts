@@ -10,12 +10,18 @@
  *   thresholds (`shrinkingThreshold`); every call checks that it clipped.
  * - tfjs: `clip_by_global_norm` composed from ops (`tfClipByGlobalNorm`), inside `tf.tidy`, the
  *   clipped tensors disposed: tfjs tensors are immutable, so each call allocates 10M new floats.
+ * - jax-js: the same formula (`jaxClipByGlobalNorm`, optax's) as one jitted function of the 10
+ *   arrays, awaited with `blockUntilReady()`, the clipped arrays disposed (immutable, like tfjs).
+ * - torch: `torch.nn.utils.clip_grad_norm_(params, c)` on leaf parameters whose `.grad` came
+ *   from `backward()`, in place, with the same shrinking thresholds as tapegrad.
  */
 import { add, constant, mul, sum, variable, type Var } from "@tapegrad/autograd";
 import { clipGradNorm } from "@tapegrad/optim";
 import { Tensor, zeros } from "@tapegrad/tensor";
 import { CLIP_MAX_NORM, CLIP_SHAPES, normalData } from "./inputs.js";
+import { checkNoLeak, jaxArray, jaxCall, jaxClipByGlobalNorm, type JaxArray } from "./jaxjs.js";
 import { tfClipByGlobalNorm } from "./tfjs.js";
+import { torchProbe, type TorchJob } from "./torch.js";
 import type { Case, TargetContext, Topic } from "./types.js";
 
 const SIZE = "10M";
@@ -76,10 +82,25 @@ function tfjsCases(ctx: TargetContext): Case[] {
   return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn }];
 }
 
+async function jaxCases(ctx: TargetContext): Promise<Case[]> {
+  const jax = ctx.jax!;
+  const grads = gradData().map((d, i) => jaxArray(jax, d, CLIP_SHAPES[i]!));
+  const clip = jax.jit((...gs: JaxArray[]) => jaxClipByGlobalNorm(jax, gs, CLIP_MAX_NORM));
+  const fn = jaxCall(jax, clip, grads);
+  await checkNoLeak(NAME, fn, () => grads, 3);
+  return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn, async: true }];
+}
+
+function torchJob(): TorchJob {
+  const inputs = Object.fromEntries(gradData().map((data, i) => [`g${i}`, { data, shape: CLIP_SHAPES[i]! }]));
+  return { cases: [{ name: NAME, size: SIZE, unit: "ms", work: 0 }], inputs, params: { name: NAME, count: CLIP_SHAPES.length, maxNorm: CLIP_MAX_NORM } };
+}
+
 /** The clip-global-norm topic. */
 export const clipTopic: Topic = {
   bench: "clip-global-norm",
   perBackend: true,
   caseNames: [NAME],
-  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases },
+  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases, "jax-js": jaxCases },
+  probes: { torch: torchProbe("clip-global-norm", torchJob) },
 };

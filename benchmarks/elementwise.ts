@@ -1,13 +1,21 @@
 /**
  * @file Memory-bound elementwise throughput on 1M (`1024×1024`) float32 elements, in GB/s
- * counting every element of every input and of the output once (4 bytes each):
- * contiguous, broadcast (`[1024,1024] + [1024]`) and transposed (strided) `add`, `exp`, `relu`,
- * and a full `sum` reduction. tapegrad writes into preallocated outputs (`out`) except `sum`'s
- * scalar; tfjs allocates every result (disposed inside the timed call) and has no strided views,
- * so it has no `add 1M transposed` case.
+ * counting every element of every input and of the output once (4 bytes each): contiguous,
+ * broadcast (`[1024,1024] + [1024]`) and transposed (strided) `add`, `mul`, the unary `exp`,
+ * `tanh`, `sigmoid` and `relu`, and a full `sum` reduction.
+ *
+ * - tapegrad writes into a preallocated output (`out`) except `sum`'s scalar.
+ * - tfjs allocates every result (disposed inside the timed call) and has no strided views, so it
+ *   has no `add 1M transposed` case.
+ * - jax-js: each op a jitted function, awaited with `blockUntilReady()` (its arrays are lazy), the
+ *   result disposed; the transposed operand is `y.transpose()` inside the jit (a strided read).
+ * - torch: `out=` like tapegrad (`relu` as `clamp_min(a, 0, out=)`: `torch.relu` has no `out=`);
+ *   the transposed operand is `.t()` of the stored matrix, a strided view like tapegrad's `.mT`.
  */
-import { Tensor, add, exp, relu, sum, zeros } from "@tapegrad/tensor";
+import { Tensor, add, exp, mul, relu, sigmoid, sum, tanh, zeros } from "@tapegrad/tensor";
 import { normalData } from "./inputs.js";
+import { checkNoLeak, jaxArray, jaxCall, type JaxArray } from "./jaxjs.js";
+import { torchProbe, type TorchJob } from "./torch.js";
 import type { Case, TargetContext, Topic } from "./types.js";
 
 const ROWS = 1024;
@@ -15,42 +23,105 @@ const COLS = 1024;
 const N = ROWS * COLS;
 const SIZE = "1M";
 const bytes = (elements: number) => 4 * elements;
-const gbs = (name: string, work: number, fn: () => void): Case => ({ name, size: SIZE, unit: "GB/s", work, fn });
+
+/** Every case (in run order) and the bytes one call reads and writes. */
+const CASES = [
+  ["add 1M", bytes(3 * N)],
+  ["add 1M broadcast", bytes(2 * N + COLS)],
+  ["add 1M transposed", bytes(3 * N)],
+  ["mul 1M", bytes(3 * N)],
+  ["exp 1M", bytes(2 * N)],
+  ["tanh 1M", bytes(2 * N)],
+  ["sigmoid 1M", bytes(2 * N)],
+  ["relu 1M", bytes(2 * N)],
+  ["sum 1M", bytes(N + 1)],
+] as const;
+type CaseName = (typeof CASES)[number][0];
+
+/**
+ * The seeded inputs every library gets: `a` and `b` (`[1024,1024]`), `row` (`[1024]`, broadcast
+ * over the rows) and `at`, a `[1024,1024]` matrix read through its transpose.
+ */
+const INPUTS = { a: { seed: 7, shape: [ROWS, COLS] }, b: { seed: 8, shape: [ROWS, COLS] }, row: { seed: 9, shape: [COLS] }, at: { seed: 10, shape: [COLS, ROWS] } } as const;
+const inputData = (name: keyof typeof INPUTS) => normalData(INPUTS[name].shape.reduce((x: number, y: number) => x * y, 1), INPUTS[name].seed);
+
+/** The cases a library has, in {@link CASES} order. */
+function build(fns: Partial<Record<CaseName, () => void | Promise<void>>>, async = false): Case[] {
+  return CASES.flatMap(([name, work]) => {
+    const fn = fns[name];
+    return fn ? [{ name, size: SIZE, unit: "GB/s" as const, work, fn, ...(async ? { async } : {}) }] : [];
+  });
+}
+
+/** A tapegrad input: the one place tapegrad's inputs are built. */
+const tapegradInput = (name: keyof typeof INPUTS) => new Tensor(inputData(name), [...INPUTS[name].shape]);
 
 function tapegradCases(): Case[] {
-  const a = new Tensor(normalData(N, 7), [ROWS, COLS]);
-  const b = new Tensor(normalData(N, 8), [ROWS, COLS]);
-  const row = new Tensor(normalData(COLS, 9), [COLS]);
-  const at = new Tensor(normalData(N, 10), [COLS, ROWS]).mT; // a [1024,1024] view with strides [1, 1024]
+  const a = tapegradInput("a");
+  const b = tapegradInput("b");
+  const row = tapegradInput("row");
+  const at = tapegradInput("at").mT; // a [1024,1024] view with strides [1, 1024]
   const out = zeros([ROWS, COLS]);
-  return [
-    gbs("add 1M", bytes(3 * N), () => void add(a, b, out)),
-    gbs("add 1M broadcast", bytes(2 * N + COLS), () => void add(a, row, out)),
-    gbs("add 1M transposed", bytes(3 * N), () => void add(a, at, out)),
-    gbs("exp 1M", bytes(2 * N), () => void exp(a, out)),
-    gbs("relu 1M", bytes(2 * N), () => void relu(a, out)),
-    gbs("sum 1M", bytes(N + 1), () => void sum(a)),
-  ];
+  return build({
+    "add 1M": () => void add(a, b, out),
+    "add 1M broadcast": () => void add(a, row, out),
+    "add 1M transposed": () => void add(a, at, out),
+    "mul 1M": () => void mul(a, b, out),
+    "exp 1M": () => void exp(a, out),
+    "tanh 1M": () => void tanh(a, out),
+    "sigmoid 1M": () => void sigmoid(a, out),
+    "relu 1M": () => void relu(a, out),
+    "sum 1M": () => void sum(a),
+  });
 }
 
 function tfjsCases(ctx: TargetContext): Case[] {
   const tf = ctx.tf!;
-  const a = tf.tensor2d(normalData(N, 7), [ROWS, COLS]);
-  const b = tf.tensor2d(normalData(N, 8), [ROWS, COLS]);
-  const row = tf.tensor1d(normalData(COLS, 9));
-  return [
-    gbs("add 1M", bytes(3 * N), () => tf.add(a, b).dispose()),
-    gbs("add 1M broadcast", bytes(2 * N + COLS), () => tf.add(a, row).dispose()),
-    gbs("exp 1M", bytes(2 * N), () => tf.exp(a).dispose()),
-    gbs("relu 1M", bytes(2 * N), () => tf.relu(a).dispose()),
-    gbs("sum 1M", bytes(N + 1), () => tf.sum(a).dispose()),
-  ];
+  const a = tf.tensor2d(inputData("a"), [ROWS, COLS]);
+  const b = tf.tensor2d(inputData("b"), [ROWS, COLS]);
+  const row = tf.tensor1d(inputData("row"));
+  return build({
+    "add 1M": () => tf.add(a, b).dispose(),
+    "add 1M broadcast": () => tf.add(a, row).dispose(),
+    "mul 1M": () => tf.mul(a, b).dispose(),
+    "exp 1M": () => tf.exp(a).dispose(),
+    "tanh 1M": () => tf.tanh(a).dispose(),
+    "sigmoid 1M": () => tf.sigmoid(a).dispose(),
+    "relu 1M": () => tf.relu(a).dispose(),
+    "sum 1M": () => tf.sum(a).dispose(),
+  });
+}
+
+async function jaxCases(ctx: TargetContext): Promise<Case[]> {
+  const jax = ctx.jax!;
+  const { jit, nn, numpy: np } = jax;
+  const [a, b, row, at] = (["a", "b", "row", "at"] as const).map((n) => jaxArray(jax, inputData(n), INPUTS[n].shape));
+  const unary = (f: (x: JaxArray) => JaxArray) => jaxCall(jax, jit((x: JaxArray) => f(x)), [a!]);
+  const fns = {
+    "add 1M": jaxCall(jax, jit((x, y) => np.add(x, y)), [a!, b!]),
+    "add 1M broadcast": jaxCall(jax, jit((x, y) => np.add(x, y)), [a!, row!]),
+    "add 1M transposed": jaxCall(jax, jit((x, y) => np.add(x, y.transpose())), [a!, at!]),
+    "mul 1M": jaxCall(jax, jit((x, y) => np.multiply(x, y)), [a!, b!]),
+    "exp 1M": unary((x) => np.exp(x)),
+    "tanh 1M": unary((x) => np.tanh(x)),
+    "sigmoid 1M": unary((x) => nn.sigmoid(x)),
+    "relu 1M": unary((x) => nn.relu(x)),
+    "sum 1M": unary((x) => np.sum(x)),
+  };
+  for (const [name, fn] of Object.entries(fns)) await checkNoLeak(name, fn, () => [a!, b!, row!, at!]);
+  return build(fns, true);
+}
+
+function torchJob(): TorchJob {
+  const inputs = Object.fromEntries((["a", "b", "row", "at"] as const).map((n) => [n, { data: inputData(n), shape: INPUTS[n].shape }]));
+  return { cases: CASES.map(([name, work]) => ({ name, size: SIZE, unit: "GB/s", work })), inputs };
 }
 
 /** The elementwise topic (kernels here do not depend on the tapegrad kernel set). */
 export const elementwiseTopic: Topic = {
   bench: "elementwise",
   perBackend: false,
-  caseNames: ["add 1M", "add 1M broadcast", "add 1M transposed", "exp 1M", "relu 1M", "sum 1M"],
-  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases },
+  caseNames: CASES.map(([name]) => name),
+  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases, "jax-js": jaxCases },
+  probes: { torch: torchProbe("elementwise", torchJob) },
 };

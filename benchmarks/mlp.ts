@@ -11,12 +11,23 @@
  *   `tf.variableGrads` of `tf.losses.softmaxCrossEntropy`, the global-norm clip composed from ops
  *   (tfjs has none), `tf.train.momentum(0.01, 0.9)`; the whole step inside `tf.tidy`, and the
  *   factory checks that the tensor count stays constant across steps (no leak).
+ * - jax-js: parameters as arrays (kernels `[in, out]`), the whole step one `jit`: the loss
+ *   (`nn.logSoftmax` against one-hot labels, batch mean) and its gradients by `valueAndGrad`, the
+ *   global-norm clip (optax's formula), SGD with momentum written out as `torch.optim.SGD` and
+ *   `tf.train.momentum` do it (`m ← 0.9·m + g`, `p ← p − 0.01·m`); it consumes the old
+ *   parameters and momenta and returns the new ones; each call awaits `blockUntilReady()` and
+ *   reads the loss. The factory checks that no array leaks.
+ * - torch: `nn.Sequential(Linear, ReLU, …)` with the same weights, `F.cross_entropy`,
+ *   `clip_grad_norm_(…, 1.0)`, `torch.optim.SGD(lr=0.01, momentum=0.9)`, the loss read with
+ *   `.item()` (in `torch_peer.py`).
  */
 import { constant, crossEntropy } from "@tapegrad/autograd";
 import { SGD, clipGradNorm } from "@tapegrad/optim";
 import { Tensor } from "@tapegrad/tensor";
 import { MLP_BATCH, MLP_SIZES, makeMlp, mlpBatch } from "./inputs.js";
+import { checkNoLeak, jaxArray, jaxClipByGlobalNorm, type JaxArray } from "./jaxjs.js";
 import { tfClipByGlobalNorm } from "./tfjs.js";
+import { torchProbe, type TorchJob } from "./torch.js";
 import type { Case, TargetContext, Topic } from "./types.js";
 
 const NAME = "mlp-step 784-256-256-10 b128";
@@ -82,10 +93,65 @@ function tfjsCases(ctx: TargetContext): Case[] {
   return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: step }];
 }
 
+/** `[rows, cols]` row-major data transposed (tapegrad's `[out, in]` Linear weights → `[in, out]` kernels). */
+function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = data[r * cols + c]!;
+  return t;
+}
+
+async function jaxCases(ctx: TargetContext): Promise<Case[]> {
+  const jax = ctx.jax!;
+  const { jit, nn, numpy: np, tree, valueAndGrad } = jax;
+  const { x, labels } = mlpBatch();
+  let params = makeMlp().parameters().map((p) => {
+    const v = p.value;
+    return v.ndim === 2 ? jaxArray(jax, transposed(v.data, v.shape[0]!, v.shape[1]!), [v.shape[1]!, v.shape[0]!]) : jaxArray(jax, v.data, v.shape);
+  });
+  let momenta = params.map((p) => np.zeros(p.shape));
+  const xs = jaxArray(jax, x, [MLP_BATCH, MLP_SIZES[0]]);
+  const ys = nn.oneHot(np.array(labels as Int32Array<ArrayBuffer>, { dtype: np.int32 }), MLP_SIZES[3]);
+  const lossFn = (ps: JaxArray[], input: JaxArray, onehot: JaxArray) => {
+    let h = input;
+    for (let l = 0; l < ps.length; l += 2) {
+      h = np.matmul(h, ps[l]!).add(ps[l + 1]!);
+      if (l + 2 < ps.length) h = nn.relu(h);
+    }
+    return nn.logSoftmax(h).mul(onehot).sum().mul(-1 / MLP_BATCH);
+  };
+  const train = jit((ps: JaxArray[], ms: JaxArray[], input: JaxArray, onehot: JaxArray) => {
+    const [loss, grads] = valueAndGrad(lossFn)(tree.ref(ps), input, onehot);
+    const clipped = jaxClipByGlobalNorm(jax, grads, MAX_NORM);
+    const newMs = ms.map((m, i) => m.mul(MOMENTUM).add(clipped[i]!));
+    const newPs = ps.map((p, i) => p.sub(newMs[i]!.ref.mul(LR)));
+    return [newPs, newMs, loss] as [JaxArray[], JaxArray[], JaxArray];
+  });
+  const step = async () => {
+    const [ps, ms, loss] = train(params, momenta, xs.ref, ys.ref);
+    params = ps;
+    momenta = ms;
+    await jax.blockUntilReady([ps, ms, loss]);
+    loss.item(); // reads (and disposes) the loss, as the tapegrad step does
+  };
+  await checkNoLeak(NAME, step, () => [...params, ...momenta, xs, ys], 20);
+  return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: step, async: true }];
+}
+
+function torchJob(): TorchJob {
+  const { x, labels } = mlpBatch();
+  const inputs = Object.fromEntries(makeMlp().parameters().map((p, i) => [`p${i}`, { data: p.value.data, shape: p.value.shape }]));
+  return {
+    cases: [{ name: NAME, size: SIZE, unit: "ms", work: 0 }],
+    inputs: { ...inputs, x: { data: x, shape: [MLP_BATCH, MLP_SIZES[0]] }, labels: { data: labels, shape: [MLP_BATCH] } },
+    params: { name: NAME, sizes: MLP_SIZES, lr: LR, momentum: MOMENTUM, maxNorm: MAX_NORM },
+  };
+}
+
 /** The mlp-step topic. */
 export const mlpTopic: Topic = {
   bench: "mlp-step",
   perBackend: true,
   caseNames: [NAME],
-  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases },
+  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases, "jax-js": jaxCases },
+  probes: { torch: torchProbe("mlp-step", torchJob) },
 };

@@ -8,6 +8,10 @@
  * `maxTime` (tfjs-cpu's 1024² matmul takes seconds) is timed directly instead: one warm-up call,
  * then `max(3, maxTime / call)` timed calls, each a sample (benchmark.js would insist on 5+
  * samples after its own calibration cycles and take half a minute).
+ *
+ * Async cases (`Case.async`, jax-js) are awaited call by call: the warm-up and direct timing await
+ * each call, and benchmark.js runs them in its deferred mode (each call resolves the deferred when
+ * its promise settles; a sample is still many calls timed together).
  */
 import Benchmark from "benchmark";
 import { loadavg } from "node:os";
@@ -30,36 +34,69 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
-/** Runs `fn` for about WARMUP_MS (at least 3 calls; stops after a call slower than `slowSeconds`); returns the last call's seconds. */
-function warmUp(fn: () => void, slowSeconds: number): number {
+/** Seconds one call of `c` takes (awaited when the case is async). */
+async function timeCall(c: Case): Promise<number> {
+  const t = performance.now();
+  if (c.async) await c.fn();
+  else void c.fn();
+  return (performance.now() - t) / 1e3;
+}
+
+/** Runs `c` for about WARMUP_MS (at least 3 calls; stops after a call slower than `slowSeconds`); returns the last call's seconds. */
+async function warmUp(c: Case, slowSeconds: number): Promise<number> {
   const t0 = performance.now();
   let last = 0;
   for (let i = 0; i < 3 || performance.now() - t0 < WARMUP_MS; i++) {
-    const t = performance.now();
-    fn();
-    last = (performance.now() - t) / 1e3;
+    last = await timeCall(c);
     if (last > slowSeconds) break;
   }
   return last;
 }
 
-function benchmarkJs(c: Case, maxTime: number): { seconds: number; rme: number; samples: number } {
-  const b = new Benchmark(c.name, c.fn, { maxTime, minSamples: 5 });
-  b.run();
+type Timing = { seconds: number; rme: number; samples: number };
+
+function summary(c: Case, b: Benchmark): Timing {
   if (b.error !== undefined && b.error !== null) throw b.error;
   const sample = b.stats.sample;
   if (sample.length === 0) throw new Error(`${c.name}: benchmark.js took no sample`);
   return { seconds: median(sample), rme: b.stats.rme, samples: sample.length };
 }
 
-function direct(c: Case, maxTime: number, perCall: number): { seconds: number; rme: number; samples: number } {
+function benchmarkJs(c: Case, maxTime: number): Timing {
+  const b = new Benchmark(c.name, c.fn as () => void, { maxTime, minSamples: 5 });
+  b.run();
+  return summary(c, b);
+}
+
+/** benchmark.js in deferred mode: each call of the async `c.fn` resolves the deferred when it settles. */
+function benchmarkJsDeferred(c: Case, maxTime: number): Promise<Timing> {
+  return new Promise((resolve, reject) => {
+    const b: Benchmark = new Benchmark(c.name, {
+      defer: true,
+      maxTime,
+      minSamples: 5,
+      fn: (deferred: Benchmark.Deferred) => {
+        (c.fn() as Promise<void>).then(() => deferred.resolve(), (e: unknown) => {
+          b.abort();
+          reject(e);
+        });
+      },
+      onComplete: () => {
+        try {
+          resolve(summary(c, b));
+        } catch (e) {
+          reject(e);
+        }
+      },
+    });
+    b.run({ async: true });
+  });
+}
+
+async function direct(c: Case, maxTime: number, perCall: number): Promise<Timing> {
   const n = Math.max(3, Math.floor(maxTime / perCall));
   const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    c.fn();
-    times.push((performance.now() - t) / 1e3);
-  }
+  for (let i = 0; i < n; i++) times.push(await timeCall(c));
   return { seconds: median(times), rme: 0, samples: n };
 }
 
@@ -68,28 +105,50 @@ function direct(c: Case, maxTime: number, perCall: number): { seconds: number; r
  *
  * @throws {Error} what the case threw, or if benchmark.js took no sample.
  */
-export function measure(bench: string, c: Case, target: TargetContext, opts: MeasureOptions): ResultRecord {
+export async function measure(bench: string, c: Case, target: TargetContext, opts: MeasureOptions): Promise<ResultRecord> {
   const slow = opts.maxTime / 4;
-  const perCall = warmUp(c.fn, slow);
-  let m: { seconds: number; rme: number; samples: number };
+  const perCall = await warmUp(c, slow);
+  const sampled = () => (c.async ? benchmarkJsDeferred(c, opts.maxTime) : benchmarkJs(c, opts.maxTime));
+  let m: Timing;
   let reran = false;
   if (perCall > slow) {
-    m = direct(c, opts.maxTime, perCall);
+    m = await direct(c, opts.maxTime, perCall);
   } else {
-    m = benchmarkJs(c, opts.maxTime);
+    m = await sampled();
     if (m.rme > RERUN_RME) {
-      const again = benchmarkJs(c, opts.maxTime);
+      const again = await sampled();
       if (again.rme < m.rme) m = again;
       reran = true;
     }
   }
+  return toRecord(bench, c, target, { ...m, direct: perCall > slow, reran });
+}
+
+/** How a case was timed, for {@link toRecord}. */
+export interface TimingResult {
+  /** Median seconds per call. */
+  seconds: number;
+  /** Relative margin of error of the mean, percent (0 for direct timing). */
+  rme: number;
+  samples: number;
+  /** Timed call by call (a call took more than a quarter of the sampling time). */
+  direct: boolean;
+  /** Measured twice because the first margin was above 15%. */
+  reran: boolean;
+}
+
+/**
+ * The record of one timed case: `work / median seconds` in GFLOP/s or GB/s, or the median in ms.
+ * Shared by this runner and the torch peer (timed in Python, see `torch.ts`).
+ */
+export function toRecord(bench: string, c: Pick<Case, "name" | "size" | "unit" | "work" | "backend" | "extra">, target: TargetContext, m: TimingResult): ResultRecord {
   const value = c.unit === "ms" ? m.seconds * 1e3 : c.work / m.seconds / 1e9;
   return {
     bench, library: target.library, size: c.size, threads: target.threads, value, unit: c.unit,
     backend: c.backend ?? target.backend, name: c.name, rme: m.rme, samples: m.samples,
     load: Math.round(loadavg()[0]! * 100) / 100,
-    ...(perCall > slow ? { timing: "direct" } : {}),
-    ...(reran ? { reran: true } : {}),
+    ...(m.direct ? { timing: "direct" } : {}),
+    ...(m.reran ? { reran: true } : {}),
     ...c.extra,
   };
 }

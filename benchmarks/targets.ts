@@ -5,9 +5,13 @@
  *
  * tapegrad runs on its default kernel set (`wasm` where WebAssembly SIMD works), on the pure
  * TypeScript kernels (`js`), and on two threads (`setNumThreads(2)` and `wasmKernels({ threads })`).
+ * The peers: tfjs (`tfjs.ts`), jax-js (`jaxjs.ts`, 1 thread: it has no threads in Node) and
+ * PyTorch (`torch.ts`, a Python process, optional: skipped when no Python with torch is found).
  */
 import { jsKernels, kernels, setNumThreads, threadsReady, useKernels, wasmKernels, wasmStatus } from "@tapegrad/tensor";
+import { startJaxjs } from "./jaxjs.js";
 import { startTfjs } from "./tfjs.js";
+import { startTorch } from "./torch.js";
 import type { TargetContext, TargetSpec } from "./types.js";
 
 /** Every target, in run order (per topic). A library's first selected target runs its `perBackend: false` topics. */
@@ -18,6 +22,9 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "tfjs-cpu", library: "tfjs-cpu", backend: "cpu", threads: 1 },
   { id: "tfjs-wasm", library: "tfjs-wasm", backend: "wasm-simd", threads: 1 },
   { id: "tfjs-wasm-2t", library: "tfjs-wasm", backend: "wasm-simd", threads: 2 },
+  { id: "jax-js", library: "jax-js", backend: "wasm", threads: 1 },
+  { id: "torch", library: "torch", backend: "cpu", threads: 1 },
+  { id: "torch-2t", library: "torch", backend: "cpu", threads: 2 },
 ];
 
 /** `"relaxed"` when tapegrad's wasm GEMM uses relaxed SIMD (FMA) in this process. */
@@ -60,5 +67,14 @@ async function startTapegrad(spec: TargetSpec): Promise<TargetContext | string> 
  * @returns the context, or a string saying why the target is unavailable here.
  */
 export async function startTarget(spec: TargetSpec): Promise<TargetContext | string> {
-  return spec.library === "tapegrad" ? startTapegrad(spec) : startTfjs(spec);
+  switch (spec.library) {
+    case "tapegrad":
+      return startTapegrad(spec);
+    case "jax-js":
+      return startJaxjs(spec);
+    case "torch":
+      return startTorch(spec);
+    default:
+      return startTfjs(spec);
+  }
 }

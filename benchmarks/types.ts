@@ -4,6 +4,8 @@
  * record it writes to `results/latest.json`.
  */
 import type * as TfCore from "@tensorflow/tfjs-core";
+import type * as JaxJs from "@jax-js/jax";
+import type { TorchPeer } from "./torch.js";
 
 /**
  * Units of a measurement: throughput (higher is better), time per call (lower is better) or
@@ -11,8 +13,11 @@ import type * as TfCore from "@tensorflow/tfjs-core";
  */
 export type Unit = "GFLOP/s" | "GB/s" | "ms" | "MB";
 
-/** Libraries the harness compares. */
-export type Library = "tapegrad" | "tfjs-cpu" | "tfjs-wasm";
+/** Every library the harness compares, in the order of the ratio table's columns (tapegrad first). */
+export const LIBRARIES = ["tapegrad", "tfjs-cpu", "tfjs-wasm", "jax-js", "torch"] as const;
+
+/** Libraries the harness compares (the `library` field of every record). */
+export type Library = (typeof LIBRARIES)[number];
 
 /** True when a larger value of `unit` is better. */
 export function higherIsBetter(unit: Unit): boolean {
@@ -35,7 +40,7 @@ export interface ResultRecord {
   /** `work / median time per call` for throughput units, the median in ms for `"ms"`. */
   value: number;
   unit: Unit;
-  /** Kernel set or variant within the library (tapegrad: `"js"`, `"wasm"`; tfjs: `"cpu"`, `"wasm-simd"`). */
+  /** Kernel set or variant within the library (tapegrad: `"js"`, `"wasm"`; tfjs: `"cpu"`, `"wasm-simd"`; jax-js: `"wasm"`; torch: `"cpu"`). */
   backend: string;
   /** The printed label, e.g. `"matmul 512x512"`. */
   name: string;
@@ -64,7 +69,10 @@ export interface ResultRecord {
 /**
  * One timed operation. `work` is what one call of `fn` does: FLOPs for `"GFLOP/s"`, bytes read
  * plus written for `"GB/s"` (unused for `"ms"`). Inputs and outputs are built before `fn` is
- * made, so `fn` only runs the operation being measured.
+ * made, so `fn` only runs the operation being measured. With `async: true`, `fn` returns a
+ * promise that settles when the operation has finished (jax-js: its arrays are lazy, and only
+ * `blockUntilReady()` makes them compute without copying the result out), and each call is
+ * awaited (benchmark.js's deferred mode).
  */
 export interface Case {
   /** Label printed before the number, e.g. `"matmul 512x512"`, `"add 1M broadcast"`. */
@@ -72,7 +80,9 @@ export interface Case {
   size: number | string;
   unit: Exclude<Unit, "MB">;
   work: number;
-  fn: () => void;
+  fn: () => void | Promise<void>;
+  /** `fn` returns a promise to await (see above); default false. */
+  async?: boolean;
   /** Overrides the target's backend label in the record (a variant of the target's backend). */
   backend?: string;
   /** Extra fields copied into the record. */
@@ -80,20 +90,27 @@ export interface Case {
 }
 
 /**
- * A measurement that is not a timed call (the `memory` topic): it runs to completion and returns
- * its records itself.
+ * A measurement that is not a timed call in this process (the `memory` topic; every torch topic,
+ * measured by a Python process): it runs to completion and returns its records, or hands each to
+ * `opts.report` as it is taken and returns none.
  */
 export interface Probe {
   name: string;
-  run(ctx: TargetContext, opts: ProbeOptions): ResultRecord[];
+  run(ctx: TargetContext, opts: ProbeOptions): ResultRecord[] | Promise<ResultRecord[]>;
 }
 
 /** Options passed to {@link Probe.run}. */
 export interface ProbeOptions {
   /** Training steps of the memory run. */
   memorySteps: number;
+  /** Seconds of sampling per case (`--max-time`). */
+  maxTime: number;
+  /** Only cases whose name matches (`--filter`). */
+  filter?: RegExp;
   /** Prints a human-readable line (the verdict) to the parent. */
   log(line: string): void;
+  /** Sends one record to the parent now (a probe that streams its records). */
+  report(record: ResultRecord): void;
 }
 
 /** What a target is, before it is started (the parent process only knows this). */
@@ -111,6 +128,10 @@ export interface TargetSpec {
 export interface TargetContext extends TargetSpec {
   /** The tfjs namespace (tfjs targets only), its backend already set and ready. */
   tf?: typeof TfCore;
+  /** The jax-js namespace (jax-js targets only), its `wasm` device initialised and the default. */
+  jax?: typeof JaxJs;
+  /** The Python with torch that measures (torch targets only). */
+  torch?: TorchPeer;
   /** Facts worth printing (versions, SIMD, threads). */
   notes: string[];
   /** Relaxed SIMD in use by the measured code (see {@link ResultRecord.simd}); default `"plain"`. */
@@ -119,8 +140,8 @@ export interface TargetContext extends TargetSpec {
   dispose?: () => void;
 }
 
-/** How a topic makes its cases for one library. */
-export type CaseFactory = (ctx: TargetContext) => Case[];
+/** How a topic makes its cases for one library (async where building them needs awaiting, e.g. jax-js's leak checks). */
+export type CaseFactory = (ctx: TargetContext) => Case[] | Promise<Case[]>;
 
 /**
  * A topic (one file per topic: `matmul.ts`, `elementwise.ts`, ...). `cases` maps a library name
