@@ -39,6 +39,7 @@ const CASES: [string, (x: Expr, n: Expr) => Expr, (x: number, n: number) => numb
   ["scalbn", (x, n) => x.scalbn(n), exactScalbn],
   ["exponent", (x) => x.exponent(), (x) => ((bits(x) >>> 23) & 255) - 127],
   ["mantissa", (x) => x.mantissa(), (x) => fromBits((bits(x) & 0x807fffff) | 0x3f800000)],
+  ["exp2i", (x) => x.exp2i().mul(0.75), (x) => 0.75 * 2 ** roundHalfEven(Number.isNaN(x) ? 0 : Math.min(1023, Math.max(-1022, x)))],
   ["gt/ge/lt/le/eq/ne", (x, n) => x.gt(n).select(1, 0).add(x.ge(n).select(2, 0)).add(x.lt(n).select(4, 0)).add(x.le(n).select(8, 0)).add(x.eq(n).select(16, 0)).add(x.ne(n).select(32, 0)),
     (x, n) => (x > n ? 1 : 0) + (x >= n ? 2 : 0) + (x < n ? 4 : 0) + (x <= n ? 8 : 0) + (x === n ? 16 : 0) + (x !== n ? 32 : 0)],
   ["and/or", (x, n) => x.gt(0).and(n.gt(0)).select(1, 0).add(x.gt(0).or(n.gt(0)).select(2, 0)), (x, n) => (x > 0 && n > 0 ? 1 : 0) + (x > 0 || n > 0 ? 2 : 0)],

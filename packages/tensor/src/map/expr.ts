@@ -7,7 +7,7 @@
  *
  * Semantics, per element: every array element is read as a float64; arithmetic is float64
  * (`add sub mul div sqrt max min neg abs`, each correctly rounded, as JS numbers compute them);
- * `.f32()` rounds to float32 (`Math.fround`); `floor ceil trunc nearest copysign` are exact.
+ * `.f32()` rounds to float32 (`Math.fround`); `floor ceil trunc nearest copysign exp2i` are exact.
  * `scalbn`, `exponent` and `mantissa` work on float32 bits: they round their operands to float32
  * first and give float32 values. Comparisons (`gt ge lt le eq ne`, false with NaN except `ne`),
  * combined with `and`/`or`, are only usable as the condition of `select` (`c.select(a, b)` is
@@ -48,7 +48,7 @@ export const MapOp = {
   gt: 13, select: 14, ge: 15, lt: 16, le: 17, eq: 18, ne: 19, and: 20, or: 21,
   floor: 22, ceil: 23, trunc: 24, nearest: 25, copysign: 26,
   scalbn: 27, exponent: 28, mantissa: 29,
-  call: 30,
+  call: 30, exp2i: 31,
 } as const;
 /** One of the {@link MapOp} codes. */
 export type MapOp = (typeof MapOp)[keyof typeof MapOp];
@@ -151,6 +151,17 @@ export class Expr {
    * ```
    */
   mantissa(): Expr { return new Expr(MapOp.mantissa, this); }
+  /**
+   * `2ⁿ` as a float64 (exact), for `n` = this rounded to the nearest integer (ties to even) and
+   * clamped to [−1022, 1023]; NaN gives 1. The scaling step of float64 `exp`.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * p.mul(n.exp2i()); // p·2ⁿ in float64
+   * ```
+   */
+  exp2i(): Expr { return new Expr(MapOp.exp2i, this); }
   /**
    * The condition `this > y` (false when either is NaN); use it with {@link Expr.select}.
    *

@@ -26,6 +26,19 @@ export const abs = (a: E): Expr => lift(a).abs();
 export const min = (a: E, b: E): Expr => lift(a).min(b);
 /** `max(a, b)` (NaN wins, −0 < +0). @throws {TypeError} for a non-Expr, non-number operand. @example `max(x, -88)` */
 export const max = (a: E, b: E): Expr => lift(a).max(b);
+/**
+ * `a < b ? b : a`: a maximum that keeps `a` when the comparison is false (NaN `a` stays NaN; no
+ * signed-zero rule). One instruction in wasm (`f32x4.pmax`), where `max` needs several.
+ *
+ * @throws {TypeError} for a non-Expr, non-number operand.
+ * @example
+ * ```ts
+ * pmin(pmax(x, -104), 89); // clamp x into [−104, 89], NaN kept
+ * ```
+ */
+export const pmax = (a: E, b: E): Expr => lift(a).lt(b).select(b, a);
+/** `a > b ? b : a` (`f32x4.pmin`; NaN `a` stays NaN). @throws {TypeError} for a non-Expr, non-number operand. @example `pmin(x, 89)` */
+export const pmin = (a: E, b: E): Expr => lift(a).gt(b).select(b, a);
 /** Round half to even. @throws {TypeError} for a non-Expr, non-number operand. @example `nearest(mul(x, LOG2E))` */
 export const nearest = (a: E): Expr => lift(a).nearest();
 /** Round down. @throws {TypeError} for a non-Expr, non-number operand. @example `floor(x)` */

@@ -32,10 +32,7 @@ export const HOST_FUNCTIONS = [
   { name: "pow", arity: 2, f: powIeee },
   { name: "log1p", arity: 1, f: (x: number) => Math.log1p(x) },
   { name: "expm1", arity: 1, f: (x: number) => Math.expm1(x) },
-  // TEMPORARY until map/math.ts has the float32 approximations
   { name: "exp", arity: 1, f: (x: number) => Math.exp(x) },
-  { name: "log", arity: 1, f: (x: number) => Math.log(x) },
-  { name: "tanh", arity: 1, f: (x: number) => Math.tanh(x) },
   { name: "erf", arity: 1, f: (x: number) => erf(x) },
 ] as const satisfies readonly HostFunction[];
 

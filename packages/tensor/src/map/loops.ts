@@ -59,6 +59,21 @@ export function scalbnF32(x: number, n: number): number {
 }
 
 /**
+ * `2ⁿ` as {@link MapOp.exp2i} defines it: `n` rounded to the nearest integer (ties to even),
+ * clamped to [−1022, 1023]; NaN gives 1.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * exp2i(-3); // 0.125
+ * ```
+ */
+export function exp2i(n: number): number {
+  const k = n !== n ? 0 : n < -1022 ? -1022 : n > 1023 ? 1023 : n;
+  return 2 ** nearestEven(k);
+}
+
+/**
  * `|x|` with the sign of `y` (the sign of a NaN `y` reads as positive).
  *
  * @throws never.
@@ -101,6 +116,7 @@ export function evalUniform(op: MapOp, a: number, b: number, c: number, fn: numb
     case MapOp.nearest: return nearestEven(a);
     case MapOp.exponent: F32[0] = a; return ((I32[0]! >>> 23) & 255) - 127;
     case MapOp.mantissa: F32[0] = a; I32[0] = (I32[0]! & 0x807fffff) | 0x3f800000; return F32[0]!;
+    case MapOp.exp2i: return exp2i(a);
     case MapOp.gt: return a > b ? 1 : 0;
     case MapOp.ge: return a >= b ? 1 : 0;
     case MapOp.lt: return a < b ? 1 : 0;
@@ -134,12 +150,14 @@ function mantissaV(t: T, x: T, n: number): void {
   for (let i = 0; i < n; i++) I32[i] = (I32[i]! & 0x807fffff) | 0x3f800000;
   for (let i = 0; i < n; i++) t[i] = F32[i]!;
 }
+function exp2iV(t: T, x: T, n: number): void { for (let i = 0; i < n; i++) t[i] = exp2i(x[i]!); }
 function callV(t: T, x: T, n: number, fn: number): void { const f = HOST_FUNCTIONS[fn]!.f; for (let i = 0; i < n; i++) t[i] = f(x[i]!, 0); }
 
 /** Unary loops by op; `ROUNDED_UNARY` where a fused rounding needs its own loop. */
 export const UNARY: Partial<Record<MapOp, UnaryLoop>> = {
   [MapOp.neg]: negV, [MapOp.abs]: absV, [MapOp.sqrt]: sqrtV, [MapOp.f32]: f32V, [MapOp.floor]: floorV, [MapOp.ceil]: ceilV,
   [MapOp.trunc]: truncV, [MapOp.nearest]: nearestV, [MapOp.exponent]: exponentV, [MapOp.mantissa]: mantissaV, [MapOp.call]: callV,
+  [MapOp.exp2i]: exp2iV,
 };
 /** Unary loops that round to float32 in the same pass (ops whose float64 result may not be a float32 value). */
 export const ROUNDED_UNARY: Partial<Record<MapOp, UnaryLoop>> = { [MapOp.sqrt]: sqrtR };

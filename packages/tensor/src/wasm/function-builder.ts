@@ -78,6 +78,13 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `v128.const` with two f64 lanes. @throws never. @example `f.f64x2Const(0.5) // two halves` */
+  f64x2Const(a: number, b = a): this {
+    this.code.byte(SIMD_PREFIX).u32(SimdOp.v128_const);
+    for (const x of [a, b]) this.code.f64(x);
+    return this;
+  }
+
   /** `v128.const` with four i32 lanes. @throws never. @example `f.i32x4Const(0x7fffffff) // a mask clearing sign bits` */
   i32x4Const(a: number, b = a, c = a, d = a): this {
     this.code.byte(SIMD_PREFIX).u32(SimdOp.v128_const);
@@ -108,6 +115,12 @@ export class FunctionBuilder {
   /** `i32.const n` @throws {RangeError} for a non-integer `n` outside −2³¹..2³²−1. @example `f.i32Const(-1) // all bits set` */
   i32Const(n: number): this {
     this.code.byte(Op.i32_const).s32(n);
+    return this;
+  }
+
+  /** A signed LEB128 immediate (e.g. of `i64.const` for small values). @throws {RangeError} outside −2³¹..2³²−1. @example `f.op(Op.i64_const).i32LebRaw(52)` */
+  i32LebRaw(n: number): this {
+    this.code.s32(n);
     return this;
   }
 

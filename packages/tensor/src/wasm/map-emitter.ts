@@ -7,7 +7,7 @@
  * floats apart. The layout is compiled in: each operand's stride class is `U` (unit stride:
  * vector loads and stores), `Z` (stride 0, a broadcast along the row: one splat per row) or `G`
  * (any other stride: four scalar loads per vector, four scalar stores). Four elements per SIMD
- * iteration (eight, unrolled, when no operand is `G`), then the row's last `n mod 4` elements in
+ * iteration (eight, unrolled, when no operand is `G`: two independent chains), then the last `n mod 4` elements in
  * scalar code; per-call values are computed once before the loop (see `map-plan.ts` and
  * `map-program.ts`). The all-`U` module also exports `job(desc, phase, item, tid) → i32`, which
  * runs piece `item` of a table (how the worker pool shares a large map; see {@link MapDesc}).
@@ -118,13 +118,18 @@ function emitRun(f: FunctionBuilder, kernel: MapKernel, classes: string): void {
   const vectorBody = (u: number) => {
     for (const ins of kernel.instrs) emitVector(f, L, ins, vectorLoad(u));
     for (const [arr, s] of kernel.outputs) {
-      if (classes[arr] === "U") f.get(ptr[arr]!).get(L.vecOf(s)).v128Store(16 * u);
+      if (classes[arr] === "U") {
+        f.get(ptr[arr]!);
+        L.vec(f, s);
+        f.v128Store(16 * u);
+      }
       else {
         const [s1, s2, s3] = sb[arr]! as [number, number, number];
         for (let lane = 0; lane < 4; lane++) {
           f.get(ptr[arr]!);
           if (lane > 0) f.get([s1, s2, s3][lane - 1]!).i32Add();
-          f.get(L.vecOf(s)).f32x4ExtractLane(lane).f32Store(0);
+          L.vec(f, s);
+          f.f32x4ExtractLane(lane).f32Store(0);
         }
       }
     }
@@ -144,19 +149,22 @@ function emitRun(f: FunctionBuilder, kernel: MapKernel, classes: string): void {
       f.get(rowPtr[j]!).set(ptr[j]!);
       if (classes[j] === "Z") f.get(ptr[j]!).v128Load32Splat(0).set(zVec[j]!);
     }
-    if (unroll === 2) {
-      f.get(nParam).i32Const(3).op(Op.i32_shr_u).set(count);
+    if (unroll > 1) {
+      f.get(nParam).i32Const(2 + Math.log2(unroll)).op(Op.i32_shr_u).set(count);
+      f.block((done) => f.loop((next) => {
+        f.get(count).i32Eqz().brIf(done);
+        for (let u = 0; u < unroll; u++) vectorBody(u);
+        advance(true, unroll);
+        f.get(count).i32Const(1).i32Sub().set(count).br(next);
+      }));
+      // the remaining whole vectors, one at a time
+      f.get(nParam).i32Const(2).op(Op.i32_shr_u).i32Const(unroll - 1).i32And().set(count);
       f.block((done) => f.loop((next) => {
         f.get(count).i32Eqz().brIf(done);
         vectorBody(0);
-        vectorBody(1);
-        advance(true, 2);
+        advance(true, 1);
         f.get(count).i32Const(1).i32Sub().set(count).br(next);
       }));
-      f.get(nParam).i32Const(4).i32And().if(() => {
-        vectorBody(0);
-        advance(true, 1);
-      });
     } else {
       f.get(nParam).i32Const(2).op(Op.i32_shr_u).set(count);
       f.block((done) => f.loop((next) => {
@@ -171,7 +179,11 @@ function emitRun(f: FunctionBuilder, kernel: MapKernel, classes: string): void {
     f.block((done) => f.loop((next) => {
       f.get(count).i32Eqz().brIf(done);
       for (const ins of kernel.instrs) if (!plan.uniform[ins.dst]) emitScalar(f, L, ins, (j) => void f.get(ptr[j]!).f32Load(0));
-      for (const [arr, s] of kernel.outputs) f.get(ptr[arr]!).get(L.valOf(s)).op(Op.f32_demote_f64).f32Store(0);
+      for (const [arr, s] of kernel.outputs) {
+        f.get(ptr[arr]!);
+        L.val(f, s);
+        f.op(Op.f32_demote_f64).f32Store(0);
+      }
       advance(false, 1);
       f.get(count).i32Const(1).i32Sub().set(count).br(next);
     }));

@@ -77,6 +77,12 @@ export interface MapPlan {
   readonly exact: boolean[];
   /** The instruction computing each non-uniform slot. */
   readonly byDst: ReadonlyMap<number, MapInstr>;
+  /**
+   * Selects that are one `f32x4.pmax(a, b)` (`a < b ? b : a`, for `(a < b).select(b, a)`) or
+   * `f32x4.pmin(a, b)` (`b < a ? b : a`, for `(a > b).select(b, a)`): slot → [a, b, isMax]. Their
+   * condition is not computed for them.
+   */
+  readonly pminmax: ReadonlyMap<number, readonly [number, number, boolean]>;
 }
 
 const EXACT_OPS = new Set<MapOp>([MapOp.neg, MapOp.abs, MapOp.max, MapOp.min, MapOp.copysign, MapOp.floor, MapOp.ceil, MapOp.trunc, MapOp.nearest]);
@@ -116,6 +122,7 @@ export function planMap(k: MapKernel): MapPlan {
   const uniform = Array.from({ length: n }, (_, s) => s < numUniform);
   const exact = Array.from({ length: n }, (_, s) => s < numUniform && isF32Uniform(k, s));
   const byDst = new Map<number, MapInstr>();
+  const pminmax = new Map<number, readonly [number, number, boolean]>();
   for (const ins of k.instrs) {
     const s = ins.dst;
     byDst.set(s, ins);
@@ -142,12 +149,17 @@ export function planMap(k: MapKernel): MapPlan {
       [mode[s], form[s], exact[s]] = [Mode.f32op, Form.vec, true];
     } else if (ins.op === MapOp.select && allExact([ins.b, ins.c])) {
       [mode[s], form[s], exact[s]] = [Mode.f32op, Form.vec, true];
+      const c = byDst.get(ins.a);
+      // (a < b) ? b : a is pmax(a, b); (a > b) ? b : a is pmin(a, b)
+      if (c && (c.op === MapOp.lt || c.op === MapOp.gt) && c.a === ins.c && c.b === ins.b) pminmax.set(s, [c.a, c.b, c.op === MapOp.lt]);
     } else if (COMPARE.has(ins.op)) {
       [mode[s], form[s]] = [Mode.mask, allExact(ops) ? Form.mask32 : Form.mask64];
     } else if (ins.op === MapOp.and || ins.op === MapOp.or) {
       [mode[s], form[s]] = [Mode.mask, ops.every((x) => uniform[x] || form[x] === Form.mask32) ? Form.mask32 : Form.mask64];
     } else {
       [mode[s], form[s]] = [Mode.halves, Form.halves];
+      const c = ins.op === MapOp.select ? byDst.get(ins.a) : undefined;
+      if (c && (c.op === MapOp.lt || c.op === MapOp.gt) && c.a === ins.c && c.b === ins.b) pminmax.set(s, [c.a, c.b, c.op === MapOp.lt]);
     }
   }
   const needVec = new Array<boolean>(n).fill(false), needHalves = new Array<boolean>(n).fill(false);
@@ -172,7 +184,11 @@ export function planMap(k: MapKernel): MapPlan {
       case Mode.demote: need(ins.a, Form.halves); break;
       case Mode.f32op: {
         const op = byDst.get(via[s]!)!;
-        if (op.op === MapOp.select) {
+        const pm = pminmax.get(s);
+        if (pm) {
+          need(pm[0], Form.vec);
+          need(pm[1], Form.vec);
+        } else if (op.op === MapOp.select) {
           need(op.a, Form.mask32);
           need(op.b, Form.vec);
           need(op.c, Form.vec);
@@ -181,7 +197,10 @@ export function planMap(k: MapKernel): MapPlan {
       }
       case Mode.mask: for (const x of [ins.a, ins.b]) need(x, ins.op === MapOp.and || ins.op === MapOp.or ? form[s]! : form[s] === Form.mask32 ? Form.vec : Form.halves); break;
       case Mode.halves:
-        if (ins.op === MapOp.select) {
+        if (pminmax.has(s)) {
+          need(pminmax.get(s)![0], Form.halves);
+          need(pminmax.get(s)![1], Form.halves);
+        } else if (ins.op === MapOp.select) {
           need(ins.a, Form.mask64);
           need(ins.b, Form.halves);
           need(ins.c, Form.halves);
@@ -207,5 +226,5 @@ export function planMap(k: MapKernel): MapPlan {
     if (form[s] === Form.mask32) needMask32[s] = false;
     if (form[s] === Form.mask64) needMask64[s] = false;
   }
-  return { form, mode, via, needVec, needHalves, needMask32, needMask64, uniform, live, scalarLive, exact, byDst };
+  return { form, mode, via, needVec, needHalves, needMask32, needMask64, uniform, live, scalarLive, exact, byDst, pminmax };
 }

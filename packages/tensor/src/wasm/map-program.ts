@@ -50,10 +50,10 @@ export class ProgramLocals {
   readonly uM: LocalIndex[] = [];
   readonly uC: LocalIndex[] = [];
   /** Per element slot: vector, halves, masks, scalar value and scalar condition. */
-  readonly vec: LocalIndex[] = [];
+  readonly vecL: LocalIndex[] = [];
   readonly lo: LocalIndex[] = [];
   readonly hi: LocalIndex[] = [];
-  readonly m32: LocalIndex[] = [];
+  readonly m32L: LocalIndex[] = [];
   readonly mlo: LocalIndex[] = [];
   readonly mhi: LocalIndex[] = [];
   readonly sc: LocalIndex[] = [];
@@ -61,6 +61,8 @@ export class ProgramLocals {
   /** Temporaries of scalbn. */
   readonly t: LocalIndex[];
   readonly ti: LocalIndex[];
+  /** A float64 temporary (exp2i). */
+  readonly td: LocalIndex;
 
   constructor(f: FunctionBuilder, readonly k: MapKernel, readonly p: MapPlan) {
     for (let s = 0; s < k.numSlots; s++) {
@@ -71,10 +73,10 @@ export class ProgramLocals {
         this.uM[s] = f.local(v128);
         this.uC[s] = f.local(i32);
       } else {
-        this.vec[s] = f.local(v128);
+        this.vecL[s] = f.local(v128);
         this.lo[s] = f.local(v128);
         this.hi[s] = f.local(v128);
-        this.m32[s] = f.local(v128);
+        this.m32L[s] = f.local(v128);
         this.mlo[s] = f.local(v128);
         this.mhi[s] = f.local(v128);
         this.sc[s] = f.local(f64);
@@ -83,6 +85,7 @@ export class ProgramLocals {
     }
     this.t = [f.local(v128), f.local(v128), f.local(v128)];
     this.ti = [f.local(i32), f.local(i32), f.local(f32)];
+    this.td = f.local(f64);
   }
 
   /** The slot whose locals hold `s` (through aliases). */
@@ -90,12 +93,40 @@ export class ProgramLocals {
     while (this.p.mode[s] === Mode.alias) s = this.p.via[s]!;
     return s;
   }
-  vecOf(s: number): LocalIndex { s = this.res(s); return this.p.uniform[s] ? this.uF[s]! : this.vec[s]!; }
-  halfOf(s: number, h: 0 | 1): LocalIndex { s = this.res(s); return this.p.uniform[s] ? this.uV[s]! : (h ? this.hi : this.lo)[s]!; }
-  m32Of(s: number): LocalIndex { return this.p.uniform[s] ? this.uM[s]! : this.m32[s]!; }
-  m64Of(s: number, h: 0 | 1): LocalIndex { return this.p.uniform[s] ? this.uM[s]! : (h ? this.mhi : this.mlo)[s]!; }
-  valOf(s: number): LocalIndex { s = this.res(s); return this.p.uniform[s] ? this.uS[s]! : this.sc[s]!; }
-  condOf(s: number): LocalIndex { return this.p.uniform[s] ? this.uC[s]! : this.cnd[s]!; }
+  /** The value of constant slot `s`, or undefined for other slots. */
+  private constOf(s: number): number | undefined {
+    const k = this.k;
+    return s >= k.numScalars && s < k.numScalars + k.consts.length ? k.consts[s - k.numScalars]! : undefined;
+  }
+  // Pushers: constants are emitted in place (v128.const), so no register holds them across the
+  // loop; everything else is a local.
+  /** Pushes `s` as an f32x4 vector (a uniform: its float32 rounding). */
+  vec(f: FunctionBuilder, s: number): void {
+    s = this.res(s);
+    const c = this.constOf(s);
+    if (c !== undefined) f.f32x4Const(Math.fround(c));
+    else f.get(this.p.uniform[s] ? this.uF[s]! : this.vecL[s]!);
+  }
+  /** Pushes half `h` of `s` as f64x2. */
+  half(f: FunctionBuilder, s: number, h: 0 | 1): void {
+    s = this.res(s);
+    const c = this.constOf(s);
+    if (c !== undefined) f.f64x2Const(c);
+    else f.get(this.p.uniform[s] ? this.uV[s]! : (h ? this.hi : this.lo)[s]!);
+  }
+  /** Pushes condition `s` as an i32x4 mask. */
+  m32(f: FunctionBuilder, s: number): void { f.get(this.p.uniform[s] ? this.uM[s]! : this.m32L[s]!); }
+  /** Pushes half `h` of condition `s` as an i64x2 mask. */
+  m64(f: FunctionBuilder, s: number, h: 0 | 1): void { f.get(this.p.uniform[s] ? this.uM[s]! : (h ? this.mhi : this.mlo)[s]!); }
+  /** Pushes `s` as an f64 scalar. */
+  val(f: FunctionBuilder, s: number): void {
+    s = this.res(s);
+    const c = this.constOf(s);
+    if (c !== undefined) f.f64Const(c);
+    else f.get(this.p.uniform[s] ? this.uS[s]! : this.sc[s]!);
+  }
+  /** Pushes condition `s` as an i32 (0 or 1). */
+  cond(f: FunctionBuilder, s: number): void { f.get(this.p.uniform[s] ? this.uC[s]! : this.cnd[s]!); }
 }
 
 /**
@@ -114,23 +145,41 @@ export function emitVector(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr, 
   switch (p.mode[s]) {
     case Mode.load:
       load(ins.a);
-      f.set(L.vec[s]!);
+      f.set(L.vecL[s]!);
       break;
     case Mode.demote:
-      demote(f, L.halfOf(ins.a, 0), L.halfOf(ins.a, 1));
-      f.set(L.vec[s]!);
+      demote(f, () => L.half(f, ins.a, 0), () => L.half(f, ins.a, 1));
+      f.set(L.vecL[s]!);
       break;
     case Mode.f32op:
       vectorOp(f, L, p.byDst.get(p.via[s]!)!);
-      f.set(L.vec[s]!);
+      f.set(L.vecL[s]!);
       break;
     case Mode.halves:
       for (const h of [0, 1] as const) {
-        if (ins.op === MapOp.select) f.get(L.halfOf(ins.b, h)).get(L.halfOf(ins.c, h)).get(L.m64Of(ins.a, h)).simd(SimdOp.v128_bitselect);
-        else if (ins.op === MapOp.copysign) f.get(L.halfOf(ins.b, h)).get(L.halfOf(ins.a, h)).i32x4Const(0, SIGN32, 0, SIGN32).simd(SimdOp.v128_bitselect);
-        else {
-          f.get(L.halfOf(ins.a, h));
-          if (ins.b >= 0) f.get(L.halfOf(ins.b, h));
+        const pm = p.pminmax.get(s);
+        if (pm) {
+          L.half(f, pm[0], h);
+          L.half(f, pm[1], h);
+          f.simd(pm[2] ? SimdOp.f64x2_pmax : SimdOp.f64x2_pmin);
+        } else if (ins.op === MapOp.exp2i) {
+          // NaN → 0, clamp to [−1022, 1023], round; then 2^k from the bits of k + 2^52 + 1023
+          L.half(f, ins.a, h);
+          f.set(L.t[0]!).get(L.t[0]!).get(L.t[0]!).get(L.t[0]!).simd(SimdOp.f64x2_eq).simd(SimdOp.v128_and);
+          f.f64x2Const(-1022).simd(SimdOp.f64x2_pmax).f64x2Const(1023).simd(SimdOp.f64x2_pmin).simd(SimdOp.f64x2_nearest);
+          f.f64x2Const(4503599627371519).simd(SimdOp.f64x2_add).i32Const(52).simd(SimdOp.i64x2_shl);
+        } else if (ins.op === MapOp.select) {
+          L.half(f, ins.b, h);
+          L.half(f, ins.c, h);
+          L.m64(f, ins.a, h);
+          f.simd(SimdOp.v128_bitselect);
+        } else if (ins.op === MapOp.copysign) {
+          L.half(f, ins.b, h);
+          L.half(f, ins.a, h);
+          f.i32x4Const(0, SIGN32, 0, SIGN32).simd(SimdOp.v128_bitselect);
+        } else {
+          L.half(f, ins.a, h);
+          if (ins.b >= 0) L.half(f, ins.b, h);
           f.simd(simdOp(F64X2, ins.op));
         }
         f.set((h ? L.hi : L.lo)[s]!);
@@ -138,13 +187,27 @@ export function emitVector(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr, 
       break;
     case Mode.mask:
       if (p.form[s] === Form.mask32) {
-        if (ins.op === MapOp.and || ins.op === MapOp.or) f.get(L.m32Of(ins.a)).get(L.m32Of(ins.b)).simd(ins.op === MapOp.and ? SimdOp.v128_and : SimdOp.v128_or);
-        else f.get(L.vecOf(ins.a)).get(L.vecOf(ins.b)).simd(simdOp(F32X4, ins.op));
-        f.set(L.m32[s]!);
+        if (ins.op === MapOp.and || ins.op === MapOp.or) {
+          L.m32(f, ins.a);
+          L.m32(f, ins.b);
+          f.simd(ins.op === MapOp.and ? SimdOp.v128_and : SimdOp.v128_or);
+        } else {
+          L.vec(f, ins.a);
+          L.vec(f, ins.b);
+          f.simd(simdOp(F32X4, ins.op));
+        }
+        f.set(L.m32L[s]!);
       } else {
         for (const h of [0, 1] as const) {
-          if (ins.op === MapOp.and || ins.op === MapOp.or) f.get(L.m64Of(ins.a, h)).get(L.m64Of(ins.b, h)).simd(ins.op === MapOp.and ? SimdOp.v128_and : SimdOp.v128_or);
-          else f.get(L.halfOf(ins.a, h)).get(L.halfOf(ins.b, h)).simd(simdOp(F64X2, ins.op));
+          if (ins.op === MapOp.and || ins.op === MapOp.or) {
+            L.m64(f, ins.a, h);
+            L.m64(f, ins.b, h);
+            f.simd(ins.op === MapOp.and ? SimdOp.v128_and : SimdOp.v128_or);
+          } else {
+            L.half(f, ins.a, h);
+            L.half(f, ins.b, h);
+            f.simd(simdOp(F64X2, ins.op));
+          }
           f.set((h ? L.mhi : L.mlo)[s]!);
         }
       }
@@ -169,22 +232,26 @@ function simdOp(table: Partial<Record<MapOp, number>>, op: MapOp): number {
 function convert(f: FunctionBuilder, L: ProgramLocals, s: number): void {
   const p = L.p;
   if (p.needHalves[s]) {
-    f.get(L.vec[s]!).simd(SimdOp.f64x2_promote_low_f32x4).set(L.lo[s]!);
-    f.get(L.vec[s]!).get(L.vec[s]!).i8x16Shuffle(HIGH_HALF).simd(SimdOp.f64x2_promote_low_f32x4).set(L.hi[s]!);
+    f.get(L.vecL[s]!).simd(SimdOp.f64x2_promote_low_f32x4).set(L.lo[s]!);
+    f.get(L.vecL[s]!).get(L.vecL[s]!).i8x16Shuffle(HIGH_HALF).simd(SimdOp.f64x2_promote_low_f32x4).set(L.hi[s]!);
   }
   if (p.needVec[s]) {
-    demote(f, L.lo[s]!, L.hi[s]!);
-    f.set(L.vec[s]!);
+    demote(f, () => f.get(L.lo[s]!), () => f.get(L.hi[s]!));
+    f.set(L.vecL[s]!);
   }
   if (p.needMask64[s]) {
-    f.get(L.m32[s]!).simd(SimdOp.i64x2_extend_low_i32x4_s).set(L.mlo[s]!);
-    f.get(L.m32[s]!).simd(SimdOp.i64x2_extend_high_i32x4_s).set(L.mhi[s]!);
+    f.get(L.m32L[s]!).simd(SimdOp.i64x2_extend_low_i32x4_s).set(L.mlo[s]!);
+    f.get(L.m32L[s]!).simd(SimdOp.i64x2_extend_high_i32x4_s).set(L.mhi[s]!);
   }
-  if (p.needMask32[s]) f.get(L.mlo[s]!).get(L.mhi[s]!).i8x16Shuffle(NARROW_MASK).set(L.m32[s]!);
+  if (p.needMask32[s]) f.get(L.mlo[s]!).get(L.mhi[s]!).i8x16Shuffle(NARROW_MASK).set(L.m32L[s]!);
 }
 
-function demote(f: FunctionBuilder, lo: LocalIndex, hi: LocalIndex): void {
-  f.get(lo).simd(SimdOp.f32x4_demote_f64x2_zero).get(hi).simd(SimdOp.f32x4_demote_f64x2_zero).i8x16Shuffle(JOIN_LOW);
+/** Pushes the float32 vector of two f64x2 halves (each pushed by its callback). */
+function demote(f: FunctionBuilder, lo: () => void, hi: () => void): void {
+  lo();
+  f.simd(SimdOp.f32x4_demote_f64x2_zero);
+  hi();
+  f.simd(SimdOp.f32x4_demote_f64x2_zero).i8x16Shuffle(JOIN_LOW);
 }
 
 /** True when slot `s` is the constant +0. */
@@ -197,33 +264,57 @@ function isPlusZero(L: ProgramLocals, s: number): boolean {
 function vectorOp(f: FunctionBuilder, L: ProgramLocals, op: MapInstr): void {
   const [t, k1, k2] = L.t as [number, number, number];
   switch (op.op) {
-    case MapOp.select:
+    case MapOp.select: {
+      const pm = L.p.pminmax.get(op.dst);
+      if (pm) {
+        L.vec(f, pm[0]);
+        L.vec(f, pm[1]);
+        f.simd(pm[2] ? SimdOp.f32x4_pmax : SimdOp.f32x4_pmin);
+        return;
+      }
       // c ? a : +0 is a & mask; c ? +0 : b is b & ~mask (+0 has no bits set)
-      if (isPlusZero(L, op.c)) f.get(L.vecOf(op.b)).get(L.m32Of(op.a)).simd(SimdOp.v128_and);
-      else if (isPlusZero(L, op.b)) f.get(L.vecOf(op.c)).get(L.m32Of(op.a)).simd(SimdOp.v128_andnot);
-      else f.get(L.vecOf(op.b)).get(L.vecOf(op.c)).get(L.m32Of(op.a)).simd(SimdOp.v128_bitselect);
+      if (isPlusZero(L, op.c)) {
+        L.vec(f, op.b);
+        L.m32(f, op.a);
+        f.simd(SimdOp.v128_and);
+      } else if (isPlusZero(L, op.b)) {
+        L.vec(f, op.c);
+        L.m32(f, op.a);
+        f.simd(SimdOp.v128_andnot);
+      } else {
+        L.vec(f, op.b);
+        L.vec(f, op.c);
+        L.m32(f, op.a);
+        f.simd(SimdOp.v128_bitselect);
+      }
       return;
+    }
     case MapOp.copysign:
-      f.get(L.vecOf(op.b)).get(L.vecOf(op.a)).i32x4Const(SIGN32).simd(SimdOp.v128_bitselect);
+      L.vec(f, op.b);
+      L.vec(f, op.a);
+      f.i32x4Const(SIGN32).simd(SimdOp.v128_bitselect);
       return;
     case MapOp.exponent:
-      f.get(L.vecOf(op.a)).i32Const(23).simd(SimdOp.i32x4_shr_u).i32x4Const(255).simd(SimdOp.v128_and);
+      L.vec(f, op.a);
+      f.i32Const(23).simd(SimdOp.i32x4_shr_u).i32x4Const(255).simd(SimdOp.v128_and);
       f.i32x4Const(127).simd(SimdOp.i32x4_sub).simd(SimdOp.f32x4_convert_i32x4_s);
       return;
     case MapOp.mantissa:
-      f.get(L.vecOf(op.a)).i32x4Const(0x807fffff).simd(SimdOp.v128_and).i32x4Const(0x3f800000).simd(SimdOp.v128_or);
+      L.vec(f, op.a);
+      f.i32x4Const(0x807fffff).simd(SimdOp.v128_and).i32x4Const(0x3f800000).simd(SimdOp.v128_or);
       return;
     case MapOp.scalbn:
       // k = clamp(trunc(n), −252, 254); x·2^(k>>1)·2^(k − (k>>1)), powers of two built from bits
-      f.get(L.vecOf(op.b)).simd(SimdOp.i32x4_trunc_sat_f32x4_s).i32x4Const(254).simd(SimdOp.i32x4_min_s).i32x4Const(-252).simd(SimdOp.i32x4_max_s).tee(t);
+      L.vec(f, op.b);
+      f.simd(SimdOp.i32x4_trunc_sat_f32x4_s).i32x4Const(254).simd(SimdOp.i32x4_min_s).i32x4Const(-252).simd(SimdOp.i32x4_max_s).tee(t);
       f.i32Const(1).simd(SimdOp.i32x4_shr_s).set(k1);
       f.get(t).get(k1).simd(SimdOp.i32x4_sub).set(k2);
-      f.get(L.vecOf(op.a));
+      L.vec(f, op.a);
       for (const k of [k1, k2]) f.get(k).i32x4Const(127).simd(SimdOp.i32x4_add).i32Const(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul);
       return;
     default:
-      f.get(L.vecOf(op.a));
-      if (op.b >= 0) f.get(L.vecOf(op.b));
+      L.vec(f, op.a);
+      if (op.b >= 0) L.vec(f, op.b);
       f.simd(simdOp(F32X4, op.op));
   }
 }
@@ -241,8 +332,8 @@ function vectorOp(f: FunctionBuilder, L: ProgramLocals, op: MapInstr): void {
 export function emitScalar(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr, load: (array: number) => void): void {
   const p = L.p, s = ins.dst, uni = p.uniform[s]!;
   if (!uni && (p.mode[s] === Mode.alias || !p.scalarLive[s])) return;
-  const cond = (x: number) => f.get(L.condOf(x));
-  const val = (x: number) => f.get(L.valOf(x));
+  const cond = (x: number) => (L.cond(f, x), f);
+  const val = (x: number) => (L.val(f, x), f);
   const isCond = ins.op >= MapOp.gt && ins.op <= MapOp.or && ins.op !== MapOp.select;
   switch (ins.op) {
     case MapOp.input: load(ins.a); f.f64PromoteF32(); break;
@@ -258,6 +349,13 @@ export function emitScalar(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr, 
       f.op(Op.f32_reinterpret_i32).f64PromoteF32();
       break;
     case MapOp.scalbn: scalarScalbn(f, L, ins); break;
+    case MapOp.exp2i: {
+      const x = L.td;
+      val(ins.a).set(x);
+      f.get(x).f64Const(0).get(x).get(x).op(Op.f64_eq).select().f64Const(-1022).op(Op.f64_max).f64Const(1023).op(Op.f64_min).op(Op.f64_nearest);
+      f.misc(MiscOp.i32_trunc_sat_f64_s).i32Const(1023).i32Add().op(Op.i64_extend_i32_u).op(Op.i64_const).i32LebRaw(52).op(Op.i64_shl).op(Op.f64_reinterpret_i64);
+      break;
+    }
     case MapOp.call: throw new Error("internal: host calls are interpreted, not compiled");
     default:
       val(ins.a);
@@ -270,12 +368,14 @@ export function emitScalar(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr, 
 
 function scalarScalbn(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr): void {
   const [k, k1, x] = L.ti as [number, number, number];
-  f.get(L.valOf(ins.b)).op(Op.f32_demote_f64).misc(MiscOp.i32_trunc_sat_f32_s).set(k);
+  L.val(f, ins.b);
+  f.op(Op.f32_demote_f64).misc(MiscOp.i32_trunc_sat_f32_s).set(k);
   // clamp into [−252, 254]
   f.i32Const(254).get(k).get(k).i32Const(254).op(Op.i32_gt_s).select().set(k);
   f.i32Const(-252).get(k).get(k).i32Const(-252).i32LtS().select().set(k);
   f.get(k).i32Const(1).op(Op.i32_shr_s).set(k1);
-  f.get(L.valOf(ins.a)).op(Op.f32_demote_f64).set(x);
+  L.val(f, ins.a);
+  f.op(Op.f32_demote_f64).set(x);
   f.get(x).get(k1).i32Const(127).i32Add().i32Const(23).i32Shl().op(Op.f32_reinterpret_i32).f32Mul();
   f.get(k).get(k1).i32Sub().i32Const(127).i32Add().i32Const(23).i32Shl().op(Op.f32_reinterpret_i32).f32Mul();
   f.f64PromoteF32();

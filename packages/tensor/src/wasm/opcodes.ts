@@ -148,6 +148,10 @@ export const Op = {
   f64_trunc: 0x9d,
   f64_nearest: 0x9e,
   f64_copysign: 0xa6,
+  i64_const: 0x42,
+  i64_shl: 0x86,
+  i64_extend_i32_u: 0xad,
+  f64_reinterpret_i64: 0xbf,
   f64_abs: 0x99,
   f64_neg: 0x9a,
   f64_sqrt: 0x9f,
@@ -241,6 +245,10 @@ export const SimdOp = {
   f32x4_div: 0xe7,
   f32x4_min: 0xe8,
   f32x4_max: 0xe9,
+  /** `b < a ? b : a` (one x86 minps). */
+  f32x4_pmin: 0xea,
+  /** `a < b ? b : a` (one x86 maxps). */
+  f32x4_pmax: 0xeb,
   f64x2_abs: 0xec,
   f64x2_neg: 0xed,
   f64x2_sqrt: 0xef,
@@ -250,6 +258,11 @@ export const SimdOp = {
   f64x2_div: 0xf3,
   f64x2_min: 0xf4,
   f64x2_max: 0xf5,
+  /** `b < a ? b : a`. */
+  f64x2_pmin: 0xf6,
+  /** `a < b ? b : a`. */
+  f64x2_pmax: 0xf7,
+  i64x2_shl: 0xcb,
   /** Relaxed SIMD (`a·b + c`, fused or not, implementation-defined). */
   f32x4_relaxed_madd: 0x105,
 } as const;
