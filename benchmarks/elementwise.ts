@@ -4,7 +4,11 @@
  * broadcast (`[1024,1024] + [1024]`) and transposed (strided) `add`, `mul`, the unary `exp`,
  * `tanh`, `sigmoid` and `relu`, and a full `sum` reduction.
  *
- * - tapegrad writes into a preallocated output (`out`) except `sum`'s scalar.
+ * - tapegrad writes into a preallocated output (`out`) except `sum`'s scalar. Its inputs and
+ *   output live in the kernels' memory (`clone({ persistent: true })`, `zeros(..., { persistent:
+ *   true })`), as every peer's tensors live in its backend's memory (tfjs and jax-js: their wasm
+ *   heaps; torch: the C heap); the `…, JS heap` cases (tapegrad only) run the same ops on
+ *   ordinary `Float32Array`s on the JS heap, which the wasm kernels must copy in and out.
  * - tfjs allocates every result (disposed inside the timed call) and has no strided views, so it
  *   has no `add 1M transposed` case.
  * - jax-js: each op a jitted function, awaited with `blockUntilReady()` (its arrays are lazy), the
@@ -35,7 +39,13 @@ const CASES = [
   ["sigmoid 1M", bytes(2 * N)],
   ["relu 1M", bytes(2 * N)],
   ["sum 1M", bytes(N + 1)],
+  ["add 1M, JS heap", bytes(3 * N)],
+  ["exp 1M, JS heap", bytes(2 * N)],
+  ["relu 1M, JS heap", bytes(2 * N)],
+  ["sum 1M, JS heap", bytes(N + 1)],
 ] as const;
+/** Cases only tapegrad has: the same ops on JS-heap arrays. */
+const TAPEGRAD_ONLY: ReadonlySet<string> = new Set(["add 1M, JS heap", "exp 1M, JS heap", "relu 1M, JS heap", "sum 1M, JS heap"]);
 type CaseName = (typeof CASES)[number][0];
 
 /**
@@ -53,15 +63,16 @@ function build(fns: Partial<Record<CaseName, () => void | Promise<void>>>, async
   });
 }
 
-/** A tapegrad input: the one place tapegrad's inputs are built. */
-const tapegradInput = (name: keyof typeof INPUTS) => new Tensor(inputData(name), [...INPUTS[name].shape]);
+/** A tapegrad input: the one place tapegrad's inputs are built (in the kernels' memory, or on the JS heap). */
+const tapegradInput = (name: keyof typeof INPUTS, persistent = true) => new Tensor(inputData(name), [...INPUTS[name].shape]).clone({ persistent });
 
 function tapegradCases(): Case[] {
   const a = tapegradInput("a");
   const b = tapegradInput("b");
   const row = tapegradInput("row");
   const at = tapegradInput("at").mT; // a [1024,1024] view with strides [1, 1024]
-  const out = zeros([ROWS, COLS]);
+  const out = zeros([ROWS, COLS], { persistent: true });
+  const ha = tapegradInput("a", false), hb = tapegradInput("b", false), hout = zeros([ROWS, COLS]);
   return build({
     "add 1M": () => void add(a, b, out),
     "add 1M broadcast": () => void add(a, row, out),
@@ -72,6 +83,10 @@ function tapegradCases(): Case[] {
     "sigmoid 1M": () => void sigmoid(a, out),
     "relu 1M": () => void relu(a, out),
     "sum 1M": () => void sum(a),
+    "add 1M, JS heap": () => void add(ha, hb, hout),
+    "exp 1M, JS heap": () => void exp(ha, hout),
+    "relu 1M, JS heap": () => void relu(ha, hout),
+    "sum 1M, JS heap": () => void sum(ha),
   });
 }
 
@@ -114,13 +129,13 @@ async function jaxCases(ctx: TargetContext): Promise<Case[]> {
 
 function torchJob(): TorchJob {
   const inputs = Object.fromEntries((["a", "b", "row", "at"] as const).map((n) => [n, { data: inputData(n), shape: INPUTS[n].shape }]));
-  return { cases: CASES.map(([name, work]) => ({ name, size: SIZE, unit: "GB/s", work })), inputs };
+  return { cases: CASES.filter(([name]) => !TAPEGRAD_ONLY.has(name)).map(([name, work]) => ({ name, size: SIZE, unit: "GB/s", work })), inputs };
 }
 
-/** The elementwise topic (kernels here do not depend on the tapegrad kernel set). */
+/** The elementwise topic (on every tapegrad kernel set: wasm, pure TS, wasm with 2 threads). */
 export const elementwiseTopic: Topic = {
   bench: "elementwise",
-  perBackend: false,
+  perBackend: true,
   caseNames: CASES.map(([name]) => name),
   cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases, "jax-js": jaxCases },
   probes: { torch: torchProbe("elementwise", torchJob) },

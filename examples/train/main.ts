@@ -6,10 +6,14 @@
  * Example: `pnpm train --data fashion-mnist --optimizer sgd --lr 0.05 --clip agc --clip-threshold 0.01 --epochs 5`
  */
 import { parseArgs } from "node:util";
-import { kernels } from "@tapegrad/tensor";
+import { availableParallelism } from "node:os";
+import { kernels, numThreads, setNumThreads, threadsReady } from "@tapegrad/tensor";
 import { DEFAULT_DATA_DIR, loadFashionMnist } from "./data.js";
 import { CLIP_METHODS, DEFAULTS, OPTIMIZERS, train, type ClipMethod, type OptimizerName, type TrainOptions } from "./trainer.js";
 import { Progress, formatSeconds } from "../lib/progress.js";
+
+/** Every core, up to 4 (beyond that an MLP step this size gains little). */
+const DEFAULT_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 const HELP = `Usage: pnpm train [options]
 
@@ -27,6 +31,7 @@ const HELP = `Usage: pnpm train [options]
   --dropout <p>            dropout after each hidden layer             [${DEFAULTS.dropout}]
   --no-cosine              keep the learning rate constant (default: cosine annealing)
   --seed <n>               seed                                        [${DEFAULTS.seed}]
+  --threads <n>            threads for the kernels (GEMM, vector kernels) [${DEFAULT_THREADS}]
   --train-subset <n>       use only the first n training images (0 = all)
   --test-subset <n>        evaluate on the first n test images (0 = all)
   --json                   print a final JSON line with the results
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
       data: { type: "string", default: "fashion-mnist" }, "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
       optimizer: { type: "string" }, lr: { type: "string" }, momentum: { type: "string" }, "weight-decay": { type: "string" },
       clip: { type: "string" }, "clip-threshold": { type: "string" }, epochs: { type: "string" }, "batch-size": { type: "string" },
-      hidden: { type: "string" }, dropout: { type: "string" }, "no-cosine": { type: "boolean", default: false }, seed: { type: "string" },
+      hidden: { type: "string" }, dropout: { type: "string" }, "no-cosine": { type: "boolean", default: false }, seed: { type: "string" }, threads: { type: "string" },
       "train-subset": { type: "string" }, "test-subset": { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -74,8 +79,12 @@ async function main(): Promise<void> {
     trainSubset: num("train-subset", values["train-subset"], 0, true),
     testSubset: num("test-subset", values["test-subset"], 0, true),
   };
+  const threads = num("threads", values.threads, DEFAULT_THREADS, true);
+  if (threads < 1) throw new Error(`--threads must be at least 1 (got ${threads})`);
+  setNumThreads(threads);
+  await threadsReady();
   const data = await loadFashionMnist(values["data-dir"]);
-  console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; MLP 784-${opts.hidden.join("-")}-10, ${opts.optimizer} lr ${opts.lr}, clip ${opts.clip}${opts.clip === "none" ? "" : ` (${opts.clipThreshold})`}, ${kernels().name} kernels`);
+  console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; MLP 784-${opts.hidden.join("-")}-10, ${opts.optimizer} lr ${opts.lr}, clip ${opts.clip}${opts.clip === "none" ? "" : ` (${opts.clipThreshold})`}, ${kernels().name} kernels, ${numThreads()} thread${numThreads() === 1 ? "" : "s"}`);
   let bar: Progress | null = null;
   const result = train(data, opts, {
     onStep: (epoch, step, per, run) => {
@@ -91,7 +100,7 @@ async function main(): Promise<void> {
   );
   if (values.json) {
     const { history, ...rest } = result;
-    console.log(JSON.stringify({ ...rest, backend: kernels().name, epochsDetail: history }));
+    console.log(JSON.stringify({ ...rest, backend: kernels().name, threads: numThreads(), epochsDetail: history }));
   }
 }
 
