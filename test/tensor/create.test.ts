@@ -387,3 +387,13 @@ describe("rand / randn / randint", () => {
     expect(randn([3], r)).toBeInstanceOf(Tensor);
   });
 });
+
+describe("Rng.fillUniform", () => {
+  it("gives the sequence of random() and leaves the generator where random() would", () => {
+    const a = new Rng(42), b = new Rng(42);
+    const filled = a.fillUniform(new Float32Array(1001));
+    for (let i = 0; i < filled.length; i++) expect(filled[i]).toBe(b.random());
+    expect(a.random()).toBe(b.random());
+    expect(a.nextUint32()).toBe(b.nextUint32());
+  });
+});

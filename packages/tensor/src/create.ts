@@ -267,9 +267,9 @@ export function eye(n: number, m = n): Tensor {
  */
 export function rand(shape: ArrayLike<number>, rng: Rng = defaultRng, low = 0, high = 1): Tensor {
   const sh = checkShape("rand", shape);
-  const data = new Float32Array(shapeSize(sh));
+  const data = rng.fillUniform(new Float32Array(shapeSize(sh)));
   const span = high - low;
-  for (let i = 0; i < data.length; i++) data[i] = low + span * rng.random();
+  if (low !== 0 || span !== 1) for (let i = 0; i < data.length; i++) data[i] = low + span * data[i]!;
   return new Tensor(data, sh);
 }
 

@@ -108,6 +108,38 @@ export class Rng {
   }
 
   /**
+   * Fills `out` with the next `out.length` values of {@link Rng.random} (the same sequence as
+   * calling it in a loop), with the generator's state in locals: several times faster for large
+   * arrays (dropout masks, `rand`).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const u = rng.fillUniform(new Float32Array(1024)); // 1024 floats in [0, 1)
+   * ```
+   */
+  fillUniform(out: Float32Array): Float32Array {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = (result >>> 8) * 5.9604644775390625e-8;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    return out;
+  }
+
+  /**
    * Standard normal sample (mean 0, variance 1).
    *
    * @throws never.

@@ -116,9 +116,9 @@ export function dropout(x: VarLike, p = 0.5, opts: { training?: boolean; rng?: R
   const v = toVar(x, "dropout");
   if (!(opts.training ?? true) || p === 0) return v;
   const rng = opts.rng ?? defaultRng;
-  const mask = new Float32Array(v.size);
+  const mask = rng.fillUniform(new Float32Array(v.size));
   const keep = 1 / (1 - p);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.random() >= p ? keep : 0;
+  for (let i = 0; i < mask.length; i++) mask[i] = mask[i]! >= p ? keep : 0;
   return mul(v, new T.Tensor(mask, v.shape));
 }
 
