@@ -56,7 +56,15 @@ export type MapOp = (typeof MapOp)[keyof typeof MapOp];
 /** Binary arithmetic operations, by name. */
 export type BinaryMapOp = "add" | "sub" | "mul" | "div" | "max" | "min";
 
-/** Ops whose value is a condition (usable only by `select`, `and`, `or`). */
+/**
+ * Ops whose value is a condition (usable only by `select`, `and`, `or`).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * CONDITION_OPS.has(MapOp.gt); // true
+ * ```
+ */
 export const CONDITION_OPS: ReadonlySet<MapOp> = new Set([MapOp.gt, MapOp.ge, MapOp.lt, MapOp.le, MapOp.eq, MapOp.ne, MapOp.and, MapOp.or]);
 
 /**

@@ -153,13 +153,29 @@ function mantissaV(t: T, x: T, n: number): void {
 function exp2iV(t: T, x: T, n: number): void { for (let i = 0; i < n; i++) t[i] = exp2i(x[i]!); }
 function callV(t: T, x: T, n: number, fn: number): void { const f = HOST_FUNCTIONS[fn]!.f; for (let i = 0; i < n; i++) t[i] = f(x[i]!, 0); }
 
-/** Unary loops by op; `ROUNDED_UNARY` where a fused rounding needs its own loop. */
+/**
+ * Unary loops by op (`ROUNDED_UNARY` where a fused rounding needs its own loop).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * UNARY[MapOp.sqrt]!(t, x, n, -1); // t ← √x
+ * ```
+ */
 export const UNARY: Partial<Record<MapOp, UnaryLoop>> = {
   [MapOp.neg]: negV, [MapOp.abs]: absV, [MapOp.sqrt]: sqrtV, [MapOp.f32]: f32V, [MapOp.floor]: floorV, [MapOp.ceil]: ceilV,
   [MapOp.trunc]: truncV, [MapOp.nearest]: nearestV, [MapOp.exponent]: exponentV, [MapOp.mantissa]: mantissaV, [MapOp.call]: callV,
   [MapOp.exp2i]: exp2iV,
 };
-/** Unary loops that round to float32 in the same pass (ops whose float64 result may not be a float32 value). */
+/**
+ * Unary loops that round to float32 in the same pass (ops whose float64 result may not be a float32 value).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * ROUNDED_UNARY[MapOp.sqrt]!(t, x, n, -1); // t ← fround(√x)
+ * ```
+ */
 export const ROUNDED_UNARY: Partial<Record<MapOp, UnaryLoop>> = { [MapOp.sqrt]: sqrtR };
 
 // ---- binary, both chunks -----------------------------------------------------------------
@@ -218,28 +234,76 @@ function copysignUV(t: T, c: number, y: T, n: number): void { for (let i = 0; i 
 function scalbnUV(t: T, c: number, y: T, n: number): void { for (let i = 0; i < n; i++) t[i] = scalbnF32(c, y[i]!); }
 function callUV(t: T, c: number, y: T, n: number, fn: number): void { const f = HOST_FUNCTIONS[fn]!.f; for (let i = 0; i < n; i++) t[i] = f(c, y[i]!); }
 
-/** Binary loops over two chunks, by op. */
+/**
+ * Binary loops over two chunks, by op.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * BINARY_VV[MapOp.add]!(t, x, y, n, -1); // t ← x + y
+ * ```
+ */
 export const BINARY_VV: Partial<Record<MapOp, VVLoop>> = {
   [MapOp.add]: addVV, [MapOp.sub]: subVV, [MapOp.mul]: mulVV, [MapOp.div]: divVV, [MapOp.max]: maxVV, [MapOp.min]: minVV,
   [MapOp.copysign]: copysignVV, [MapOp.scalbn]: scalbnVV, [MapOp.gt]: gtVV, [MapOp.ge]: geVV, [MapOp.lt]: ltVV, [MapOp.le]: leVV,
   [MapOp.eq]: eqVV, [MapOp.ne]: neVV, [MapOp.and]: andVV, [MapOp.or]: orVV, [MapOp.call]: callVV,
 };
-/** Binary loops with a uniform second operand, by op. */
+/**
+ * Binary loops with a uniform second operand, by op.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * BINARY_VU[MapOp.mul]!(t, x, 0.5, n, -1); // t ← x·0.5
+ * ```
+ */
 export const BINARY_VU: Partial<Record<MapOp, VULoop>> = {
   [MapOp.add]: addVU, [MapOp.sub]: subVU, [MapOp.mul]: mulVU, [MapOp.div]: divVU, [MapOp.max]: maxVU, [MapOp.min]: minVU,
   [MapOp.copysign]: copysignVU, [MapOp.scalbn]: scalbnVU, [MapOp.gt]: gtVU, [MapOp.ge]: geVU, [MapOp.lt]: ltVU, [MapOp.le]: leVU,
   [MapOp.eq]: eqVU, [MapOp.ne]: neVU, [MapOp.and]: andVU, [MapOp.or]: orVU, [MapOp.call]: callVU,
 };
-/** Binary loops with a uniform first operand, by op (commutative ops and comparisons swap into {@link BINARY_VU}). */
+/**
+ * Binary loops with a uniform first operand, by op (commutative ops and comparisons swap into {@link BINARY_VU}).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * BINARY_UV[MapOp.sub]!(t, 1, y, n, -1); // t ← 1 − y
+ * ```
+ */
 export const BINARY_UV: Partial<Record<MapOp, UVLoop>> = {
   [MapOp.sub]: subUV, [MapOp.div]: divUV, [MapOp.max]: maxUV, [MapOp.min]: minUV, [MapOp.copysign]: copysignUV,
   [MapOp.scalbn]: scalbnUV, [MapOp.call]: callUV,
 };
-/** Binary loops that round to float32 in the same pass. */
+/**
+ * Binary loops that round to float32 in the same pass.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * ROUNDED_VV[MapOp.add]!(t, x, y, n, -1); // t ← fround(x + y)
+ * ```
+ */
 export const ROUNDED_VV: Partial<Record<MapOp, VVLoop>> = { [MapOp.add]: addVVR, [MapOp.sub]: subVVR, [MapOp.mul]: mulVVR, [MapOp.div]: divVVR };
-/** As {@link ROUNDED_VV}, uniform second operand. */
+/**
+ * As {@link ROUNDED_VV}, with a uniform second operand.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * ROUNDED_VU[MapOp.mul]!(t, x, 0.1, n, -1); // t ← fround(x·0.1)
+ * ```
+ */
 export const ROUNDED_VU: Partial<Record<MapOp, VULoop>> = { [MapOp.add]: addVUR, [MapOp.sub]: subVUR, [MapOp.mul]: mulVUR, [MapOp.div]: divVUR };
-/** As {@link ROUNDED_VV}, uniform first operand. */
+/**
+ * As {@link ROUNDED_VV}, with a uniform first operand.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * ROUNDED_UV[MapOp.div]!(t, 1, y, n, -1); // t ← fround(1/y)
+ * ```
+ */
 export const ROUNDED_UV: Partial<Record<MapOp, UVLoop>> = { [MapOp.sub]: subUVR, [MapOp.div]: divUVR };
 
 /**
@@ -258,11 +322,43 @@ export const SWAPPED: Partial<Record<MapOp, MapOp>> = {
 };
 
 // ---- select ------------------------------------------------------------------------------
-/** `t ← c ? a : b` for chunks `c`, `a`, `b`. */
+/**
+ * `t ← c ? a : b` for chunks `c`, `a`, `b`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * selectVVV(t, c, a, b, n);
+ * ```
+ */
 export function selectVVV(t: T, c: T, a: T, b: T, n: number): void { for (let i = 0; i < n; i++) t[i] = c[i] !== 0 ? a[i]! : b[i]!; }
-/** `t ← c ? a : v` for chunks `c`, `a` and a uniform `v`. */
+/**
+ * `t ← c ? a : v` for chunks `c`, `a` and a uniform `v`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * selectVVU(t, c, a, 0, n);
+ * ```
+ */
 export function selectVVU(t: T, c: T, a: T, v: number, n: number): void { for (let i = 0; i < n; i++) t[i] = c[i] !== 0 ? a[i]! : v; }
-/** `t ← c ? v : b` for chunks `c`, `b` and a uniform `v`. */
+/**
+ * `t ← c ? v : b` for chunks `c`, `b` and a uniform `v`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * selectVUV(t, c, 1, b, n);
+ * ```
+ */
 export function selectVUV(t: T, c: T, v: number, b: T, n: number): void { for (let i = 0; i < n; i++) t[i] = c[i] !== 0 ? v : b[i]!; }
-/** `t ← c ? u : v` for a chunk `c` and uniforms `u`, `v`. */
+/**
+ * `t ← c ? u : v` for a chunk `c` and uniforms `u`, `v`.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * selectVUU(t, c, 1, 0, n); // a 0/1 flag
+ * ```
+ */
 export function selectVUU(t: T, c: T, u: number, v: number, n: number): void { for (let i = 0; i < n; i++) t[i] = c[i] !== 0 ? u : v; }

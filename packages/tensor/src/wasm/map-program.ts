@@ -5,12 +5,13 @@
  * bits are the same (`map/interpret.ts`).
  */
 import { MapOp } from "../map/expr.js";
-import type { MapInstr, MapKernel } from "../map/compile.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
-import { MiscOp, Op, SimdOp, ValType } from "./opcodes.js";
-import { Form, Mode, type MapPlan } from "./map-plan.js";
+import type { MapInstr } from "../map/compile.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import { MiscOp, Op, SimdOp } from "./opcodes.js";
+import { Form, Mode } from "./map-plan.js";
+import type { ProgramLocals } from "./map-locals.js";
 
-const { i32, f32, f64, v128 } = ValType;
+export { ProgramLocals } from "./map-locals.js";
 
 /** Byte lanes moving f32 lanes 2–3 of a vector into lanes 0–1. */
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -40,94 +41,6 @@ const F64: Partial<Record<MapOp, number>> = {
   [MapOp.ceil]: Op.f64_ceil, [MapOp.trunc]: Op.f64_trunc, [MapOp.nearest]: Op.f64_nearest, [MapOp.copysign]: Op.f64_copysign,
   [MapOp.gt]: Op.f64_gt, [MapOp.ge]: Op.f64_ge, [MapOp.lt]: Op.f64_lt, [MapOp.le]: Op.f64_le, [MapOp.eq]: Op.f64_eq, [MapOp.ne]: Op.f64_ne,
 };
-
-/** Locals of the program, for one function. */
-export class ProgramLocals {
-  /** Per uniform slot: f64 value, f64x2 splat, f32x4 splat (rounded), mask splat, i32 condition. */
-  readonly uS: LocalIndex[] = [];
-  readonly uV: LocalIndex[] = [];
-  readonly uF: LocalIndex[] = [];
-  readonly uM: LocalIndex[] = [];
-  readonly uC: LocalIndex[] = [];
-  /** Per element slot: vector, halves, masks, scalar value and scalar condition. */
-  readonly vecL: LocalIndex[] = [];
-  readonly lo: LocalIndex[] = [];
-  readonly hi: LocalIndex[] = [];
-  readonly m32L: LocalIndex[] = [];
-  readonly mlo: LocalIndex[] = [];
-  readonly mhi: LocalIndex[] = [];
-  readonly sc: LocalIndex[] = [];
-  readonly cnd: LocalIndex[] = [];
-  /** Temporaries of scalbn. */
-  readonly t: LocalIndex[];
-  readonly ti: LocalIndex[];
-  /** A float64 temporary (exp2i). */
-  readonly td: LocalIndex;
-
-  constructor(f: FunctionBuilder, readonly k: MapKernel, readonly p: MapPlan) {
-    for (let s = 0; s < k.numSlots; s++) {
-      if (p.uniform[s]) {
-        this.uS[s] = f.local(f64);
-        this.uV[s] = f.local(v128);
-        this.uF[s] = f.local(v128);
-        this.uM[s] = f.local(v128);
-        this.uC[s] = f.local(i32);
-      } else {
-        this.vecL[s] = f.local(v128);
-        this.lo[s] = f.local(v128);
-        this.hi[s] = f.local(v128);
-        this.m32L[s] = f.local(v128);
-        this.mlo[s] = f.local(v128);
-        this.mhi[s] = f.local(v128);
-        this.sc[s] = f.local(f64);
-        this.cnd[s] = f.local(i32);
-      }
-    }
-    this.t = [f.local(v128), f.local(v128), f.local(v128)];
-    this.ti = [f.local(i32), f.local(i32), f.local(f32)];
-    this.td = f.local(f64);
-  }
-
-  /** The slot whose locals hold `s` (through aliases). */
-  res(s: number): number {
-    while (this.p.mode[s] === Mode.alias) s = this.p.via[s]!;
-    return s;
-  }
-  /** The value of constant slot `s`, or undefined for other slots. */
-  private constOf(s: number): number | undefined {
-    const k = this.k;
-    return s >= k.numScalars && s < k.numScalars + k.consts.length ? k.consts[s - k.numScalars]! : undefined;
-  }
-  // Pushers: constants are emitted in place (v128.const), so no register holds them across the
-  // loop; everything else is a local.
-  /** Pushes `s` as an f32x4 vector (a uniform: its float32 rounding). */
-  vec(f: FunctionBuilder, s: number): void {
-    s = this.res(s);
-    const c = this.constOf(s);
-    if (c !== undefined) f.f32x4Const(Math.fround(c));
-    else f.get(this.p.uniform[s] ? this.uF[s]! : this.vecL[s]!);
-  }
-  /** Pushes half `h` of `s` as f64x2. */
-  half(f: FunctionBuilder, s: number, h: 0 | 1): void {
-    s = this.res(s);
-    const c = this.constOf(s);
-    if (c !== undefined) f.f64x2Const(c);
-    else f.get(this.p.uniform[s] ? this.uV[s]! : (h ? this.hi : this.lo)[s]!);
-  }
-  /** Pushes condition `s` as an i32x4 mask. */
-  m32(f: FunctionBuilder, s: number): void { f.get(this.p.uniform[s] ? this.uM[s]! : this.m32L[s]!); }
-  /** Pushes half `h` of condition `s` as an i64x2 mask. */
-  m64(f: FunctionBuilder, s: number, h: 0 | 1): void { f.get(this.p.uniform[s] ? this.uM[s]! : (h ? this.mhi : this.mlo)[s]!); }
-  /** Pushes `s` as an f64 scalar. */
-  val(f: FunctionBuilder, s: number): void {
-    s = this.res(s);
-    const c = this.constOf(s);
-    if (c !== undefined) f.f64Const(c);
-    else f.get(this.p.uniform[s] ? this.uS[s]! : this.sc[s]!);
-  }
-  /** Pushes condition `s` as an i32 (0 or 1). */
-  cond(f: FunctionBuilder, s: number): void { f.get(this.p.uniform[s] ? this.uC[s]! : this.cnd[s]!); }
-}
 
 /**
  * Emits the SIMD step of instruction `ins` (its primary form and the conversions its consumers
