@@ -1,10 +1,10 @@
 /**
  * @file The JS math functions a map kernel may call (`host("sin", x)` in `expr.ts`): computed in
  * float64 by the interpreter on every backend (WebAssembly has no instructions for them). The
- * common transcendentals (exp, log, tanh, sigmoid, erf, ...) do not go through here: they are
- * vectorised float32 approximations written in the kernel language itself (`map/math.ts`).
+ * common transcendentals (exp, log, tanh, sigmoid, softplus, erf, GELU) do not go through here:
+ * they are vectorised approximations written in the kernel language itself (`map/math.ts`).
  */
-import { erf, powIeee } from "../math.js";
+import { powIeee } from "../math.js";
 
 /** One host function. */
 export interface HostFunction {
@@ -32,8 +32,6 @@ export const HOST_FUNCTIONS = [
   { name: "pow", arity: 2, f: powIeee },
   { name: "log1p", arity: 1, f: (x: number) => Math.log1p(x) },
   { name: "expm1", arity: 1, f: (x: number) => Math.expm1(x) },
-  { name: "exp", arity: 1, f: (x: number) => Math.exp(x) },
-  { name: "erf", arity: 1, f: (x: number) => erf(x) },
 ] as const satisfies readonly HostFunction[];
 
 /** The name of a host function. */

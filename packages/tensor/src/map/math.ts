@@ -32,11 +32,19 @@ function poly(x: Expr, c: readonly number[]): Expr {
 const EXP_C = Array.from({ length: 12 }, (_, k) => 1 / Array.from({ length: k }, (_, i) => i + 1).reduce((a, b) => a * b, 1));
 
 /**
- * `e^x` in float64 (not rounded) for `x` in [−150, 90], `x = n·ln2 + r`: `n = nearest(x·log₂e)`,
- * `r = x − n·ln2` with ln2 in two parts, `e^r` by its Taylor polynomial of degree 11 (Estrin:
- * `e^r = E(r²)·… `, see {@link poly}), times `2ⁿ` (exact).
+ * `e^x` in float64 (not rounded), relative error below 10⁻¹⁴ for `x` in [−708, 709] (below it a
+ * tiny positive value, above it a huge one; NaN for NaN): `x = n·ln2 + r` with
+ * `n = nearest(x·log₂e)` and `r = x − n·ln2` (ln2 in two parts), `e^r` by its Taylor polynomial
+ * of degree 11 split into even and odd parts (two dependency chains half as long), times the
+ * exact `2ⁿ` (`exp2i`).
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * expCore(x.mul(x).neg()).mul(0.5); // ½e^(−x²) in float64, inside a larger formula
+ * ```
  */
-function expCore(x: Expr): Expr {
+export function expCore(x: Expr): Expr {
   const n = x.mul(LOG2E).nearest();
   const r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
   // Estrin: split into even and odd parts in r² (two chains half as long as Horner's)
