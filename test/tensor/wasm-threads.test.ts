@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  Rng, allocate, dispose, foreachMap, foreachScale, foreachSumSquares, mapKernel, gemmWasm, gemmWasmOn, isInKernelMemory, matmul, numThreads, randn, setNumThreads,
+  Rng, add, allocate, exp, zeros, dispose, foreachMap, foreachScale, foreachSumSquares, mapKernel, gemmWasm, gemmWasmOn, isInKernelMemory, matmul, numThreads, randn, setNumThreads,
   threadsReady, useKernels, wasmKernels, wasmStatus, type KernelSet,
 } from "@tapegrad/tensor";
 import { currentPool } from "../../packages/tensor/src/wasm/threads/pool.js";
@@ -176,6 +176,24 @@ describe.runIf(supported)("worker pool", () => {
       for (let i = 0; i < x.length; i++) if (!Object.is(x[i], copies[j]![t]![i])) expect.fail(`list ${j} array ${t} element ${i}: ${x[i]} vs ${copies[j]![t]![i]}`);
     }));
     for (const l of lists) for (const x of l) dispose(x);
+  });
+
+  it("a long elementwise op on tensors in wasm memory runs on the pool with the single-thread bits", () => {
+    const rng = new Rng(31);
+    const n = 300_001;
+    const a = zeros([n], { persistent: true }), b = zeros([n], { persistent: true }), out = zeros([n], { persistent: true });
+    for (let i = 0; i < n; i++) {
+      a.data[i] = rng.normal() * 5;
+      b.data[i] = rng.normal();
+    }
+    const pool = currentPool()!;
+    const before = pool.runs;
+    add(exp(a), b); // warm up
+    exp(a, out);
+    expect(pool.runs).toBeGreaterThan(before); // the exp into placed storage used the workers
+    const one = exp(a.clone()).toFloat32Array(); // JS heap: staged, on the calling thread
+    for (let i = 0; i < n; i++) if (!Object.is(out.data[i], one[i])) expect.fail(`exp element ${i}: ${out.data[i]} vs ${one[i]}`);
+    for (const t of [a, b, out]) t.dispose();
   });
 
   it("resizing: 3 threads, calls before the workers are ready, back to 2", async () => {

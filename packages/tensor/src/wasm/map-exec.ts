@@ -110,6 +110,12 @@ export function wasmMapBlock(
   let staged = false;
   for (let j = 0; j < k; j++) if (!ar.owns(arrays[j]!)) staged = true;
   if (!staged) {
+    if (m === 1 && n >= MAP_THREAD_MIN && ar.shared && numThreads() > 1 && strides.every((st) => st === 1)) {
+      // one long contiguous run in wasm memory: split between the threads like a foreach map
+      const lists = arrays.map((a, j) => [a.subarray(offsets[j]!, offsets[j]! + n)]);
+      const threads = usableThreads(numThreads());
+      if (threads > 1) return mapJob(ar, kernel, mapModule(ar, kernel, "U".repeat(k)), lists, [true], scalars, threads);
+    }
     let classes = "";
     for (let j = 0; j < k; j++) {
       args[j] = arrays[j]!.byteOffset + 4 * offsets[j]!;
