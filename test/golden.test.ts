@@ -12,6 +12,10 @@ describe("golden files", () => {
     expect(reports.length).toBeGreaterThan(0);
   });
   for (const report of reports) {
+    if (report.pending) {
+      it.todo(`${report.file}: pending (${report.pending})`);
+      continue;
+    }
     describe(report.file, () => {
       for (const c of report.results) {
         it(c.name, () => {

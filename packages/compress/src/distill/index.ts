@@ -1,0 +1,2 @@
+/** @file The distill part of @tapegrad/compress (exports). */
+export {};

@@ -1,0 +1,2 @@
+/** @file The prune part of @tapegrad/compress (exports). */
+export {};

@@ -1,0 +1,2 @@
+/** @file The quant part of @tapegrad/compress (exports). */
+export {};

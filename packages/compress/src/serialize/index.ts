@@ -1,0 +1,2 @@
+/** @file The serialize part of @tapegrad/compress (exports). */
+export {};
