@@ -47,3 +47,7 @@ export { ReduceKind } from "./kernels/reduce-row.js";
 export { erf } from "./math.js";
 export { addInto } from "./inplace.js";
 export { conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, type Conv2dOptions, type MaxPool2dOptions } from "./conv.js";
+
+// int8 GEMM (issue 14): quint8 × packed qint8 with int32 accumulation
+export { type PackedInt8Weights, packInt8Weights } from "./int8/packed.js";
+export { gemmU8I8, gemmU8I8Dequant } from "./int8/gemm.js";
