@@ -12,16 +12,9 @@ import { kernels } from "../backend.js";
 import { gemmU8I8Wasm } from "../wasm/gemm-int8.js";
 import { mainArena } from "../wasm/runtime.js";
 import { numThreads } from "../wasm/threads/pool.js";
+import { dequantInto, type Int8Epilogue } from "./dequant.js";
 import { gemmU8I8Ts } from "./gemm-ts.js";
 import { describeValue, PackedInt8, type PackedInt8Weights } from "./packed.js";
-
-/** The float epilogue of {@link gemmU8I8Dequant}: `out = fl32(fl32(acc·scales[o]) + bias[o])`, then ReLU. */
-export interface Int8Epilogue {
-  readonly scales: Float32Array;
-  readonly bias: Float32Array | null;
-  readonly relu: boolean;
-  readonly out: Float32Array;
-}
 
 /** Checks the arguments shared by both entry points; returns the packed weights. */
 function checkCommon(fn: string, x: Uint8Array, xZeroPoint: number, batch: number, w: PackedInt8Weights): PackedInt8 {
@@ -39,7 +32,7 @@ function checkCommon(fn: string, x: Uint8Array, xZeroPoint: number, batch: numbe
 /** Checks `out` (an array of `type` with `len` elements) or allocates it. */
 function outArray<T extends Int32Array | Float32Array>(fn: string, out: T | undefined, make: new (n: number) => T, len: number, batch: number, n: number): T {
   if (out === undefined) return new make(len);
-  if (!(out instanceof make)) throw new TypeError(`${fn}: out must be ${make === Int32Array ? "an" : "a"} ${make.name} (got ${describeValue(out)})`);
+  if (!(out instanceof make)) throw new TypeError(`${fn}: out must be ${/^[AEIOU]/.test(make.name) ? "an" : "a"} ${make.name} (got ${describeValue(out)})`);
   if (out.length !== len) throw new RangeError(`${fn}: out has ${out.length} elements, expected batch·outFeatures = ${batch}·${n} = ${len}`);
   return out;
 }
@@ -61,31 +54,6 @@ let ints32 = new Int32Array(0);
 function scratchInts(len: number): Int32Array {
   if (ints32.length < len) ints32 = new Int32Array(len);
   return ints32;
-}
-
-/**
- * The float epilogue over `rows × n` accumulators (`acc` from `at`, row stride `ld`) into
- * `ep.out` (row stride `n`): `fl32(fl32(acc·scale[o]) + bias[o])` with the product in float64 and
- * rounded once, then `max(·, 0)` with ReLU (`+0` for `−0`; NaN stays NaN).
- *
- * @throws never for valid arguments.
- * @example
- * ```ts
- * dequantInto(acc, 0, n, batch, n, { scales, bias: null, relu: false, out });
- * ```
- */
-export function dequantInto(acc: Int32Array, at: number, ld: number, rows: number, n: number, ep: Int8Epilogue): void {
-  const { scales, bias, relu, out } = ep;
-  const fr = Math.fround;
-  for (let r = 0; r < rows; r++) {
-    const a = at + r * ld, o = r * n;
-    for (let j = 0; j < n; j++) {
-      let v = fr(acc[a + j]! * scales[j]!);
-      if (bias) v = fr(v + bias[j]!);
-      if (relu && !(v > 0) && v === v) v = 0;
-      out[o + j] = v;
-    }
-  }
 }
 
 /**

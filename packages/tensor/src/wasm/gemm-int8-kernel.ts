@@ -1,0 +1,302 @@
+/**
+ * @file Emits the WebAssembly SIMD int8 GEMM module: `job(desc, phase, item, tid) → i32`, driven
+ * by one descriptor ({@link Int8Desc}) in wasm memory, so that the calling thread and pool
+ * workers run the same items (see `threads/pool.ts`; the module is an "extra" module of the pool).
+ *
+ * - Phase 0 packs the activations: item `i` takes {@link Int8Desc.packGroup} panels of 4 rows of
+ *   the staged quint8 `x` (row stride `k` bytes) and writes, per pair of inputs `(2p, 2p+1)`, the
+ *   4 rows' `(x − zp)` pairs as int16: `Ã[panel][p][r] = (x[r, 2p] − zp, x[r, 2p+1] − zp)`. Eight
+ *   inputs of 4 rows are one `v128.load64_zero` + `i16x8.extend_low_i8x16_u` + `i16x8.sub` per row
+ *   and a 4×4 transpose of 32-bit lanes (a lane is a pair). Inputs beyond `k` and rows beyond `m`
+ *   read whatever follows in memory: they only meet zero weights or land in discarded rows.
+ * - Phase 1 computes: item `i` owns a block of rows × a block of output panels of C (int32, row
+ *   stride `ldc` bytes, padded to whole tiles). Per K block of `kc` pairs, the macro-kernel walks
+ *   the 8-column weight panels (packed once, see `int8/packed.ts`) and, for each, the 4-row
+ *   activation panels. The 4×8 register tile is 8 `i32x4` accumulators: per pair step it loads
+ *   the panel's two vectors of `(w[k], w[k+1])` pairs, broadcasts each row's `(x[k], x[k+1])`
+ *   pair with `v128.load32_splat` and does `acc += i32x4.dot_i16x8_s(a, b)`: 64 multiply-adds in
+ *   16 arithmetic instructions, exact in int32 (a pair's products sum to at most 2·255·128).
+ *   11 vector registers are live, which fits V8's allocatable XMM registers.
+ */
+import { ModuleBuilder } from "./emitter.js";
+import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import { Op, SimdOp, ValType } from "./opcodes.js";
+import { sharedMaxPages } from "./runtime.js";
+
+/** SIMD opcodes used here that `SimdOp` does not name. */
+const S = {
+  i16x8_splat: 0x10,
+  i16x8_extend_low_i8x16_u: 0x89,
+  i16x8_sub: 0x91,
+  i32x4_dot_i16x8_s: 0xba,
+} as const;
+
+/**
+ * Word indices (i32) of an int8 GEMM descriptor. Addresses and strides are in bytes.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * arena.i32[(desc >>> 2) + Int8Desc.m] = m;
+ * ```
+ */
+export const Int8Desc = {
+  /** Rows of x and C. */
+  m: 0,
+  /** Inputs per row (the byte stride of the staged x). */
+  k: 1,
+  /** Staged x (quint8, row-major). */
+  x: 2,
+  zp: 3,
+  /** Packed activations; bytes per 4-row panel (`groups·64`); 8-input groups per panel. */
+  a: 4, aStride: 5, groups: 6,
+  /** k-pairs of the weights (`⌈k/2⌉`). */
+  pairs: 7,
+  /** Packed weights; bytes per 8-feature panel (`pairs·32`). */
+  b: 8, bStride: 9,
+  /** C (int32) and its row stride. */
+  c: 10, ldc: 11,
+  mPanels: 12, nPanels: 13,
+  /** Activation panels per packing item. */
+  packGroup: 14,
+  /** Activation panels per row block, weight panels per column block, pairs per K block. */
+  mcp: 15, ncp: 16, kc: 17,
+  /** Column blocks (phase-1 items are `rowBlocks × colBlocks`). */
+  colBlocks: 18, rowBlocks: 19,
+} as const;
+
+/**
+ * Bytes per descriptor.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const packedA = base + INT8_DESC_BYTES;
+ * ```
+ */
+export const INT8_DESC_BYTES = 128;
+
+const I = ValType.i32;
+const V = ValType.v128;
+
+/**
+ * The int8 GEMM module's bytes; it imports its memory as `env.memory` (shared, with the runtime's
+ * maximum, when `shared`) and exports `job`.
+ *
+ * @throws {Error} `internal:` if emitting fails.
+ * @example
+ * ```ts
+ * const mod = new WebAssembly.Module(int8GemmModuleBytes(arena.shared));
+ * ```
+ */
+export function int8GemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const mod = new ModuleBuilder();
+  mod.importMemory("env", "memory", shared ? { initial: 1, maximum: sharedMaxPages(), shared: true } : { initial: 1 });
+  emitInt8Job(mod);
+  return mod.finish();
+}
+
+/**
+ * Adds `job(desc, phase, item, tid) → i32` (and its internal functions) to `mod`; `item < 0`
+ * asks for the number of items of `phase` (see the file comment).
+ *
+ * @throws {Error} `internal:` if emitting fails.
+ * @example
+ * ```ts
+ * emitInt8Job(mod);
+ * ```
+ */
+export function emitInt8Job(mod: ModuleBuilder): number {
+  const block = mod.addFunction([I, I, I, I, I, I, I, I, I, I], [], emitBlock);
+  const pack = mod.addFunction([I, I], [I], emitPackA);
+  const compute = mod.addFunction([I, I], [I], (f) => emitCompute(f, block));
+  return mod.addFunction([I, I, I, I], [I], (f) => {
+    const [desc, phase, item] = [0, 1, 2];
+    f.get(phase).if(
+      () => void f.get(desc).get(item).call(compute).return(),
+      () => void f.get(desc).get(item).call(pack).return(),
+    );
+    f.i32Const(0);
+  }, "job");
+}
+
+/** Pushes descriptor word `w`. */
+function load(f: FunctionBuilder, desc: LocalIndex, w: number): FunctionBuilder {
+  return f.get(desc).i32Load(4 * w);
+}
+
+/** `x ← min(a, b)` (signed; both non-negative here). */
+function min(f: FunctionBuilder, a: () => void, b: () => void, x: LocalIndex): void {
+  a();
+  b();
+  a();
+  b();
+  f.op(Op.i32_lt_s).select().set(x);
+}
+
+/** Byte lanes of `i8x16.shuffle` selecting 32-bit lanes (0–3 from the first operand, 4–7 from the second). */
+function lanes32(...ls: number[]): number[] {
+  return ls.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+}
+const UNPACK_LO = lanes32(0, 4, 1, 5);
+const UNPACK_HI = lanes32(2, 6, 3, 7);
+const MOVE_LH = lanes32(0, 1, 4, 5);
+const MOVE_HL = lanes32(2, 3, 6, 7);
+
+/** Transposes the 4×4 block of 32-bit lanes in `r` in place (`t`: temporaries). */
+function transpose4(f: FunctionBuilder, r: readonly LocalIndex[], t: readonly LocalIndex[]): void {
+  const [r0, r1, r2, r3] = r as [LocalIndex, LocalIndex, LocalIndex, LocalIndex];
+  const [t0, t1, t2, t3] = t as [LocalIndex, LocalIndex, LocalIndex, LocalIndex];
+  f.get(r0).get(r1).i8x16Shuffle(UNPACK_LO).set(t0);
+  f.get(r2).get(r3).i8x16Shuffle(UNPACK_LO).set(t1);
+  f.get(r0).get(r1).i8x16Shuffle(UNPACK_HI).set(t2);
+  f.get(r2).get(r3).i8x16Shuffle(UNPACK_HI).set(t3);
+  f.get(t0).get(t1).i8x16Shuffle(MOVE_LH).set(r0);
+  f.get(t0).get(t1).i8x16Shuffle(MOVE_HL).set(r1);
+  f.get(t2).get(t3).i8x16Shuffle(MOVE_LH).set(r2);
+  f.get(t2).get(t3).i8x16Shuffle(MOVE_HL).set(r3);
+}
+
+/** `pack(desc, item) → i32`: phase 0 (see the file comment). */
+function emitPackA(f: FunctionBuilder): void {
+  const [desc, item] = [0, 1];
+  const group = f.local(I), panel = f.local(I), end = f.local(I), k = f.local(I), dst = f.local(I), g = f.local(I);
+  const src = [f.local(I), f.local(I), f.local(I), f.local(I)];
+  const zpv = f.local(V);
+  const r = [f.local(V), f.local(V), f.local(V), f.local(V)];
+  const t = [f.local(V), f.local(V), f.local(V), f.local(V)];
+  load(f, desc, Int8Desc.packGroup).set(group);
+  f.get(item).i32Const(0).i32LtS().if(() => void load(f, desc, Int8Desc.mPanels).get(group).i32Add().i32Const(1).i32Sub().get(group).i32DivU().return());
+  f.get(item).get(group).i32Mul().set(panel);
+  min(f, () => void f.get(panel).get(group).i32Add(), () => void load(f, desc, Int8Desc.mPanels), end);
+  load(f, desc, Int8Desc.k).set(k);
+  load(f, desc, Int8Desc.zp).simd(S.i16x8_splat).set(zpv);
+  f.block((done) => {
+    f.get(panel).get(end).i32LtU().i32Eqz().brIf(done);
+    f.loop((panels) => {
+      // row pointers of the panel's 4 rows, and its packed destination
+      load(f, desc, Int8Desc.x).get(panel).i32Const(2).i32Shl().get(k).i32Mul().i32Add().set(src[0]!);
+      for (let i = 1; i < 4; i++) f.get(src[i - 1]!).get(k).i32Add().set(src[i]!);
+      load(f, desc, Int8Desc.a).get(panel);
+      load(f, desc, Int8Desc.aStride).i32Mul().i32Add().set(dst);
+      load(f, desc, Int8Desc.groups).set(g);
+      f.loop((groups) => {
+        for (let i = 0; i < 4; i++) {
+          f.get(src[i]!).v128Load64Zero().simd(S.i16x8_extend_low_i8x16_u).get(zpv).simd(S.i16x8_sub).set(r[i]!);
+          f.get(src[i]!).i32Const(8).i32Add().set(src[i]!);
+        }
+        transpose4(f, r, t);
+        for (let q = 0; q < 4; q++) f.get(dst).get(r[q]!).v128Store(16 * q);
+        f.get(dst).i32Const(64).i32Add().set(dst);
+        f.get(g).i32Const(1).i32Sub().tee(g).brIf(groups);
+      });
+      f.get(panel).i32Const(1).i32Add().tee(panel).get(end).i32LtU().brIf(panels);
+    });
+  });
+  f.i32Const(0);
+}
+
+/** `compute(desc, item) → i32`: phase 1, one block of rows × panels over all of K. */
+function emitCompute(f: FunctionBuilder, block: number): void {
+  const [desc, item] = [0, 1];
+  const colBlocks = f.local(I), rb = f.local(I), cb = f.local(I), mPan = f.local(I), nPan = f.local(I);
+  const pa = f.local(I), pb = f.local(I), pc = f.local(I), kc0 = f.local(I), kc = f.local(I), pairs = f.local(I), depth = f.local(I);
+  const aStride = f.local(I), bStride = f.local(I), ldc = f.local(I), ip0 = f.local(I), jp0 = f.local(I);
+  load(f, desc, Int8Desc.colBlocks).set(colBlocks);
+  f.get(item).i32Const(0).i32LtS().if(() => void load(f, desc, Int8Desc.rowBlocks).get(colBlocks).i32Mul().return());
+  f.get(item).get(colBlocks).i32DivU().set(rb);
+  f.get(item).get(rb).get(colBlocks).i32Mul().i32Sub().set(cb);
+  load(f, desc, Int8Desc.aStride).set(aStride);
+  load(f, desc, Int8Desc.bStride).set(bStride);
+  load(f, desc, Int8Desc.ldc).set(ldc);
+  load(f, desc, Int8Desc.kc).set(kc);
+  load(f, desc, Int8Desc.pairs).set(pairs);
+  f.get(rb);
+  load(f, desc, Int8Desc.mcp).i32Mul().set(ip0);
+  f.get(cb);
+  load(f, desc, Int8Desc.ncp).i32Mul().set(jp0);
+  min(f, () => void load(f, desc, Int8Desc.mcp), () => void load(f, desc, Int8Desc.mPanels).get(ip0).i32Sub(), mPan);
+  min(f, () => void load(f, desc, Int8Desc.ncp), () => void load(f, desc, Int8Desc.nPanels).get(jp0).i32Sub(), nPan);
+  load(f, desc, Int8Desc.a).get(ip0).get(aStride).i32Mul().i32Add().set(pa);
+  load(f, desc, Int8Desc.b).get(jp0).get(bStride).i32Mul().i32Add().set(pb);
+  load(f, desc, Int8Desc.c).get(ip0).i32Const(2).i32Shl().get(ldc).i32Mul().i32Add().get(jp0).i32Const(5).i32Shl().i32Add().set(pc);
+  f.loop((kLoop) => {
+    min(f, () => void f.get(kc), () => void f.get(pairs).get(kc0).i32Sub(), depth);
+    f.get(pa).get(kc0).i32Const(4).i32Shl().i32Add();
+    f.get(pb).get(kc0).i32Const(5).i32Shl().i32Add();
+    f.get(pc).get(mPan).get(nPan).get(depth).get(ldc).get(kc0).i32Eqz().get(aStride).get(bStride).call(block);
+    f.get(kc0).get(kc).i32Add().tee(kc0).get(pairs).i32LtU().brIf(kLoop);
+  });
+  f.i32Const(0);
+}
+
+/**
+ * `block(pa, pb, pc, mPanels, nPanels, depth, ldc, first, aStride, bStride)`: C tiles
+ * `(+)= Ã·B̃` over `depth ≥ 1` pairs, for `mPanels × nPanels ≥ 1` tiles of 4×8 (panel strides in bytes).
+ */
+function emitBlock(f: FunctionBuilder): void {
+  const [pa, pb, pc, mPan, nPan, depth, ldc, first, aStride, bStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const bp0 = f.local(I), cCol = f.local(I), ap0 = f.local(I), cp = f.local(I), ir = f.local(I);
+  const ap = f.local(I), bp = f.local(I), aEnd = f.local(I), depthBytes = f.local(I);
+  const acc: LocalIndex[] = [];
+  for (let i = 0; i < 8; i++) acc.push(f.local(V));
+  const b0 = f.local(V), b1 = f.local(V), av = f.local(V);
+  f.get(depth).i32Const(4).i32Shl().set(depthBytes);
+  f.get(pb).set(bp0);
+  f.get(pc).set(cCol);
+  f.loop((jrLoop) => {
+    f.get(pa).set(ap0);
+    f.get(cCol).set(cp);
+    f.get(mPan).set(ir);
+    f.loop((irLoop) => {
+      for (const r of acc) f.i32x4Const(0).set(r);
+      f.get(ap0).tee(ap).get(depthBytes).i32Add().set(aEnd);
+      f.get(bp0).set(bp);
+      f.loop((kLoop) => {
+        f.get(bp).v128Load(0).set(b0);
+        f.get(bp).v128Load(16).set(b1);
+        for (let i = 0; i < 4; i++) {
+          f.get(ap).v128Load32Splat(4 * i).set(av);
+          f.get(acc[2 * i]!).get(av).get(b0).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * i]!);
+          f.get(acc[2 * i + 1]!).get(av).get(b1).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * i + 1]!);
+        }
+        f.get(bp).i32Const(32).i32Add().set(bp);
+        f.get(ap).i32Const(16).i32Add().tee(ap).get(aEnd).i32Ne().brIf(kLoop);
+      });
+      storeTile(f, acc, cp, ldc, first);
+      f.get(cp).get(ldc).i32Const(2).i32Shl().i32Add().set(cp);
+      f.get(ap0).get(aStride).i32Add().set(ap0);
+      f.get(ir).i32Const(1).i32Sub().tee(ir).brIf(irLoop);
+    });
+    f.get(cCol).i32Const(32).i32Add().set(cCol);
+    f.get(bp0).get(bStride).i32Add().set(bp0);
+    f.get(nPan).i32Const(1).i32Sub().tee(nPan).brIf(jrLoop);
+  });
+}
+
+/** Writes the 4×8 tile to C at `cp` (row stride `ldc` bytes): store when `first`, else add. */
+function storeTile(f: FunctionBuilder, acc: readonly LocalIndex[], cp: LocalIndex, ldc: LocalIndex, first: LocalIndex): void {
+  const rowAddr = (i: number) => {
+    f.get(cp);
+    if (i > 0) f.get(ldc).i32Const(i).i32Mul().i32Add();
+  };
+  f.get(first).if(
+    () => {
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 2; j++) {
+          rowAddr(i);
+          f.get(acc[2 * i + j]!).v128Store(16 * j);
+        }
+      }
+    },
+    () => {
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 2; j++) {
+          rowAddr(i);
+          rowAddr(i);
+          f.v128Load(16 * j).get(acc[2 * i + j]!).simd(SimdOp.i32x4_add).v128Store(16 * j);
+        }
+      }
+    },
+  );
+}
