@@ -11,6 +11,7 @@
  * ```
  */
 export { Module, type StateDict } from "./module.js";
+export { registerParametrization, removeParametrization, getParametrization, parametrizationsOf, isParametrized, type Parametrization, type ParametrizationSpec } from "./parametrize.js";
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softplus, Identity, Flatten, Dropout, Embedding, LayerNorm, type UnaryModule } from "./layers/basic.js";
 export { RNN, LSTM, GRU, type RecurrentOptions, type RecurrentOutput } from "./layers/recurrent.js";

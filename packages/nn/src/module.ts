@@ -1,9 +1,11 @@
 /**
- * @file `Module`: the base of every layer. A module owns named parameters (leaf `Var`s) and named
- * sub-modules; `parameters()`/`namedParameters()` walk the tree in registration order with
- * dotted names (`"fc1.weight"`), `train()`/`eval()` switch modes recursively, and
- * `stateDict()`/`loadStateDict()` save and restore values with shape checks — the same names and
- * layouts as PyTorch, so weights can be exchanged.
+ * @file `Module`: the base of every layer. A module owns named parameters (leaf `Var`s), named
+ * buffers (non-trainable tensors such as pruning masks) and named sub-modules;
+ * `parameters()`/`namedParameters()` and `buffers()`/`namedBuffers()` walk the tree in
+ * registration order with dotted names (`"fc1.weight"`), `train()`/`eval()` switch modes
+ * recursively, and `stateDict()`/`loadStateDict()` save and restore parameters and persistent
+ * buffers with shape checks — the same names, order and layouts as PyTorch, so weights can be
+ * exchanged.
  */
 import { Tensor, ShapeError, fmt } from "@tapegrad/tensor";
 import { Var, variable } from "@tapegrad/autograd";
@@ -31,6 +33,8 @@ export abstract class Module {
   /** True in training mode (affects e.g. Dropout). */
   training = true;
   private readonly ownParams = new Map<string, Var>();
+  private readonly ownBuffers = new Map<string, Tensor>();
+  private readonly transientBuffers = new Set<string>();
   private readonly children = new Map<string, Module>();
 
   /**
@@ -62,6 +66,108 @@ export abstract class Module {
   }
 
   /**
+   * Registers an existing parameter under `name` (PyTorch's `register_parameter`): the same `Var`
+   * object, so optimizers holding it keep working. It must be a leaf that requires grad.
+   *
+   * @throws {Error} when the name is taken or contains a dot; {TypeError} when `param` is not a
+   * leaf Var that requires grad.
+   * @example
+   * ```ts
+   * const w = layer.deleteParameter("weight");
+   * layer.registerParameter("weight_orig", w);
+   * ```
+   */
+  registerParameter(name: string, param: Var): Var {
+    if (!(param instanceof Var) || !param.isLeaf || !param.requiresGrad) {
+      throw new TypeError(`registerParameter: "${name}" must be a leaf Var that requires grad`);
+    }
+    this.checkName(name);
+    this.ownParams.set(name, param);
+    return param;
+  }
+
+  /**
+   * Unregisters this module's own parameter `name` and returns it (the Var itself is untouched).
+   *
+   * @throws {Error} when this module has no parameter `name`.
+   * @example
+   * ```ts
+   * const w = layer.deleteParameter("weight");
+   * ```
+   */
+  deleteParameter(name: string): Var {
+    const v = this.ownParams.get(name);
+    if (v === undefined) throw new Error(`deleteParameter: ${this.constructor.name} has no parameter "${name}"`);
+    this.ownParams.delete(name);
+    return v;
+  }
+
+  /**
+   * Registers a buffer: a tensor that belongs to the module's state but is not trained (a pruning
+   * mask, running statistics). The module keeps `value` itself (no copy): `loadStateDict` writes
+   * into it in place. Persistent buffers (default) appear in `stateDict()` after the module's own
+   * parameters, as in PyTorch.
+   *
+   * @throws {Error} when the name is taken or contains a dot; {TypeError} when `value` is not a
+   * Tensor.
+   * @example
+   * ```ts
+   * layer.registerBuffer("weight_mask", ones([8, 4]));
+   * ```
+   */
+  registerBuffer(name: string, value: Tensor, opts: { persistent?: boolean } = {}): Tensor {
+    if (!(value instanceof Tensor)) throw new TypeError(`registerBuffer: "${name}" must be a Tensor`);
+    this.checkName(name);
+    const t = value.contiguous();
+    this.ownBuffers.set(name, t);
+    if (opts.persistent === false) this.transientBuffers.add(name);
+    return t;
+  }
+
+  /**
+   * Unregisters this module's own buffer `name` and returns it.
+   *
+   * @throws {Error} when this module has no buffer `name`.
+   * @example
+   * ```ts
+   * layer.deleteBuffer("weight_mask");
+   * ```
+   */
+  deleteBuffer(name: string): Tensor {
+    const t = this.ownBuffers.get(name);
+    if (t === undefined) throw new Error(`deleteBuffer: ${this.constructor.name} has no buffer "${name}"`);
+    this.ownBuffers.delete(name);
+    this.transientBuffers.delete(name);
+    return t;
+  }
+
+  /**
+   * This module's own parameter `name` (not dotted, no descendants), or undefined.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * fc.getParameter("weight_orig"); // the trainable Var of a pruned weight
+   * ```
+   */
+  getParameter(name: string): Var | undefined {
+    return this.ownParams.get(name);
+  }
+
+  /**
+   * This module's own buffer `name` (not dotted), or undefined.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * fc.getBuffer("weight_mask");
+   * ```
+   */
+  getBuffer(name: string): Tensor | undefined {
+    return this.ownBuffers.get(name);
+  }
+
+  /**
    * Registers a child module under `name` and returns it.
    *
    * @throws {Error} when the name is taken or contains a dot.
@@ -79,12 +185,12 @@ export abstract class Module {
 
   private checkName(name: string): void {
     if (!name || name.includes(".")) throw new Error(`Module: invalid name "${name}" (non-empty, no dots)`);
-    if (this.ownParams.has(name) || this.children.has(name)) throw new Error(`Module: "${name}" is already registered`);
+    if (this.ownParams.has(name) || this.ownBuffers.has(name) || this.children.has(name)) throw new Error(`Module: "${name}" is already registered`);
   }
 
   /**
-   * `[dottedName, parameter]` pairs of this module and all descendants, in registration order
-   * (a parameter shared by two modules is listed once).
+   * `[dottedName, parameter]` pairs of this module and (with `recurse`, the default) all
+   * descendants, in registration order (a parameter shared by two modules is listed once).
    *
    * @throws never.
    * @example
@@ -92,16 +198,47 @@ export abstract class Module {
    * model.namedParameters().map(([n]) => n); // ["fc1.weight", "fc1.bias", ...]
    * ```
    */
-  namedParameters(prefix = ""): [string, Var][] {
-    const out: [string, Var][] = [];
-    const seen = new Set<Var>();
+  namedParameters(prefix = "", recurse = true): [string, Var][] {
+    return this.collect((m) => m.ownParams, prefix, recurse);
+  }
+
+  /**
+   * `[dottedName, buffer]` pairs of this module and (with `recurse`) all descendants, in
+   * registration order (a buffer shared by two modules is listed once).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * model.namedBuffers().map(([n]) => n); // ["fc1.weight_mask"] after pruning fc1.weight
+   * ```
+   */
+  namedBuffers(prefix = "", recurse = true): [string, Tensor][] {
+    return this.collect((m) => m.ownBuffers, prefix, recurse);
+  }
+
+  /**
+   * All buffers (see {@link Module.namedBuffers}).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * model.buffers().length; // 0 for a plain MLP
+   * ```
+   */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, t]) => t);
+  }
+
+  private collect<T>(own: (m: Module) => Map<string, T>, prefix: string, recurse: boolean): [string, T][] {
+    const out: [string, T][] = [];
+    const seen = new Set<T>();
     const walk = (m: Module, pre: string) => {
-      for (const [n, v] of m.ownParams) {
+      for (const [n, v] of own(m)) {
         if (seen.has(v)) continue;
         seen.add(v);
         out.push([pre + n, v]);
       }
-      for (const [n, c] of m.children) walk(c, `${pre}${n}.`);
+      if (recurse) for (const [n, c] of m.children) walk(c, `${pre}${n}.`);
     };
     walk(this, prefix);
     return out;
@@ -180,7 +317,7 @@ export abstract class Module {
   }
 
   /**
-   * Releases the long-lived storage of every parameter (values and gradients) now, instead of
+   * Releases the long-lived storage of every parameter (values and gradients) and buffer now, instead of
    * when the garbage collector finds the model (see `Var.dispose`). The module must not be used
    * afterwards. Dropping a model without calling it is fine too: its memory is reclaimed later.
    *
@@ -192,10 +329,13 @@ export abstract class Module {
    */
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
+    for (const b of this.buffers()) b.dispose();
   }
 
   /**
-   * Copies of all parameter values by dotted name.
+   * Copies of all parameter and persistent buffer values by dotted name, module by module: its
+   * parameters, then its buffers, then its children (PyTorch's key order, e.g. `bias`,
+   * `weight_orig`, `weight_mask` for a pruned Linear).
    *
    * @throws {Error} when a parameter's storage was released by `dispose()`.
    * @example
@@ -205,16 +345,35 @@ export abstract class Module {
    */
   stateDict(): StateDict {
     const sd: StateDict = {};
-    for (const [n, v] of this.namedParameters()) sd[n] = v.value.clone();
+    for (const [n, t] of this.stateEntries()) sd[n] = t.clone();
     return sd;
   }
 
+  /** The live tensors behind `stateDict()` (parameters' values and persistent buffers), in order. */
+  private stateEntries(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Var>();
+    const walk = (m: Module, pre: string) => {
+      for (const [n, v] of m.ownParams) {
+        if (seen.has(v)) continue;
+        seen.add(v);
+        out.push([pre + n, v.value]);
+      }
+      for (const [n, t] of m.ownBuffers) if (!m.transientBuffers.has(n)) out.push([pre + n, t]);
+      for (const [n, c] of m.children) walk(c, `${pre}${n}.`);
+    };
+    walk(this, "");
+    return out;
+  }
+
   /**
-   * Loads values by dotted name into the parameters (copying data in place, so optimizers that
-   * hold the parameters keep working). With `strict` (default), missing and unexpected keys are
-   * errors; shapes must always match.
+   * Loads values by dotted name into the parameters and persistent buffers (copying data in
+   * place, so optimizers that hold the parameters keep working). With `strict` (default), missing
+   * and unexpected keys are errors; shapes must always match. Nothing is written unless every
+   * check passes.
    *
-   * @throws {ShapeError} for a shape mismatch; {Error} for missing/unexpected keys.
+   * @throws {ShapeError} for a shape mismatch; {Error} for missing/unexpected keys; {TypeError}
+   * for a value that is not a Tensor.
    * @example
    * ```ts
    * model.loadStateDict(saved);
@@ -222,7 +381,7 @@ export abstract class Module {
    */
   loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): void {
     const strict = opts.strict ?? true;
-    const named = new Map(this.namedParameters());
+    const named = new Map(this.stateEntries());
     const missing = [...named.keys()].filter((k) => !(k in sd));
     const unexpected = Object.keys(sd).filter((k) => !named.has(k));
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
@@ -241,7 +400,7 @@ export abstract class Module {
     }
     for (const [k, v] of named) {
       const t = sd[k];
-      if (t !== undefined) v.value.data.set(t.toFloat32Array(), v.value.offset);
+      if (t !== undefined) v.data.set(t.toFloat32Array(), v.offset);
     }
   }
 

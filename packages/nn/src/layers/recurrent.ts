@@ -46,7 +46,10 @@ abstract class RecurrentBase extends Module {
   readonly numLayers: number;
   readonly batchFirst: boolean;
   readonly dropoutP: number;
-  protected readonly weights: { wih: Var; whh: Var; bih: Var | null; bhh: Var | null }[] = [];
+  /** Per layer: the parameter names (`weight_ih_l0`, ...); forward reads `this[name]`. */
+  protected readonly weights: { wih: string; whh: string; bih: string | null; bhh: string | null }[] = [];
+  /** Per layer, the hidden-to-hidden weight and bias read once at the start of `run`. */
+  private hh: { whh: Var; bhh: Var | null }[] = [];
   private readonly rng: Rng;
 
   constructor(protected readonly kind: Kind, inputSize: number, hiddenSize: number, opts: RecurrentOptions) {
@@ -68,11 +71,14 @@ abstract class RecurrentBase extends Module {
     const k = 1 / Math.sqrt(hiddenSize);
     for (let l = 0; l < this.numLayers; l++) {
       const inSize = l === 0 ? inputSize : hiddenSize;
-      const wih = this.addParameter(`weight_ih_l${l}`, uniform([g, inSize], -k, k, { rng: this.rng }));
-      const whh = this.addParameter(`weight_hh_l${l}`, uniform([g, hiddenSize], -k, k, { rng: this.rng }));
-      const bih = opts.bias === false ? null : this.addParameter(`bias_ih_l${l}`, uniform([g], -k, k, { rng: this.rng }));
-      const bhh = opts.bias === false ? null : this.addParameter(`bias_hh_l${l}`, uniform([g], -k, k, { rng: this.rng }));
-      this.weights.push({ wih, whh, bih, bhh });
+      const names = { wih: `weight_ih_l${l}`, whh: `weight_hh_l${l}`, bih: `bias_ih_l${l}`, bhh: `bias_hh_l${l}` };
+      const shapes = { wih: [g, inSize], whh: [g, hiddenSize], bih: [g], bhh: [g] };
+      for (const key of ["wih", "whh", "bih", "bhh"] as const) {
+        if (opts.bias === false && (key === "bih" || key === "bhh")) continue;
+        // PyTorch's attribute (rnn.weight_ih_l0), read by forward so a parametrization (pruning) applies
+        (this as unknown as Record<string, Var>)[names[key]] = this.addParameter(names[key], uniform(shapes[key], -k, k, { rng: this.rng }));
+      }
+      this.weights.push({ wih: names.wih, whh: names.whh, bih: opts.bias === false ? null : names.bih, bhh: opts.bias === false ? null : names.bhh });
     }
   }
 
@@ -110,10 +116,12 @@ abstract class RecurrentBase extends Module {
     let seq = this.timeMajor(x);
     const T = seq.shape[0]!, B = seq.shape[1]!;
     const finals: Var[][] = [];
+    this.hh = this.weights.map((w) => ({ whh: this.param(w.whh)!, bhh: this.param(w.bhh) }));
     for (let l = 0; l < this.numLayers; l++) {
       const w = this.weights[l]!;
+      const wih = this.param(w.wih)!;
       // input projection of all steps at once: [T·B, in] · W_ihᵀ + b_ih
-      const proj = A.reshape(A.linear(A.reshape(seq, [T * B, seq.shape[2]!]), w.wih, w.bih), [T, B, w.wih.shape[0]!]);
+      const proj = A.reshape(A.linear(A.reshape(seq, [T * B, seq.shape[2]!]), wih, this.param(w.bih)), [T, B, wih.shape[0]!]);
       let state = states.map((s) => s[l]!);
       const outs: Var[] = [];
       for (let t = 0; t < T; t++) {
@@ -129,8 +137,13 @@ abstract class RecurrentBase extends Module {
 
   /** `h W_hhᵀ + b_hh`. */
   protected hidden(l: number, h: Var): Var {
-    const w = this.weights[l]!;
+    const w = this.hh[l]!;
     return A.linear(h, w.whh, w.bhh);
+  }
+
+  /** The current value of the attribute `name` (the effective value when it is parametrized). */
+  private param(name: string | null): Var | null {
+    return name === null ? null : (this as unknown as Record<string, Var>)[name]!;
   }
 
   protected gate(v: Var, k: number): Var {
