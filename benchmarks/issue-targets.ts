@@ -2,6 +2,9 @@
  * @file The issues' measurable targets, checked against one run (a Markdown table, printed after
  * the ratio table):
  *
+ * - issue 14: int8 GEMM throughput ≥ 1.5× the float32 GEMM's, same shape, same run (GOP/s of
+ *   the `int8-gemm` topic; each int8 record against the float32 record of its shape, backend,
+ *   thread count and SIMD mode).
  * - issue 13: elementwise throughput against tfjs-wasm (1 thread, GB/s: add, mul, relu
  *   contiguous ≥ 1.0×, broadcast add ≥ 0.7×, exp, tanh, sigmoid ≥ 1.0×, sum ≥ 1.0×) and the MLP
  *   step's time against jax-js (≤ 0.55× its time, 1 thread) and torch (1 thread ≤ 1.8× torch's
@@ -18,6 +21,7 @@
  * (e.g. torch not installed) shows `—`.
  */
 import { num, speedup, table } from "./report.js";
+import { f32CaseName, INT8_SHAPES, int8CaseName } from "./int8-gemm.js";
 import { higherIsBetter, type ResultRecord } from "./types.js";
 
 interface TargetRow {
@@ -29,7 +33,7 @@ interface TargetRow {
   show: (r: ResultRecord) => string;
 }
 
-/** The check of issue 13, 12 and 6's targets on `results` (one table per SIMD mode measured). */
+/** The check of issue 14, 13, 12 and 6's targets on `results` (one table per SIMD mode measured). */
 export function issueTargets(results: readonly ResultRecord[], opts: { memoryRequested: boolean }): string {
   const modes = [...new Set(results.filter((r) => r.library === "tapegrad").map((r) => r.simd ?? "plain"))].sort((a, b) => (a === "plain" ? -1 : b === "plain" ? 1 : 0));
   const peers = results.filter((r) => r.library !== "tapegrad");
@@ -79,7 +83,23 @@ function targetTable(tg: readonly ResultRecord[], peers: readonly ResultRecord[]
   const mlp = (r: ResultRecord) => r.bench === "mlp-step";
   const mm512 = (r: ResultRecord) => r.bench === "matmul" && r.size === 512;
   const clip = (r: ResultRecord) => r.bench === "clip-global-norm";
+  // int8 GEMM against the float32 GEMM of the same shape, backend, threads and SIMD mode
+  const f32Of = (r: ResultRecord, name: string) =>
+    tg.find((x) => x.bench === "int8-gemm" && x.name === name && x.backend === r.backend && x.threads === r.threads && (x.simd ?? "plain") === (r.simd ?? "plain"));
+  const int8Row = (s: (typeof INT8_SHAPES)[number]): TargetRow => ({
+    target: `#14 int8 GEMM ${s.join("×")} ≥ 1.5× float32 GEMM (GOP/s, same run)`,
+    records: pick((r) => r.bench === "int8-gemm" && r.name === int8CaseName(s) && r.backend !== "js"),
+    check: (r) => {
+      const f = f32Of(r, f32CaseName(s));
+      return f ? r.value / f.value >= 1.5 : undefined;
+    },
+    show: (r) => {
+      const f = f32Of(r, f32CaseName(s));
+      return `${plain(r)}: ${f ? `${num(r.value / f.value)}× float32 (${num(f.value)} GOP/s)` : "no float32 number"}`;
+    },
+  });
   const targets: TargetRow[] = [
+    ...INT8_SHAPES.map(int8Row),
     elementwise("add 1M", 1),
     elementwise("mul 1M", 1),
     elementwise("relu 1M", 1),
@@ -123,5 +143,5 @@ function targetTable(tg: readonly ResultRecord[], peers: readonly ResultRecord[]
       rows.push(["#12 heap flat over a 10,000-step training run", measured, m.flat === true && steps >= 10_000 ? "yes" : "no"]);
     }
   }
-  return `## targets of issues 13, 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
+  return `## targets of issues 14, 13, 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
 }

@@ -4,10 +4,11 @@
  */
 import { clipTopic } from "./clip.js";
 import { elementwiseTopic } from "./elementwise.js";
+import { int8GemmTopic } from "./int8-gemm.js";
 import { matmulTopic } from "./matmul.js";
 import { memoryTopic } from "./memory.js";
 import { mlpTopic } from "./mlp.js";
 import type { Topic } from "./types.js";
 
 /** Every topic, in run order (`memory` is opt-in: `--memory`). */
-export const TOPICS: readonly Topic[] = [matmulTopic, elementwiseTopic, clipTopic, mlpTopic, memoryTopic];
+export const TOPICS: readonly Topic[] = [matmulTopic, int8GemmTopic, elementwiseTopic, clipTopic, mlpTopic, memoryTopic];

@@ -8,10 +8,11 @@ import type * as JaxJs from "@jax-js/jax";
 import type { TorchPeer } from "./torch.js";
 
 /**
- * Units of a measurement: throughput (higher is better), time per call (lower is better) or
+ * Units of a measurement: throughput (higher is better; `"GOP/s"`: 1e9 integer or float
+ * operations per second, the int8 GEMM topic), time per call (lower is better) or
  * memory (`"MB"`, 1e6 bytes, the `memory` topic).
  */
-export type Unit = "GFLOP/s" | "GB/s" | "ms" | "MB";
+export type Unit = "GFLOP/s" | "GOP/s" | "GB/s" | "ms" | "MB";
 
 /** Every library the harness compares, in the order of the ratio table's columns (tapegrad first). */
 export const LIBRARIES = ["tapegrad", "tfjs-cpu", "tfjs-wasm", "jax-js", "torch"] as const;
@@ -21,7 +22,7 @@ export type Library = (typeof LIBRARIES)[number];
 
 /** True when a larger value of `unit` is better. */
 export function higherIsBetter(unit: Unit): boolean {
-  return unit === "GFLOP/s" || unit === "GB/s";
+  return unit === "GFLOP/s" || unit === "GOP/s" || unit === "GB/s";
 }
 
 /**
