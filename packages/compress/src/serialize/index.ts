@@ -1,2 +1,10 @@
-/** @file The serialize part of @tapegrad/compress (exports). */
-export {};
+/** @file The serialize part of @tapegrad/compress (exports): `encodeModel`, `decodeModel`, `fp32Bytes`, `crc32` and the format's types. */
+export { encodeModel } from "./encode.js";
+export { decodeModel } from "./decode.js";
+export { fp32Bytes, type NamedShape } from "./size.js";
+export { crc32 } from "./crc32.js";
+export {
+  FORMAT_VERSION,
+  type EntryDtype, type Encoding, type LayoutChoice, type Float32Entry, type Int8Entry, type ModelEntry,
+  type DecodedFloat32Entry, type DecodedInt8Entry, type DecodedEntry, type DecodedModel,
+} from "./types.js";
