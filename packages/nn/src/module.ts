@@ -42,10 +42,7 @@ export abstract class Module {
    *
    * @throws whatever the subclass's computation throws (typically {@link ShapeError} for an input
    * of the wrong shape, `TypeError` for an input that is not a Var, Tensor or number).
-   * @example
-   * ```ts
-   * const logits = model.forward(constant(batch.x));
-   * ```
+   * @example `const logits = model.forward(constant(batch.x));`
    */
   abstract forward(...inputs: unknown[]): unknown;
 
@@ -53,10 +50,7 @@ export abstract class Module {
    * Registers a parameter (a fresh leaf Var that requires grad, holding a copy of `value`).
    *
    * @throws {Error} when the name is taken or contains a dot.
-   * @example
-   * ```ts
-   * this.weight = this.addParameter("weight", zeros([3, 4]));
-   * ```
+   * @example `this.weight = this.addParameter("weight", zeros([3, 4]));`
    */
   protected addParameter(name: string, value: Tensor): Var {
     this.checkName(name);
@@ -90,10 +84,7 @@ export abstract class Module {
    * Unregisters this module's own parameter `name` and returns it (the Var itself is untouched).
    *
    * @throws {Error} when this module has no parameter `name`.
-   * @example
-   * ```ts
-   * const w = layer.deleteParameter("weight");
-   * ```
+   * @example `const w = layer.deleteParameter("weight");`
    */
   deleteParameter(name: string): Var {
     const v = this.ownParams.get(name);
@@ -110,10 +101,7 @@ export abstract class Module {
    *
    * @throws {Error} when the name is taken or contains a dot; {TypeError} when `value` is not a
    * Tensor.
-   * @example
-   * ```ts
-   * layer.registerBuffer("weight_mask", ones([8, 4]));
-   * ```
+   * @example `layer.registerBuffer("weight_mask", ones([8, 4]));`
    */
   registerBuffer(name: string, value: Tensor, opts: { persistent?: boolean } = {}): Tensor {
     if (!(value instanceof Tensor)) throw new TypeError(`registerBuffer: "${name}" must be a Tensor`);
@@ -128,10 +116,7 @@ export abstract class Module {
    * Unregisters this module's own buffer `name` and returns it.
    *
    * @throws {Error} when this module has no buffer `name`.
-   * @example
-   * ```ts
-   * layer.deleteBuffer("weight_mask");
-   * ```
+   * @example `layer.deleteBuffer("weight_mask");`
    */
   deleteBuffer(name: string): Tensor {
     const t = this.ownBuffers.get(name);
@@ -145,10 +130,7 @@ export abstract class Module {
    * This module's own parameter `name` (not dotted, no descendants), or undefined.
    *
    * @throws never.
-   * @example
-   * ```ts
-   * fc.getParameter("weight_orig"); // the trainable Var of a pruned weight
-   * ```
+   * @example `fc.getParameter("weight_orig"); // the trainable Var of a pruned weight`
    */
   getParameter(name: string): Var | undefined {
     return this.ownParams.get(name);
@@ -158,10 +140,7 @@ export abstract class Module {
    * This module's own buffer `name` (not dotted), or undefined.
    *
    * @throws never.
-   * @example
-   * ```ts
-   * fc.getBuffer("weight_mask");
-   * ```
+   * @example `fc.getBuffer("weight_mask");`
    */
   getBuffer(name: string): Tensor | undefined {
     return this.ownBuffers.get(name);
@@ -171,10 +150,7 @@ export abstract class Module {
    * Registers a child module under `name` and returns it.
    *
    * @throws {Error} when the name is taken or contains a dot.
-   * @example
-   * ```ts
-   * this.fc = this.addModule("fc", new Linear(4, 2));
-   * ```
+   * @example `this.fc = this.addModule("fc", new Linear(4, 2));`
    */
   protected addModule<M extends Module>(name: string, module: M): M {
     this.checkName(name);
@@ -193,10 +169,7 @@ export abstract class Module {
    * descendants, in registration order (a parameter shared by two modules is listed once).
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.namedParameters().map(([n]) => n); // ["fc1.weight", "fc1.bias", ...]
-   * ```
+   * @example `model.namedParameters().map(([n]) => n); // ["fc1.weight", "fc1.bias", ...]`
    */
   namedParameters(prefix = "", recurse = true): [string, Var][] {
     return this.collect((m) => m.ownParams, prefix, recurse);
@@ -207,10 +180,7 @@ export abstract class Module {
    * registration order (a buffer shared by two modules is listed once).
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.namedBuffers().map(([n]) => n); // ["fc1.weight_mask"] after pruning fc1.weight
-   * ```
+   * @example `model.namedBuffers().map(([n]) => n); // ["fc1.weight_mask"] after pruning fc1.weight`
    */
   namedBuffers(prefix = "", recurse = true): [string, Tensor][] {
     return this.collect((m) => m.ownBuffers, prefix, recurse);
@@ -220,10 +190,7 @@ export abstract class Module {
    * All buffers (see {@link Module.namedBuffers}).
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.buffers().length; // 0 for a plain MLP
-   * ```
+   * @example `model.buffers().length; // 0 for a plain MLP`
    */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, t]) => t);
@@ -248,10 +215,7 @@ export abstract class Module {
    * All parameters (see {@link Module.namedParameters}).
    *
    * @throws never.
-   * @example
-   * ```ts
-   * const opt = new SGD(model.parameters(), { lr: 0.1 });
-   * ```
+   * @example `const opt = new SGD(model.parameters(), { lr: 0.1 });`
    */
   parameters(): Var[] {
     return this.namedParameters().map(([, v]) => v);
@@ -261,10 +225,7 @@ export abstract class Module {
    * `[dottedName, module]` pairs of all descendants (not including this module).
    *
    * @throws never.
-   * @example
-   * ```ts
-   * for (const [name, m] of model.namedModules()) console.log(name, m.constructor.name);
-   * ```
+   * @example `for (const [name, m] of model.namedModules()) console.log(name, m.constructor.name);`
    */
   namedModules(prefix = ""): [string, Module][] {
     const out: [string, Module][] = [];
@@ -279,10 +240,7 @@ export abstract class Module {
    * Sets training mode recursively (`train(false)` is `eval()`); returns this.
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.train();
-   * ```
+   * @example `model.train();`
    */
   train(mode = true): this {
     this.training = mode;
@@ -294,10 +252,7 @@ export abstract class Module {
    * Sets evaluation mode recursively; returns this.
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.eval();
-   * ```
+   * @example `model.eval();`
    */
   eval(): this {
     return this.train(false);
@@ -307,10 +262,7 @@ export abstract class Module {
    * Clears every parameter's gradient (`.grad = null`, PyTorch's `zero_grad(set_to_none=True)`).
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.zeroGrad();
-   * ```
+   * @example `model.zeroGrad();`
    */
   zeroGrad(): void {
     for (const p of this.parameters()) p.zeroGrad();
@@ -322,10 +274,7 @@ export abstract class Module {
    * afterwards. Dropping a model without calling it is fine too: its memory is reclaimed later.
    *
    * @throws never.
-   * @example
-   * ```ts
-   * model.dispose(); opt.dispose();
-   * ```
+   * @example `model.dispose(); opt.dispose();`
    */
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
@@ -338,10 +287,7 @@ export abstract class Module {
    * `weight_orig`, `weight_mask` for a pruned Linear).
    *
    * @throws {Error} when a parameter's storage was released by `dispose()`.
-   * @example
-   * ```ts
-   * const saved = model.stateDict();
-   * ```
+   * @example `const saved = model.stateDict();`
    */
   stateDict(): StateDict {
     const sd: StateDict = {};
@@ -374,10 +320,7 @@ export abstract class Module {
    *
    * @throws {ShapeError} for a shape mismatch; {Error} for missing/unexpected keys; {TypeError}
    * for a value that is not a Tensor.
-   * @example
-   * ```ts
-   * model.loadStateDict(saved);
-   * ```
+   * @example `model.loadStateDict(saved);`
    */
   loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): void {
     const strict = opts.strict ?? true;

@@ -49,9 +49,21 @@ export interface Parametrization {
    * The module's current buffer for `key`.
    *
    * @throws {Error} for a key the parametrization does not have.
+   * @example
+   * ```ts
+   * getParametrization(fc, "weight")!.buffer("mask"); // fc's weight_mask
+   * ```
    */
   buffer(key: string): Tensor;
-  /** The effective value as a new autograd node (what `module[name]` returns). */
+  /**
+   * The effective value as a new autograd node (what `module[name]` returns).
+   *
+   * @throws whatever the spec's `compute` throws (e.g. for a disposed buffer).
+   * @example
+   * ```ts
+   * getParametrization(fc, "weight")!.value(); // orig * mask, recorded on the tape
+   * ```
+   */
   value(): Var;
 }
 

@@ -19,7 +19,15 @@ import { type PruneAmount, validateAmount } from "./amount.js";
 import { customMask, globalUnstructuredMasks, l1UnstructuredMask, randomUnstructuredMask, type UnstructuredMethod } from "./unstructured.js";
 import { lnStructuredMask } from "./structured.js";
 
-/** The parametrization kind pruning registers (see `getParametrization(module, name).kind`). */
+/**
+ * The parametrization kind pruning registers (`getParametrization(module, name).kind`).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * isParametrized(fc, "weight", PRUNE_KIND); // true after l1Unstructured(fc, "weight", 0.2)
+ * ```
+ */
 export const PRUNE_KIND = "prune";
 
 /** Options of the magnitude-based methods. */

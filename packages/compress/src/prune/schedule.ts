@@ -64,7 +64,15 @@ export class CubicSparsitySchedule {
     this.frequency = dt;
   }
 
-  /** The last pruning step, `t0 + n·Δt`. */
+  /**
+   * The last pruning step, `t0 + n·Δt`.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * new CubicSparsitySchedule({ finalSparsity: 0.9, beginStep: 2, numSteps: 4, frequency: 3 }).endStep; // 14
+   * ```
+   */
   get endStep(): number {
     return this.beginStep + this.numSteps * this.frequency;
   }
