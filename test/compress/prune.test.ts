@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import * as A from "@tapegrad/autograd";
 import { Rng, Tensor, randn, tensor, zeros } from "@tapegrad/tensor";
-import { Linear, Module, ReLU, RNN, Sequential, crossEntropy, getParametrization, isParametrized } from "@tapegrad/nn";
+import { Embedding, LSTM, Linear, Module, ReLU, RNN, Sequential, crossEntropy, getParametrization, isParametrized, registerParametrization, removeParametrization } from "@tapegrad/nn";
 import { Adam, SGD } from "@tapegrad/optim";
 import {
   customFromMask,
@@ -257,6 +257,55 @@ describe("bad input", () => {
     }).toThrow(/Linear.weight is parametrized/);
     identity(m, "weight");
     expect(arr(pruneMask(m, "weight")!)).toEqual([1, 0, 0, 0, 1, 1]);
+  });
+});
+
+describe("parametrizations (nn)", () => {
+  it("a general parametrization: same Var, buffers by suffix, removal with or without baking", () => {
+    const fc = new Linear(2, 2, { rng: new Rng(1) });
+    const w = fc.weight;
+    const orig = arr(w.value);
+    const p = registerParametrization(fc, "weight", { kind: "scale", buffers: { factor: tensor([[2, 2], [2, 2]]) }, compute: (o, b) => A.mul(o, A.constant(b.factor!)) });
+    expect(p.original).toBe(w);
+    expect(fc.namedParameters().map(([n]) => n)).toEqual(["bias", "weight_orig"]);
+    expect(Object.keys(fc.stateDict())).toEqual(["bias", "weight_orig", "weight_factor"]);
+    expect(arr(fc.weight.value)).toEqual(orig.map((v) => 2 * v));
+    expect(() => registerParametrization(fc, "weight", p as never)).toThrow('registerParametrization: "weight" of Linear is already parametrized (kind "scale")');
+    expect(() => registerParametrization(fc, "nope", { kind: "x", compute: (o) => o })).toThrow('registerParametrization: Linear has no parameter "nope"');
+    // pruning refuses a parameter parametrized by something else
+    expect(() => l1Unstructured(fc, "weight", 0.5)).toThrow('l1Unstructured: "weight" of Linear is parametrized by "scale", not pruning');
+    expect(removeParametrization(fc, "weight", { leaveParametrized: false })).toBe(w);
+    expect(arr(fc.weight.value)).toEqual(orig);
+    expect(fc.weight).toBe(w);
+    registerParametrization(fc, "weight", { kind: "scale", buffers: { factor: tensor([[3, 3], [3, 3]]) }, compute: (o, b) => A.mul(o, A.constant(b.factor!)) });
+    removeParametrization(fc, "weight");
+    expect(arr(fc.weight.value)).toEqual(orig.map((v) => Math.fround(3 * v)));
+    expect(() => removeParametrization(fc, "weight")).toThrow('removeParametrization: "weight" of Linear is not parametrized');
+  });
+
+  it("Embedding and LSTM weights can be pruned and their forward uses the mask", () => {
+    const emb = l1Unstructured(new Embedding(5, 3, { rng: new Rng(2) }), "weight", 0.4);
+    const mask = arr(pruneMask(emb, "weight")!);
+    const out = arr(emb.forward([0, 1, 2, 3, 4]).value);
+    expect(out.map((v, i) => (mask[i] === 0 ? v === 0 : true)).every(Boolean)).toBe(true);
+    expect(zerosOf(emb.forward([0, 1, 2, 3, 4]).value)).toBe(6);
+    const lstm = lnStructured(new LSTM(3, 2, { rng: new Rng(3) }), "weight_ih_l0", 0.5, 2, 0); // 4 of the 8 gate rows
+    const before = arr(lstm.forward(A.constant(zeros([2, 1, 3]))).output.value);
+    expect(before.length).toBe(4);
+    expect(zerosOf(pruneMask(lstm, "weight_ih_l0")!)).toBe(12);
+    remove(lstm, "weight_ih_l0");
+    expect(arr(lstm.forward(A.constant(zeros([2, 1, 3]))).output.value)).toEqual(before);
+  });
+
+  it("a failed call on a pruned parameter leaves its mask as it was", () => {
+    const fc = l1Unstructured(new Linear(3, 2, { rng: new Rng(4) }), "weight", { count: 2 });
+    const mask = arr(pruneMask(fc, "weight")!);
+    expect(() => l1Unstructured(fc, "weight", { count: 5 })).toThrow("amount=5 should be smaller than the number of parameters to prune=4");
+    expect(() => lnStructured(fc, "weight", 0.5, 2, 5)).toThrow("Invalid index 5");
+    expect(() => globalUnstructured([[fc, "weight"], [fc, "bias"]], { count: 7 })).toThrow("prune=6");
+    expect(arr(pruneMask(fc, "weight")!)).toEqual(mask);
+    expect(isPruned(fc)).toBe(true);
+    expect(fc.getParameter("bias")).toBeDefined();
   });
 });
 
