@@ -48,7 +48,7 @@ export class FakeQuantize extends Module {
     this.observer = this.addModule("activationPostProcess", observer);
   }
 
-  /** True for a per-channel observer. */
+  /** True for a per-channel observer. @throws never. @example `x.isPerChannel` */
   get isPerChannel(): boolean {
     return this.observer instanceof PerChannelMinMaxObserver;
   }

@@ -56,7 +56,16 @@ export function observerSettings(fn: string, opts: ObserverOptions, perChannel: 
   return { dtype, qscheme, reduceRange, symmetric, quantMin, quantMax, customRange, eps };
 }
 
-/** The values of a Tensor or Var, checked finite (the observer's name in errors). */
+/**
+ * The row-major values of a Tensor or Var (no copy when contiguous), checked finite.
+ *
+ * @throws {TypeError} for something else than a Tensor or Var; {RangeError} naming `fn`, the
+ * index and the value for a NaN/Inf element.
+ * @example
+ * ```ts
+ * const { values, shape } = observedValues("MinMaxObserver.forward", x);
+ * ```
+ */
 export function observedValues(fn: string, x: Tensor | Var): { values: Float32Array; shape: readonly number[] } {
   const t = x instanceof Var ? x.value : x;
   if (!(t instanceof Tensor)) throw new TypeError(`${fn}: x must be a Tensor or Var`);
@@ -97,11 +106,11 @@ export class MinMaxObserver extends Module {
     this.settings = observerSettings(name, opts, false);
   }
 
-  /** Effective lower end of the integer range. */
+  /** Effective lower end of the integer range. @throws never. @example `x.quantMin` */
   get quantMin(): number {
     return this.settings.quantMin;
   }
-  /** Effective upper end of the integer range. */
+  /** Effective upper end of the integer range. @throws never. @example `x.quantMax` */
   get quantMax(): number {
     return this.settings.quantMax;
   }
@@ -134,7 +143,7 @@ export class MinMaxObserver extends Module {
     this.maxVal = Math.max(this.maxVal, hi);
   }
 
-  /** True once a non-empty tensor was observed. */
+  /** True once a non-empty tensor was observed. @throws never. @example `x.hasData` */
   get hasData(): boolean {
     return !(this.minVal === Infinity && this.maxVal === -Infinity);
   }

@@ -58,15 +58,15 @@ export class PerChannelMinMaxObserver extends Module {
     this.chAxis = ax;
   }
 
-  /** Effective lower end of the integer range. */
+  /** Effective lower end of the integer range. @throws never. @example `x.quantMin` */
   get quantMin(): number {
     return this.settings.quantMin;
   }
-  /** Effective upper end of the integer range. */
+  /** Effective upper end of the integer range. @throws never. @example `x.quantMax` */
   get quantMax(): number {
     return this.settings.quantMax;
   }
-  /** True once a non-empty tensor was observed. */
+  /** True once a non-empty tensor was observed. @throws never. @example `x.hasData` */
   get hasData(): boolean {
     return this.minVal.length > 0;
   }

@@ -7,7 +7,15 @@
  */
 import { dtypeRange, roundHalfEven, type QDtype } from "./common.js";
 
-/** torch.finfo(torch.float32).eps = 2^-23, the observers' default minimum scale. */
+/**
+ * `torch.finfo(torch.float32).eps` = 2^-23, the observers' default minimum scale (not 1e-8).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * new MinMaxObserver({ eps: DEFAULT_EPS }); // the default
+ * ```
+ */
 export const DEFAULT_EPS = 1.1920928955078125e-7;
 
 /** What `calculateQparamsInto` needs to know about an observer. */

@@ -90,7 +90,7 @@ export class QTensor {
     }
   }
 
-  /** `"per_tensor_affine"` or `"per_channel_affine"` (torch's `qscheme()`). */
+  /** `"per_tensor_affine"` or `"per_channel_affine"` (torch's `qscheme()`). @throws never. @example `x.qscheme` */
   get qscheme(): "per_tensor_affine" | "per_channel_affine" {
     return this.perChannel ? "per_channel_affine" : "per_tensor_affine";
   }

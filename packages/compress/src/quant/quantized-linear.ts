@@ -152,7 +152,7 @@ export class QuantizedLinear {
     });
   }
 
-  /** True when the input parameters are chosen per batch. */
+  /** True when the input parameters are chosen per batch. @throws never. @example `x.isDynamic` */
   get isDynamic(): boolean {
     return this.inputScale === null;
   }
