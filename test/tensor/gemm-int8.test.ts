@@ -6,9 +6,9 @@
  * wasm kernel sets and thread counts; the float epilogue against a float64 reference rounded as
  * documented; bad inputs; inputs never modified.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
-  Rng, gemmU8I8, gemmU8I8Dequant, jsKernels, kernels, packInt8Weights, useKernels, wasmKernels, wasmStatus,
+  Rng, gemmU8I8, gemmU8I8Dequant, jsKernels, kernels, numThreads, packInt8Weights, setNumThreads, threadsReady, useKernels, wasmKernels, wasmStatus,
 } from "@tapegrad/tensor";
 
 /** `Σ_i (x[b,i] − zp)·w[o,i]` as plain JS integers (exact: far below 2⁵³), wrapped to int32. */
@@ -141,6 +141,19 @@ describe("gemmU8I8Dequant", () => {
     expect(out).toEqual(dequantRef(acc, n, scales, bias, false));
   });
 
+  it("signed zeros and ReLU: −0 without bias, +0 after ReLU, on every backend", () => {
+    const batch = 9, k = 40, n = 12;
+    const x = new Uint8Array(batch * k).fill(77), w = randomI8(new Rng(3), n * k);
+    const scales = new Float32Array(n).fill(-0.5);
+    const packed = packInt8Weights(w, n, k);
+    const plain = gemmU8I8Dequant(x, 77, batch, packed, scales, null); // acc = 0: fl32(0·(−0.5)) = −0
+    expect(plain.every((v) => Object.is(v, -0))).toBe(true);
+    const relu = gemmU8I8Dequant(x, 77, batch, packed, scales, null, undefined, true);
+    expect(relu.every((v) => Object.is(v, 0))).toBe(true);
+    const withBias = gemmU8I8Dequant(x, 77, batch, packed, scales, new Float32Array(n).fill(-0)); // −0 + −0 = −0
+    expect(withBias.every((v) => Object.is(v, -0))).toBe(true);
+  });
+
   it("matches the float64 value of a quantized linear within float32 rounding", () => {
     // out64 = acc·(xs·ws) + bias in float64 (the golden file's `output_float64`)
     const batch = 4, k = 8, n = 5;
@@ -159,6 +172,8 @@ describe("gemmU8I8Dequant", () => {
 
 describe("int8 GEMM backends", () => {
   const wasm = process.env.TAPEGRAD_KERNELS === "js" ? undefined : wasmKernels();
+  const initialThreads = numThreads();
+  afterAll(() => setNumThreads(initialThreads));
 
   it("with the js kernel set no WebAssembly is compiled", () => {
     if (process.env.TAPEGRAD_KERNELS !== "js") return;
@@ -172,6 +187,7 @@ describe("int8 GEMM backends", () => {
     if (!wasm) return;
     const rng = new Rng(99);
     const sets = [jsKernels, wasm, wasmKernels({ threads: 2 })!];
+    await threadsReady(); // the 2-thread set then really splits the larger products
     for (const [batch, k, n] of [[128, 784, 256], [33, 65, 47], [1, 300, 9], [260, 129, 520]] as const) {
       const x = randomU8(rng, batch * k), w = randomI8(rng, n * k);
       const want = reference(x, 77, batch, w, n, k);

@@ -4,7 +4,15 @@
  * documented so that every backend gives the same bits.
  */
 
-/** The float epilogue: `out = fl32(fl32(acc·scales[o]) + bias[o])`, then ReLU when `relu`. */
+/**
+ * The float epilogue: `out = fl32(fl32(acc·scales[o]) + bias[o])`, then ReLU when `relu`.
+ *
+ * @throws never (an interface).
+ * @example
+ * ```ts
+ * const ep: Int8Epilogue = { scales, bias: null, relu: true, out: new Float32Array(batch * n) };
+ * ```
+ */
 export interface Int8Epilogue {
   readonly scales: Float32Array;
   readonly bias: Float32Array | null;

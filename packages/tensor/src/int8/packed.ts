@@ -30,7 +30,17 @@ import { mainArena } from "../wasm/runtime.js";
  */
 export const INT8_NR = 8;
 
-/** Int8 weights packed for {@link gemmU8I8}; create with {@link packInt8Weights}. */
+/**
+ * Int8 weights packed for {@link gemmU8I8}; create with {@link packInt8Weights}.
+ *
+ * @throws never (an interface; `gemmU8I8` throws for weights used after `dispose()`).
+ * @example
+ * ```ts
+ * const w: PackedInt8Weights = packInt8Weights(q, 256, 784);
+ * w.outFeatures; // 256
+ * w.dispose();
+ * ```
+ */
 export interface PackedInt8Weights {
   /** Rows of the weight matrix (outputs of the layer). */
   readonly outFeatures: number;

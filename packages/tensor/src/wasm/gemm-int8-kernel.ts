@@ -9,6 +9,10 @@
  *   inputs of 4 rows are one `v128.load64_zero` + `i16x8.extend_low_i8x16_u` + `i16x8.sub` per row
  *   and a 4×4 transpose of 32-bit lanes (a lane is a pair). Inputs beyond `k` and rows beyond `m`
  *   read whatever follows in memory: they only meet zero weights or land in discarded rows.
+ * - Phase 2 (only with the float epilogue) turns C into float32 in place, rows of an item at a
+ *   time: `fl32(fl32(acc·scale) + bias)`, the product in float64 (`f64x2.convert_low_i32x4_s`,
+ *   `f64x2.mul`, `f32x4.demote_f64x2_zero`: the same roundings as `int8/dequant.ts`), the bias
+ *   added in float32, then `f32x4.max(·, 0)` for ReLU.
  * - Phase 1 computes: item `i` owns a block of rows × a block of output panels of C (int32, row
  *   stride `ldc` bytes, padded to whole tiles). Per K block of `kc` pairs, the macro-kernel walks
  *   the 8-column weight panels (packed once, see `int8/packed.ts`) and, for each, the 4-row
@@ -25,6 +29,7 @@ import { sharedMaxPages } from "./runtime.js";
 
 /** SIMD opcodes used here that `SimdOp` does not name. */
 const S = {
+  f64x2_convert_low_i32x4_s: 0xfe,
   i16x8_splat: 0x10,
   i16x8_extend_low_i8x16_u: 0x89,
   i16x8_sub: 0x91,
@@ -63,7 +68,20 @@ export const Int8Desc = {
   mcp: 15, ncp: 16, kc: 17,
   /** Column blocks (phase-1 items are `rowBlocks × colBlocks`). */
   colBlocks: 18, rowBlocks: 19,
+  /** Epilogue (phase 2): {@link Int8Epi} flags, per-column float32 scales and bias (`ldc` bytes each), rows per item. */
+  epi: 20, scales: 21, bias: 22, epiRows: 23,
 } as const;
+
+/**
+ * Flags of the descriptor's `epi` word.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * i32[d + Int8Desc.epi] = Int8Epi.on | (bias ? Int8Epi.bias : 0) | (relu ? Int8Epi.relu : 0);
+ * ```
+ */
+export const Int8Epi = { on: 1, bias: 2, relu: 4 } as const;
 
 /**
  * Bytes per descriptor.
@@ -110,13 +128,12 @@ export function emitInt8Job(mod: ModuleBuilder): number {
   const block = mod.addFunction([I, I, I, I, I, I, I, I, I, I], [], emitBlock);
   const pack = mod.addFunction([I, I], [I], emitPackA);
   const compute = mod.addFunction([I, I], [I], (f) => emitCompute(f, block));
+  const epilogue = mod.addFunction([I, I], [I], emitEpilogue);
   return mod.addFunction([I, I, I, I], [I], (f) => {
     const [desc, phase, item] = [0, 1, 2];
-    f.get(phase).if(
-      () => void f.get(desc).get(item).call(compute).return(),
-      () => void f.get(desc).get(item).call(pack).return(),
-    );
-    f.i32Const(0);
+    f.get(phase).i32Eqz().if(() => void f.get(desc).get(item).call(pack).return());
+    f.get(phase).i32Const(1).op(Op.i32_eq).if(() => void f.get(desc).get(item).call(compute).return());
+    f.get(desc).get(item).call(epilogue);
   }, "job");
 }
 
@@ -142,6 +159,7 @@ const UNPACK_LO = lanes32(0, 4, 1, 5);
 const UNPACK_HI = lanes32(2, 6, 3, 7);
 const MOVE_LH = lanes32(0, 1, 4, 5);
 const MOVE_HL = lanes32(2, 3, 6, 7);
+const HIGH_HALF = lanes32(2, 3, 2, 3);
 
 /** Transposes the 4×4 block of 32-bit lanes in `r` in place (`t`: temporaries). */
 function transpose4(f: FunctionBuilder, r: readonly LocalIndex[], t: readonly LocalIndex[]): void {
@@ -226,6 +244,42 @@ function emitCompute(f: FunctionBuilder, block: number): void {
     f.get(pb).get(kc0).i32Const(5).i32Shl().i32Add();
     f.get(pc).get(mPan).get(nPan).get(depth).get(ldc).get(kc0).i32Eqz().get(aStride).get(bStride).call(block);
     f.get(kc0).get(kc).i32Add().tee(kc0).get(pairs).i32LtU().brIf(kLoop);
+  });
+  f.i32Const(0);
+}
+
+/** `epilogue(desc, item) → i32`: phase 2, float32 results in place of rows `item·epiRows ..` of C. */
+function emitEpilogue(f: FunctionBuilder): void {
+  const [desc, item] = [0, 1];
+  const rows = f.local(I), r = f.local(I), rEnd = f.local(I), ldc = f.local(I), flags = f.local(I);
+  const p = f.local(I), pEnd = f.local(I), sc = f.local(I), bi = f.local(I);
+  const acc = f.local(V), s = f.local(V), v = f.local(V), hi = f.local(V);
+  load(f, desc, Int8Desc.epiRows).set(rows);
+  f.get(item).i32Const(0).i32LtS().if(() => void load(f, desc, Int8Desc.m).get(rows).i32Add().i32Const(1).i32Sub().get(rows).i32DivU().return());
+  load(f, desc, Int8Desc.ldc).set(ldc);
+  load(f, desc, Int8Desc.epi).set(flags);
+  f.get(item).get(rows).i32Mul().set(r);
+  min(f, () => void f.get(r).get(rows).i32Add(), () => void load(f, desc, Int8Desc.m), rEnd);
+  f.loop((rowLoop) => {
+    load(f, desc, Int8Desc.c).get(r).get(ldc).i32Mul().i32Add().tee(p).get(ldc).i32Add().set(pEnd);
+    load(f, desc, Int8Desc.scales).set(sc);
+    load(f, desc, Int8Desc.bias).set(bi);
+    f.loop((colLoop) => {
+      f.get(p).v128Load().set(acc);
+      f.get(sc).v128Load().set(s);
+      // lanes 0, 1 and 2, 3 in float64: acc·scale rounded once to float32
+      f.get(acc).simd(S.f64x2_convert_low_i32x4_s).get(s).simd(SimdOp.f64x2_promote_low_f32x4).simd(SimdOp.f64x2_mul).simd(SimdOp.f32x4_demote_f64x2_zero).set(v);
+      f.get(acc).get(acc).i8x16Shuffle(HIGH_HALF).simd(S.f64x2_convert_low_i32x4_s);
+      f.get(s).get(s).i8x16Shuffle(HIGH_HALF).simd(SimdOp.f64x2_promote_low_f32x4).simd(SimdOp.f64x2_mul).simd(SimdOp.f32x4_demote_f64x2_zero).set(hi);
+      f.get(v).get(hi).i8x16Shuffle(MOVE_LH).set(v);
+      f.get(flags).i32Const(Int8Epi.bias).i32And().if(() => void f.get(v).get(bi).v128Load().f32x4Add().set(v));
+      f.get(flags).i32Const(Int8Epi.relu).i32And().if(() => void f.get(v).f32x4Const(0).simd(SimdOp.f32x4_max).set(v));
+      f.get(p).get(v).v128Store();
+      f.get(sc).i32Const(16).i32Add().set(sc);
+      f.get(bi).i32Const(16).i32Add().set(bi);
+      f.get(p).i32Const(16).i32Add().tee(p).get(pEnd).i32LtU().brIf(colLoop);
+    });
+    f.get(r).i32Const(1).i32Add().tee(r).get(rEnd).i32LtU().brIf(rowLoop);
   });
   f.i32Const(0);
 }

@@ -5,8 +5,9 @@
  * job runs: phase 0 packs the activations minus the zero point into int16 pairs, phase 1 computes
  * blocks of C against the weights packed once by `packInt8Weights` (moved into this memory on
  * first use). On several threads the items of both phases are dealt out by the worker pool, as
- * for the float32 GEMM; every item computes the same integers whoever runs it. The accumulators
- * are then copied out (or turned into float32 by the epilogue, `int8/dequant.ts`).
+ * for the float32 GEMM; every item computes the same integers whoever runs it. With the float
+ * epilogue a phase 2 turns the accumulators into float32 in place (the same bits as
+ * `int8/dequant.ts`). The results are then copied out.
  *
  * The module is compiled once per memory kind and instantiated once per arena; in a shared memory
  * its bytes are also copied there for the workers (a pool "extra" module). Scratch grows to the
@@ -14,11 +15,10 @@
  * the caller runs the pure-TS kernel, which gives the same integers.
  */
 import type { Int8Epilogue } from "../int8/dequant.js";
-import { dequantInto } from "../int8/dequant.js";
 import { INT8_NR, type PackedInt8 } from "../int8/packed.js";
 import type { WasmArena } from "./arena.js";
 import { THREAD_MIN_WORK } from "./gemm.js";
-import { INT8_DESC_BYTES, Int8Desc, int8GemmModuleBytes } from "./gemm-int8-kernel.js";
+import { INT8_DESC_BYTES, Int8Desc, Int8Epi, int8GemmModuleBytes } from "./gemm-int8-kernel.js";
 import { currentPool, usableThreads, type ExtraModule, type JobFn } from "./threads/pool.js";
 
 /** Rows per activation panel (the register tile's height). */
@@ -29,6 +29,8 @@ const KC = 256;
 const MCP = 16;
 /** Activation panels per packing item. */
 const PACK_GROUP = 4;
+/** Rows per epilogue item. */
+const EPI_ROWS = 16;
 /**
  * Below this many multiply-adds the pure-TS kernel runs (call and packing overhead dominate).
  *
@@ -109,10 +111,12 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
   const colBlocks = Math.ceil(nPanels / ncp);
   if (rowBlocks * colBlocks < 2) threads = 1;
 
-  // Scratch (bytes): descriptor | packed activations | C | staged x (+16: the packer reads 8-byte groups past a row's end)
+  // Scratch (bytes): descriptor | packed activations | C | scales | bias | staged x (+16: the packer reads 8-byte groups past a row's end)
   const oA = INT8_DESC_BYTES;
   const oC = oA + blk(mPanels * aStride);
-  const oX = oC + blk(mPanels * MR * ldc * 4);
+  const oS = oC + blk(mPanels * MR * ldc * 4);
+  const oBias = oS + (ep ? blk(ldc * 4) : 0);
+  const oX = oBias + (ep?.bias ? blk(ldc * 4) : 0);
   const total = oX + blk(mPanels * MR * k + 16);
   let base: number, pb: number;
   try {
@@ -146,21 +150,34 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
   i32[d + Int8Desc.kc] = KC;
   i32[d + Int8Desc.colBlocks] = colBlocks;
   i32[d + Int8Desc.rowBlocks] = rowBlocks;
+  i32[d + Int8Desc.epi] = ep ? Int8Epi.on | (ep.bias ? Int8Epi.bias : 0) | (ep.relu ? Int8Epi.relu : 0) : 0;
+  i32[d + Int8Desc.scales] = base + oS;
+  i32[d + Int8Desc.bias] = base + oBias;
+  i32[d + Int8Desc.epiRows] = EPI_ROWS;
+  if (ep) {
+    // the padded columns' scales and bias are whatever was there: their results are not copied out
+    const f32 = arena.f32;
+    f32.set(ep.scales, (base + oS) >>> 2);
+    if (ep.bias) f32.set(ep.bias, (base + oBias) >>> 2);
+  }
 
-  const job = mod.job;
-  if (threads > 1) currentPool()!.run(0, base, 2, threads, job, undefined, mod.extra);
+  const job = mod.job, phases = ep ? 3 : 2;
+  if (threads > 1) currentPool()!.run(0, base, phases, threads, job, undefined, mod.extra);
   else {
-    for (let ph = 0; ph < 2; ph++) {
+    for (let ph = 0; ph < phases; ph++) {
       const items = job(base, ph, -1, 0);
       for (let i = 0; i < items; i++) job(base, ph, i, 0);
     }
   }
 
-  const c = arena.i32, c0 = (base + oC) >>> 2;
-  if (acc) {
-    if (ldc === n) acc.set(c.subarray(c0, c0 + m * n));
-    else for (let r = 0; r < m; r++) acc.set(c.subarray(c0 + r * ldc, c0 + r * ldc + n), r * n);
-  }
-  if (ep) dequantInto(c, c0, ldc, m, n, ep);
+  const c0 = (base + oC) >>> 2;
+  if (acc) copyRows(arena.i32, c0, ldc, acc, m, n);
+  if (ep) copyRows(arena.f32, c0, ldc, ep.out, m, n); // phase 2 left float32 in place of C
   return true;
+}
+
+/** Copies `m` rows of `n` elements (`src` from `at`, row stride `ld`) to the dense rows of `dst`. */
+function copyRows<T extends Int32Array | Float32Array>(src: T, at: number, ld: number, dst: T, m: number, n: number): void {
+  if (ld === n) dst.set(src.subarray(at, at + m * n));
+  else for (let r = 0; r < m; r++) dst.set(src.subarray(at + r * ld, at + r * ld + n), r * n);
 }
