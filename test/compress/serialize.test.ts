@@ -5,8 +5,11 @@
  * byte flip and inconsistent header is rejected with a clear `decodeModel` error.
  */
 import { describe, expect, it } from "vitest";
-import { Rng } from "@tapegrad/tensor";
-import { crc32, decodeModel, encodeModel, fp32Bytes, type DecodedEntry, type DecodedInt8Entry, type ModelEntry } from "@tapegrad/compress";
+import { Rng, Tensor } from "@tapegrad/tensor";
+import {
+  crc32, decodeModel, dequantize, encodeModel, entryQTensor, entryTensor, fp32Bytes, qtensorEntry, quantizePerChannel, quantizePerTensor, tensorEntry,
+  type DecodedEntry, type DecodedInt8Entry, type ModelEntry,
+} from "@tapegrad/compress";
 
 const bitsOf = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
@@ -137,6 +140,25 @@ describe("encodeModel / decodeModel round trip", () => {
     shifted.set(bytes, 1);
     decodeModel(shifted.subarray(1)).entries.forEach((d, i) => expectSame(d, smallModel()[i]!));
     expect(decodeModel(bytes.slice().buffer).entries).toHaveLength(7);
+  });
+});
+
+describe("adapters to and from Tensor / QTensor", () => {
+  it("round-trips a strided Tensor and per-channel / per-tensor QTensors", () => {
+    const t = new Tensor(Float32Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 0 : i - 6)), [3, 4]).transpose(0, 1);
+    const w = new Tensor(Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * (i % 4 === 0 ? 0 : 1)), [3, 4]);
+    const qc = quantizePerChannel(w, [0.01, 0.02, 0.005], [0, 0, 0], 0, "qint8");
+    const qt = quantizePerTensor(w, 0.01, 128, "quint8");
+    const bytes = encodeModel([tensorEntry("t", t, { layout: "sparse" }), qtensorEntry("qc", qc), qtensorEntry("qt", qt, { layout: "dense" })]);
+    const [dt, dqc, dqt] = decodeModel(bytes).entries as [DecodedEntry, DecodedEntry, DecodedEntry];
+    expect(entryTensor(dt).toArray()).toEqual(t.toArray());
+    expect(dt.encoding).not.toBe("dense");
+    expect(Array.from(dequantize(entryQTensor(dqc)).toFloat32Array())).toEqual(Array.from(dequantize(qc).toFloat32Array()));
+    expect(Array.from(dequantize(entryQTensor(dqt)).toFloat32Array())).toEqual(Array.from(dequantize(qt).toFloat32Array()));
+    expect((dqc as DecodedInt8Entry).axis).toBe(0);
+    expect((dqt as DecodedInt8Entry).axis).toBe(null);
+    expect(() => entryTensor(dqc)).toThrow('entryTensor: "qc" is qint8, not float32 (use entryQTensor)');
+    expect(() => entryQTensor(dt)).toThrow('entryQTensor: "t" is float32, not qint8/quint8 (use entryTensor)');
   });
 });
 

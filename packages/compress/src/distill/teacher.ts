@@ -1,8 +1,8 @@
 /**
  * @file Running the teacher: in eval mode (dropout off) and under `noGrad` (no tape), restoring
  * its previous mode afterwards; per batch, or once over a whole dataset so that every epoch reuses
- * the same logits (exactly what per-batch calls would give, since an eval-mode teacher is
- * deterministic).
+ * the same logits (what per-batch calls give, since an eval-mode teacher is deterministic — up to
+ * the last bit of the backend's GEMM, whose rounding may depend on the batch size).
  */
 import { Var, noGrad } from "@tapegrad/autograd";
 import { Tensor, indexSelect } from "@tapegrad/tensor";

@@ -131,8 +131,9 @@ export function distillEpoch(o: DistillEpochOptions): DistillEpochReport {
  * Trains `student` from `teacher` for `epochs` passes over `loader` with the distillation loss
  * (`alpha · T² · KL + (1 − alpha) · CE`): the student is put in training mode (its previous mode
  * is restored at the end); the teacher runs in eval mode under `noGrad` — by default once over
- * `loader.x` before the first epoch (`cacheTeacher`), which gives exactly the per-batch logits
- * since an eval-mode teacher is deterministic. Works with any `@tapegrad/optim` optimizer (its
+ * `loader.x` before the first epoch (`cacheTeacher`), which gives the per-batch logits since an
+ * eval-mode teacher is deterministic (up to the last bit: the GEMM kernels may round a row
+ * differently for another batch size). Works with any `@tapegrad/optim` optimizer (its
  * clip chain, non-finite policy and hooks) and extra `clip` transforms; `afterStep` can drive an
  * LR scheduler; `evaluate(epoch)` adds a metric (e.g. test accuracy) to each epoch's report.
  *

@@ -17,17 +17,70 @@
  * | last 4 | CRC-32 (u32) of every byte before it |
  */
 
-/** The four magic bytes at the start of every file: ASCII `"TGCM"` (tapegrad compressed model). */
+/**
+ * The four magic bytes at the start of every file: ASCII `"TGCM"` (tapegrad compressed model).
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * MAGIC.every((b, i) => bytes[i] === b); // a compressed-model file
+ * ```
+ */
 export const MAGIC: readonly number[] = [0x54, 0x47, 0x43, 0x4d];
-/** The format version written by `encodeModel` and the only one `decodeModel` reads. */
+
+/**
+ * The format version written by `encodeModel` and the only one `decodeModel` reads (bytes 4–7).
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * new DataView(bytes.buffer).getUint32(4, true) === FORMAT_VERSION; // true
+ * ```
+ */
 export const FORMAT_VERSION = 1;
-/** Bytes of the fixed prefix: magic, version, header length, payload length. */
+
+/**
+ * Bytes of the fixed prefix: magic, version, header length, payload length (u32 each).
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * const json = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
+ * ```
+ */
 export const PREFIX_BYTES = 16;
-/** The payload starts at a multiple of this many bytes from the start of the file. */
+
+/**
+ * The payload starts at a multiple of this many bytes from the start of the file.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * const payloadStart = alignUp(PREFIX_BYTES + headerLength, PAYLOAD_ALIGN);
+ * ```
+ */
 export const PAYLOAD_ALIGN = 8;
-/** Every section starts at a multiple of this many bytes from the start of the payload. */
+
+/**
+ * Every section starts at a multiple of this many bytes from the start of the payload.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * offset = alignUp(offset, SECTION_ALIGN);
+ * ```
+ */
 export const SECTION_ALIGN = 4;
-/** Bytes of the trailing CRC-32. */
+
+/**
+ * Bytes of the trailing CRC-32.
+ *
+ * @throws Never throws.
+ * @example
+ * ```ts
+ * const stored = view.getUint32(bytes.length - CRC_BYTES, true);
+ * ```
+ */
 export const CRC_BYTES = 4;
 
 /** Element types of the stored tensors: float32 values, or torch's 8-bit quantized integers. */
