@@ -41,6 +41,8 @@ const SHAPES: readonly (readonly [number, number, number])[] = [
   [1, 1, 1], [1, 2, 1], [1, 3, 7], [2, 5, 9], [3, 7, 8], [4, 8, 8], [5, 9, 17], [1, 784, 10],
   [7, 33, 15], [13, 64, 31], [16, 100, 24], [31, 127, 65], [64, 96, 40], [37, 1023, 9],
   [128, 784, 256], [67, 513, 130], [1, 4097, 19], [200, 50, 300], [9, 3000, 70],
+  // fewer than 4 rows (the one-row kernel: 4 panels at a time, then single panels)
+  [2, 300, 37], [3, 129, 100], [3, 1500, 64], [1, 1025, 33], [2, 64, 8],
 ];
 
 describe("gemmU8I8", () => {
@@ -121,7 +123,7 @@ describe("gemmU8I8Dequant", () => {
     return out;
   }
 
-  it.each([[1, 1, 1], [3, 12, 4], [128, 784, 256], [7, 33, 15], [1, 16, 3], [40, 301, 77]] as const)("batch %i, in %i, out %i", (batch, k, n) => {
+  it.each([[1, 1, 1], [3, 12, 4], [128, 784, 256], [7, 33, 15], [1, 16, 3], [40, 301, 77], [2, 300, 37], [1, 1025, 33]] as const)("batch %i, in %i, out %i", (batch, k, n) => {
     const rng = new Rng(batch * 1000 + k);
     const x = randomU8(rng, batch * k), w = randomI8(rng, n * k), zp = 3 + Math.floor(rng.random() * 250);
     const xScale = Math.fround(0.02 + rng.random() * 0.05);

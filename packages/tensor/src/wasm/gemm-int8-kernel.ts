@@ -20,7 +20,9 @@
  *   the panel's two vectors of `(w[k], w[k+1])` pairs, broadcasts each row's `(x[k], x[k+1])`
  *   pair with `v128.load32_splat` and does `acc += i32x4.dot_i16x8_s(a, b)`: 64 multiply-adds in
  *   16 arithmetic instructions, exact in int32 (a pair's products sum to at most 2·255·128).
- *   11 vector registers are live, which fits V8's allocatable XMM registers.
+ *   11 vector registers are live, which fits V8's allocatable XMM registers. With fewer than 4
+ *   rows a one-row kernel runs instead (each row's lane of the packed panel, 32 features = 8
+ *   accumulators at a time), so a batch of 1 does not pay for 4 rows.
  */
 import { ModuleBuilder } from "./emitter.js";
 import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
@@ -127,7 +129,8 @@ export function int8GemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
 export function emitInt8Job(mod: ModuleBuilder): number {
   const block = mod.addFunction([I, I, I, I, I, I, I, I, I, I], [], emitBlock);
   const pack = mod.addFunction([I, I], [I], emitPackA);
-  const compute = mod.addFunction([I, I], [I], (f) => emitCompute(f, block));
+  const rowBlock = mod.addFunction([I, I, I, I, I, I, I], [], emitRowBlock);
+  const compute = mod.addFunction([I, I], [I], (f) => emitCompute(f, block, rowBlock));
   const epilogue = mod.addFunction([I, I], [I], emitEpilogue);
   return mod.addFunction([I, I, I, I], [I], (f) => {
     const [desc, phase, item] = [0, 1, 2];
@@ -215,12 +218,13 @@ function emitPackA(f: FunctionBuilder): void {
 }
 
 /** `compute(desc, item) → i32`: phase 1, one block of rows × panels over all of K. */
-function emitCompute(f: FunctionBuilder, block: number): void {
+function emitCompute(f: FunctionBuilder, block: number, rowBlock: number): void {
   const [desc, item] = [0, 1];
   const colBlocks = f.local(I), rb = f.local(I), cb = f.local(I), mPan = f.local(I), nPan = f.local(I);
   const pa = f.local(I), pb = f.local(I), pc = f.local(I), kc0 = f.local(I), kc = f.local(I), pairs = f.local(I), depth = f.local(I);
-  const aStride = f.local(I), bStride = f.local(I), ldc = f.local(I), ip0 = f.local(I), jp0 = f.local(I);
+  const aStride = f.local(I), bStride = f.local(I), ldc = f.local(I), ip0 = f.local(I), jp0 = f.local(I), m = f.local(I), r = f.local(I);
   load(f, desc, Int8Desc.colBlocks).set(colBlocks);
+  load(f, desc, Int8Desc.m).set(m);
   f.get(item).i32Const(0).i32LtS().if(() => void load(f, desc, Int8Desc.rowBlocks).get(colBlocks).i32Mul().return());
   f.get(item).get(colBlocks).i32DivU().set(rb);
   f.get(item).get(rb).get(colBlocks).i32Mul().i32Sub().set(cb);
@@ -240,12 +244,86 @@ function emitCompute(f: FunctionBuilder, block: number): void {
   load(f, desc, Int8Desc.c).get(ip0).i32Const(2).i32Shl().get(ldc).i32Mul().i32Add().get(jp0).i32Const(5).i32Shl().i32Add().set(pc);
   f.loop((kLoop) => {
     min(f, () => void f.get(kc), () => void f.get(pairs).get(kc0).i32Sub(), depth);
-    f.get(pa).get(kc0).i32Const(4).i32Shl().i32Add();
-    f.get(pb).get(kc0).i32Const(5).i32Shl().i32Add();
-    f.get(pc).get(mPan).get(nPan).get(depth).get(ldc).get(kc0).i32Eqz().get(aStride).get(bStride).call(block);
+    f.get(m).i32Const(4).i32LtU().if(
+      () => {
+        // fewer than 4 rows: one row at a time (a 4-row tile would waste most of its work)
+        f.i32Const(0).set(r);
+        f.loop((rows) => {
+          f.get(pa).get(kc0).i32Const(4).i32Shl().i32Add().get(r).i32Const(2).i32Shl().i32Add();
+          f.get(pb).get(kc0).i32Const(5).i32Shl().i32Add();
+          f.get(pc).get(r).get(ldc).i32Mul().i32Add().get(nPan).get(depth).get(kc0).i32Eqz().get(bStride).call(rowBlock);
+          f.get(r).i32Const(1).i32Add().tee(r).get(m).i32LtU().brIf(rows);
+        });
+      },
+      () => {
+        f.get(pa).get(kc0).i32Const(4).i32Shl().i32Add();
+        f.get(pb).get(kc0).i32Const(5).i32Shl().i32Add();
+        f.get(pc).get(mPan).get(nPan).get(depth).get(ldc).get(kc0).i32Eqz().get(aStride).get(bStride).call(block);
+      },
+    );
     f.get(kc0).get(kc).i32Add().tee(kc0).get(pairs).i32LtU().brIf(kLoop);
   });
   f.i32Const(0);
+}
+
+/**
+ * `rowBlock(ap, pb, pc, nPanels, depth, first, bStride)`: one row of C (at `pc`) `(+)=` its
+ * activations (the row's lane of a packed 4-row panel: pairs 16 bytes apart from `ap`) times
+ * `nPanels` weight panels, over `depth ≥ 1` pairs: 4 panels (32 features, 8 accumulators) at a
+ * time, then single panels. For products with fewer than 4 rows.
+ */
+function emitRowBlock(f: FunctionBuilder): void {
+  const [ap0, pb, pc, nPan, depth, first, bStride] = [0, 1, 2, 3, 4, 5, 6];
+  const ap = f.local(I), aEnd = f.local(I), left = f.local(I), cp = f.local(I), bp0 = f.local(I);
+  const bp = [f.local(I), f.local(I), f.local(I), f.local(I)];
+  const acc: LocalIndex[] = [];
+  for (let i = 0; i < 8; i++) acc.push(f.local(V));
+  const av = f.local(V), b0 = f.local(V), b1 = f.local(V);
+  f.get(pb).set(bp0);
+  f.get(pc).set(cp);
+  f.get(nPan).set(left);
+  /** `w` panels (1 or 4) from `bp0` into C at `cp`; advances both. */
+  const panels = (w: number) => {
+    for (let j = 0; j < 2 * w; j++) f.i32x4Const(0).set(acc[j]!);
+    for (let j = 0; j < w; j++) {
+      f.get(bp0);
+      if (j > 0) f.get(bStride).i32Const(j).i32Mul().i32Add();
+      f.set(bp[j]!);
+    }
+    f.get(ap0).tee(ap).get(depth).i32Const(4).i32Shl().i32Add().set(aEnd);
+    f.loop((kLoop) => {
+      f.get(ap).v128Load32Splat().set(av);
+      for (let j = 0; j < w; j++) {
+        f.get(bp[j]!).v128Load(0).set(b0);
+        f.get(bp[j]!).v128Load(16).set(b1);
+        f.get(acc[2 * j]!).get(av).get(b0).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * j]!);
+        f.get(acc[2 * j + 1]!).get(av).get(b1).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * j + 1]!);
+        f.get(bp[j]!).i32Const(32).i32Add().set(bp[j]!);
+      }
+      f.get(ap).i32Const(16).i32Add().tee(ap).get(aEnd).i32Ne().brIf(kLoop);
+    });
+    f.get(first).if(
+      () => {
+        for (let j = 0; j < 2 * w; j++) f.get(cp).get(acc[j]!).v128Store(16 * j);
+      },
+      () => {
+        for (let j = 0; j < 2 * w; j++) f.get(cp).get(cp).v128Load(16 * j).get(acc[j]!).simd(SimdOp.i32x4_add).v128Store(16 * j);
+      },
+    );
+    f.get(cp).i32Const(32 * w).i32Add().set(cp);
+    f.get(bp0).get(bStride).i32Const(w).i32Mul().i32Add().set(bp0);
+    f.get(left).i32Const(w).i32Sub().set(left);
+  };
+  f.block((wide) => f.loop((next) => {
+    f.get(left).i32Const(4).op(Op.i32_lt_s).brIf(wide);
+    panels(4);
+    f.br(next);
+  }));
+  f.block((done) => f.loop((next) => {
+    f.get(left).i32Eqz().brIf(done);
+    panels(1);
+    f.br(next);
+  }));
 }
 
 /** `epilogue(desc, item) → i32`: phase 2, float32 results in place of rows `item·epiRows ..` of C. */
