@@ -43,6 +43,8 @@ const SHAPES: readonly (readonly [number, number, number])[] = [
   [128, 784, 256], [67, 513, 130], [1, 4097, 19], [200, 50, 300], [9, 3000, 70],
   // fewer than 4 rows (the one-row kernel: 4 panels at a time, then single panels)
   [2, 300, 37], [3, 129, 100], [3, 1500, 64], [1, 1025, 33], [2, 64, 8],
+  // across the pure-TS kernel's blocks (96 rows, 512 features, 256 inputs)
+  [100, 257, 515],
 ];
 
 describe("gemmU8I8", () => {
@@ -92,10 +94,12 @@ describe("gemmU8I8", () => {
 
   it("sums beyond int32 wrap like int32 on every backend (K = 70000 of extremes)", () => {
     const k = 70_000, n = 2;
-    const x = new Uint8Array(k).fill(255), w = new Int8Array(n * k).fill(-128);
-    const got = gemmU8I8(x, 0, 1, packInt8Weights(w, n, k));
-    expect(got[0]).toBe((255 * -128 * k) | 0); // −2,284,800,000 wraps to 2,010,167,296
-    expect(got[0]).toBe(2_010_167_296);
+    for (const batch of [1, 3]) {
+      const x = new Uint8Array(batch * k).fill(255), w = new Int8Array(n * k).fill(-128);
+      const got = gemmU8I8(x, 0, batch, packInt8Weights(w, n, k));
+      expect(got[0]).toBe((255 * -128 * k) | 0); // −2,284,800,000 wraps to 2,010,167,296
+      expect(Array.from(got)).toEqual(new Array<number>(batch * n).fill(2_010_167_296));
+    }
   });
 
   it("zero-size shapes", () => {
