@@ -127,7 +127,7 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
     return false;
   }
   if (u8.buffer !== arena.memory.buffer) u8 = new Uint8Array(arena.memory.buffer);
-  u8.set(x.length === m * k ? x : x.subarray(0, m * k), base + oX);
+  u8.set(x, base + oX); // x has exactly m·k elements (validated by the caller)
 
   const i32 = arena.i32, d = base >>> 2;
   i32[d + Int8Desc.m] = m;
