@@ -25,9 +25,11 @@ const HELP = `Usage: pnpm compress [options]
   --seeds <n>            seeds per configuration (>= 1)                      [3]
   --baseline-epochs <n>  epochs of the fp32 baseline                         [15]
   --retrain              train the baselines even when their files exist
-  --prune-epochs <n>     fine-tuning epochs per pruning level                [2]
+  --prune-epochs <n>     fine-tuning epochs per pruning level                [3]
   --qat-epochs <n>       quantization-aware training epochs                  [2]
   --student-epochs <n>   epochs of the students (alone and distilled)        [10]
+  --temperature <T>      distillation temperature                            [2]
+  --alpha <a>            weight of the distillation term (1 − a: labels)     [0.5]
   --threads <n>          kernel threads                                      [${Math.max(1, Math.min(4, availableParallelism()))}]
   --json                 last stdout line: {"models":[...]}
   -h, --help             this help`;
@@ -39,12 +41,19 @@ function int(name: string, v: string | undefined, def: number, min: number): num
   return x;
 }
 
+function real(name: string, v: string | undefined, def: number, ok: (x: number) => boolean, what: string): number {
+  if (v === undefined) return def;
+  const x = Number(v);
+  if (!Number.isFinite(x) || !ok(x)) throw new Error(`--${name} must be a number ${what} (got ${v})`);
+  return x;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       data: { type: "string", default: "fashion-mnist" }, "data-dir": { type: "string", default: DEFAULT_DATA_DIR }, out: { type: "string", default: "out/compress" },
       seeds: { type: "string" }, "baseline-epochs": { type: "string" }, retrain: { type: "boolean", default: false }, "prune-epochs": { type: "string" },
-      "qat-epochs": { type: "string" }, "student-epochs": { type: "string" }, threads: { type: "string" }, json: { type: "boolean", default: false },
+      "qat-epochs": { type: "string" }, "student-epochs": { type: "string" }, temperature: { type: "string" }, alpha: { type: "string" }, threads: { type: "string" }, json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -66,8 +75,8 @@ async function main(): Promise<void> {
   const o: PipelineOptions = {
     outDir, seeds: Array.from({ length: seedCount }, (_, i) => i), hidden, dropout: 0.2,
     baselineEpochs: int("baseline-epochs", values["baseline-epochs"], 15, 1), retrain: values.retrain ?? false,
-    pruneLevels: [0.5, 0.8, 0.9, 0.95], pruneEpochs: int("prune-epochs", values["prune-epochs"], 2, 1), qatEpochs: int("qat-epochs", values["qat-epochs"], 2, 1),
-    studentHidden: [32], studentEpochs: int("student-epochs", values["student-epochs"], 10, 1), temperature: 4, alpha: 0.9, calibrationImages: 2048,
+    pruneLevels: [0.5, 0.8, 0.9, 0.95], pruneEpochs: int("prune-epochs", values["prune-epochs"], 3, 1), qatEpochs: int("qat-epochs", values["qat-epochs"], 2, 1),
+    studentHidden: [32], studentEpochs: int("student-epochs", values["student-epochs"], 10, 1), temperature: real("temperature", values.temperature, 2, (x) => x > 0, "> 0"), alpha: real("alpha", values.alpha, 0.5, (x) => x >= 0 && x <= 1, "in [0, 1]"), calibrationImages: 2048,
     log: (line) => console.log(line),
   };
   console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; baseline MLP 784-${hidden.join("-")}-10; ${seedCount} seed${seedCount === 1 ? "" : "s"}; ${kernels().name} kernels, ${numThreads()} thread${numThreads() === 1 ? "" : "s"}; files in ${outDir}`);
