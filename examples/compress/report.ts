@@ -73,7 +73,7 @@ export function paretoChart(records: readonly ModelRecord[], summary: readonly C
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
   parts.push(`<text x="${m.l + w / 2}" y="20" text-anchor="middle" font-size="15">Test accuracy against serialized size (Fashion-MNIST)</text>`);
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
-  for (let e = Math.ceil(lx0); e <= Math.floor(lx1); e++) {
+  for (let e = Math.floor(lx0); e <= Math.floor(lx1); e++) {
     for (const k of [1, 2, 5]) {
       const b = k * 10 ** e;
       if (Math.log10(b) < lx0 || Math.log10(b) > lx1) continue;
@@ -107,7 +107,7 @@ export function paretoChart(records: readonly ModelRecord[], summary: readonly C
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
 
 /** The whole HTML page. */
 export function reportHtml(title: string, intro: string, records: readonly ModelRecord[], summary: readonly ConfigSummary[], notes: readonly string[]): string {
