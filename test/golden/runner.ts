@@ -41,9 +41,9 @@ export const handlers: Record<string, FileHandler> = {
  * reported as pending with the issue, not run (see the file comment).
  */
 export const PENDING: Readonly<Record<string, string>> = {
-  "layers/": "issue 15 (layers, optimizers, schedules)",
-  "dp/": "issue 16 (differential privacy)",
-  "io/": "issue 17 (safetensors, checkpoints)",
+  "layers/": "issue 15: layers, optimizers, schedules",
+  "dp/": "issue 16: differential privacy",
+  "io/": "issue 17: safetensors, checkpoints",
 };
 
 /** Results for one file. */
