@@ -51,3 +51,5 @@ export { conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, type Conv2dOption
 // int8 GEMM (issue 14): quint8 × packed qint8 with int32 accumulation
 export { type PackedInt8Weights, packInt8Weights } from "./int8/packed.js";
 export { gemmU8I8, gemmU8I8Dequant } from "./int8/gemm.js";
+export { gemmQuantU8I8Dequant } from "./int8/gemm.js";
+export { type MinMaxResult, quantizeU8, aminmaxF32 } from "./int8/quantize.js";

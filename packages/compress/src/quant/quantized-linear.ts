@@ -4,10 +4,13 @@
  * per tensor (calibrated parameters, or per batch from its min/max for dynamic quantization); the
  * GEMM accumulates exactly in int32 and the output is float32:
  * `y[b, o] = fl32(fl32(acc[b, o] · fl32(xScale · wScale[o])) + bias[o])` (then ReLU when fused).
- * Nothing is dequantized to a float matmul.
+ * Nothing is dequantized to a float matmul. The input is quantized by `@tapegrad/tensor`'s
+ * kernels (`quantizeU8`, exactly torch's `clamp(zp + rne(fl32(x·fl32(1/scale))), 0, 255)`; its
+ * min/max by `aminmaxF32` when dynamic); `forward` quantizes inside the GEMM
+ * (`gemmQuantU8I8Dequant`), so no quint8 copy is made.
  */
-import { Tensor, ShapeError, gemmU8I8, gemmU8I8Dequant, packInt8Weights, type PackedInt8Weights } from "@tapegrad/tensor";
-import { checkScale, checkZeroPoint, flatValues, nonFiniteError, quantizeValue } from "./common.js";
+import { Tensor, ShapeError, aminmaxF32, gemmQuantU8I8Dequant, gemmU8I8, packInt8Weights, quantizeU8, type PackedInt8Weights } from "@tapegrad/tensor";
+import { checkScale, checkZeroPoint, flatValues, nonFiniteError } from "./common.js";
 import { chooseQparamsDynamic, type QParams } from "./qparams.js";
 import { QTensor, quantizePerChannel } from "./qtensor.js";
 import { PerChannelMinMaxObserver } from "./per-channel-observer.js";
@@ -189,33 +192,28 @@ export class QuantizedLinear {
     return new QTensor(this.xq.slice(0, batch * this.inFeatures), x.shape, "quint8", { scale, zeroPoint });
   }
 
-  /** Quantizes `x` into the reused `this.xq`; returns the batch size and the parameters used. */
-  private quantizeInto(x: Tensor): { batch: number; scale: number; zeroPoint: number } {
+  /** Checks `x` and returns its values and the quantization parameters for them (the batch's when dynamic). */
+  private inputParams(x: Tensor): { src: Float32Array; batch: number; scale: number; zeroPoint: number } {
     const fn = "QuantizedLinear.forward";
     if (!(x instanceof Tensor)) throw new TypeError(`${fn}: x must be a Tensor`);
     if (x.ndim < 1 || x.shape[x.ndim - 1] !== this.inFeatures) throw new ShapeError(fn, `the last dimension of x must be inFeatures = ${this.inFeatures}`, [x.shape]);
     const src = flatValues(x);
-    const n = src.length, batch = n / this.inFeatures;
-    let scale = this.inputScale, zeroPoint = this.inputZeroPoint;
-    if (scale === null || zeroPoint === null) {
-      let lo = Infinity, hi = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const v = src[i]!;
-        if (v - v !== 0) throw nonFiniteError(fn, i, v);
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      const q = n === 0 ? { scale: 1, zeroPoint: 0 } : chooseQparamsDynamic(lo, hi, 0, 255, this.reduceRange);
-      scale = q.scale;
-      zeroPoint = q.zeroPoint;
-    }
+    const batch = src.length / this.inFeatures;
+    if (this.inputScale !== null && this.inputZeroPoint !== null) return { src, batch, scale: this.inputScale, zeroPoint: this.inputZeroPoint };
+    if (src.length === 0) return { src, batch, scale: 1, zeroPoint: 0 };
+    const { min, max, firstNonFinite } = aminmaxF32(src);
+    if (firstNonFinite >= 0) throw nonFiniteError(fn, firstNonFinite, src[firstNonFinite]!);
+    const q = chooseQparamsDynamic(min, max, 0, 255, this.reduceRange);
+    return { src, batch, scale: q.scale, zeroPoint: q.zeroPoint };
+  }
+
+  /** Quantizes `x` into the reused `this.xq`; returns the batch size and the parameters used. */
+  private quantizeInto(x: Tensor): { batch: number; scale: number; zeroPoint: number } {
+    const { src, batch, scale, zeroPoint } = this.inputParams(x);
+    const n = src.length;
     if (this.xq.length < n) this.xq = new Uint8Array(n);
-    const xq = this.xq, inv = Math.fround(1 / scale);
-    for (let i = 0; i < n; i++) {
-      const v = src[i]!;
-      if (v - v !== 0) throw nonFiniteError(fn, i, v);
-      xq[i] = quantizeValue(v, inv, zeroPoint, 0, 255);
-    }
+    const bad = quantizeU8(src, Math.fround(1 / scale), zeroPoint, this.xq.length === n ? this.xq : this.xq.subarray(0, n));
+    if (bad >= 0) throw nonFiniteError("QuantizedLinear.forward", bad, src[bad]!);
     return { batch, scale, zeroPoint };
   }
 
@@ -246,10 +244,11 @@ export class QuantizedLinear {
    * ```
    */
   forward(x: Tensor): Tensor {
-    const { batch, scale, zeroPoint } = this.quantizeInto(x);
+    const { src, batch, scale, zeroPoint } = this.inputParams(x);
     if (this.isDynamic) this.fillOutScales(scale);
-    const xq = this.xq.length === batch * this.inFeatures ? this.xq : this.xq.subarray(0, batch * this.inFeatures);
-    const y = gemmU8I8Dequant(xq, zeroPoint, batch, this.packed, this.outScales, this.bias, undefined, this.relu);
+    const y = new Float32Array(batch * this.outFeatures);
+    const bad = gemmQuantU8I8Dequant(src, scale, zeroPoint, batch, this.packed, this.outScales, this.bias, y, this.relu);
+    if (bad >= 0) throw nonFiniteError("QuantizedLinear.forward", bad, src[bad]!);
     const shape = x.shape.slice(0, -1);
     shape.push(this.outFeatures);
     return new Tensor(y, shape);

@@ -9,6 +9,9 @@
  *   inputs of 4 rows are one `v128.load64_zero` + `i16x8.extend_low_i8x16_u` + `i16x8.sub` per row
  *   and a 4×4 transpose of 32-bit lanes (a lane is a pair). Inputs beyond `k` and rows beyond `m`
  *   read whatever follows in memory: they only meet zero weights or land in discarded rows.
+ * - With float input (`Int8Desc.quant`), a phase before phase 0 quantizes the float32 activations
+ *   into the staged quint8 `x` (`quantize-u8-kernel.ts`, in items of `qchunk` elements); the
+ *   phases below then follow, numbered one higher.
  * - Phase 2 (only with the float epilogue) turns C into float32 in place, rows of an item at a
  *   time: `fl32(fl32(acc·scale) + bias)`, the product in float64 (`f64x2.convert_low_i32x4_s`,
  *   `f64x2.mul`, `f32x4.demote_f64x2_zero`: the same roundings as `int8/dequant.ts`), the bias
@@ -28,6 +31,7 @@ import { ModuleBuilder } from "./emitter.js";
 import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
 import { Op, SimdOp, ValType } from "./opcodes.js";
 import { sharedMaxPages } from "./runtime.js";
+import { emitQuantizeU8 } from "./quantize-u8-kernel.js";
 
 /** SIMD opcodes used here that `SimdOp` does not name. */
 const S = {
@@ -72,6 +76,12 @@ export const Int8Desc = {
   colBlocks: 18, rowBlocks: 19,
   /** Epilogue (phase 2): {@link Int8Epi} flags, per-column float32 scales and bias (`ldc` bytes each), rows per item. */
   epi: 20, scales: 21, bias: 22, epiRows: 23,
+  /**
+   * Float input (`quant` = 1): a phase before the others quantizes the float32 activations at
+   * `xf` to quint8 at `x` in items of `qchunk` elements (`inv`, `qlo` = `0 − zp`, `qhi` =
+   * `255 − zp` as float32 bits); an item that meets a NaN/±Infinity sets `bad` to 1.
+   */
+  quant: 24, xf: 25, inv: 26, qlo: 27, qhi: 28, bad: 29, qchunk: 30,
 } as const;
 
 /**
@@ -132,8 +142,14 @@ export function emitInt8Job(mod: ModuleBuilder): number {
   const rowBlock = mod.addFunction([I, I, I, I, I, I, I], [], emitRowBlock);
   const compute = mod.addFunction([I, I], [I], (f) => emitCompute(f, block, rowBlock));
   const epilogue = mod.addFunction([I, I], [I], emitEpilogue);
+  const quantize = emitQuantizeU8(mod);
+  const quantizeItem = mod.addFunction([I, I], [I], (f) => emitQuantizeItem(f, quantize));
   return mod.addFunction([I, I, I, I], [I], (f) => {
     const [desc, phase, item] = [0, 1, 2];
+    load(f, desc, Int8Desc.quant).if(() => {
+      f.get(phase).i32Eqz().if(() => void f.get(desc).get(item).call(quantizeItem).return());
+      f.get(phase).i32Const(1).i32Sub().set(phase);
+    });
     f.get(phase).i32Eqz().if(() => void f.get(desc).get(item).call(pack).return());
     f.get(phase).i32Const(1).op(Op.i32_eq).if(() => void f.get(desc).get(item).call(compute).return());
     f.get(desc).get(item).call(epilogue);
@@ -214,6 +230,26 @@ function emitPackA(f: FunctionBuilder): void {
       f.get(panel).i32Const(1).i32Add().tee(panel).get(end).i32LtU().brIf(panels);
     });
   });
+  f.i32Const(0);
+}
+
+/** `quantizeItem(desc, item) → i32`: the float-input phase, elements `item·qchunk ..` of x. */
+function emitQuantizeItem(f: FunctionBuilder, quantize: number): void {
+  const [desc, item] = [0, 1];
+  const n = f.local(I), chunk = f.local(I), start = f.local(I), len = f.local(I);
+  load(f, desc, Int8Desc.m);
+  load(f, desc, Int8Desc.k).i32Mul().set(n);
+  load(f, desc, Int8Desc.qchunk).set(chunk);
+  f.get(item).i32Const(0).i32LtS().if(() => void f.get(n).get(chunk).i32Add().i32Const(1).i32Sub().get(chunk).i32DivU().return());
+  f.get(item).get(chunk).i32Mul().set(start);
+  min(f, () => void f.get(chunk), () => void f.get(n).get(start).i32Sub(), len);
+  load(f, desc, Int8Desc.xf).get(start).i32Const(2).i32Shl().i32Add();
+  load(f, desc, Int8Desc.x).get(start).i32Add();
+  f.get(len);
+  f.get(desc).f32Load(4 * Int8Desc.inv);
+  f.get(desc).f32Load(4 * Int8Desc.qlo);
+  f.get(desc).f32Load(4 * Int8Desc.qhi);
+  load(f, desc, Int8Desc.zp).call(quantize).if(() => void f.get(desc).i32Const(1).i32Store(4 * Int8Desc.bad));
   f.i32Const(0);
 }
 

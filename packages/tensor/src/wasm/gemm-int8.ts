@@ -9,6 +9,10 @@
  * epilogue a phase 2 turns the accumulators into float32 in place (the same bits as
  * `int8/dequant.ts`). The results are then copied out.
  *
+ * With float input ({@link Int8FloatInput}) a first phase quantizes the float32 activations to
+ * the staged quint8 `x` (read in place when they live in the shared wasm memory, else copied
+ * into scratch with one `set`), so no quint8 copy is made in JS.
+ *
  * The module is compiled once per memory kind and instantiated once per arena; in a shared memory
  * its bytes are also copied there for the workers (a pool "extra" module). Scratch grows to the
  * largest problem seen and is reused. Failures (no room, compilation refused) return false and
@@ -29,6 +33,8 @@ const KC = 256;
 const MCP = 16;
 /** Activation panels per packing item. */
 const PACK_GROUP = 4;
+/** Elements per item of the float-input quantize phase (a multiple of 16). */
+const QUANT_CHUNK = 1 << 15;
 /** Rows per epilogue item. */
 const EPI_ROWS = 16;
 /**
@@ -84,9 +90,26 @@ const blk = (bytes: number) => Math.ceil(bytes / 64) * 64;
 let u8: Uint8Array = new Uint8Array(0);
 
 /**
+ * Float activations for {@link gemmU8I8Wasm}: quantized in the kernel to quint8 with
+ * `clamp(zp + rne(fl32(x·inv)), 0, 255)`; `nonFinite` is set when an input was NaN/±Infinity.
+ *
+ * @throws never (an interface).
+ * @example
+ * ```ts
+ * const q: Int8FloatInput = { x, inv: Math.fround(1 / scale), nonFinite: false };
+ * ```
+ */
+export interface Int8FloatInput {
+  x: Float32Array;
+  inv: number;
+  nonFinite: boolean;
+}
+
+/**
  * Runs the int8 GEMM (`acc[b, o] = Σ_i (x[b, i] − zp)·w[o, i]`, see `gemmU8I8`) in wasm on up to
  * `want` threads, writing the int32 results to `acc` and/or the epilogue's float32 results to
- * `ep.out`; returns false (having written nothing) when it did not run: tiny products, a module
+ * `ep.out`; `x` is quint8, or float32 quantized on the way ({@link Int8FloatInput}, whose
+ * `nonFinite` it sets). Returns false (having written nothing) when it did not run: tiny products, a module
  * that cannot be compiled here, or memory that cannot grow. Arguments are not validated.
  *
  * @throws {Error} `internal:` when a worker thread failed mid-call (later calls use one thread).
@@ -95,7 +118,7 @@ let u8: Uint8Array = new Uint8Array(0);
  * if (!gemmU8I8Wasm(mainArena()!, 2, x, 128, batch, packed, out, null)) gemmU8I8Ts(x, 128, batch, packed, packed.data(), out);
  * ```
  */
-export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: number, m: number, w: PackedInt8, acc: Int32Array | null, ep: Int8Epilogue | null): boolean {
+export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array | Int8FloatInput, zp: number, m: number, w: PackedInt8, acc: Int32Array | null, ep: Int8Epilogue | null): boolean {
   const k = w.inFeatures, n = w.outFeatures;
   if (m === 0 || n === 0 || k === 0 || m * n * k < INT8_WASM_MIN_WORK) return false;
   const mod = moduleFor(arena);
@@ -117,7 +140,11 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
   const oS = oC + blk(mPanels * MR * ldc * 4);
   const oBias = oS + (ep ? blk(ldc * 4) : 0);
   const oX = oBias + (ep?.bias ? blk(ldc * 4) : 0);
-  const total = oX + blk(mPanels * MR * k + 16);
+  const fx = x instanceof Uint8Array ? null : x;
+  // float input read in place from the shared memory, or staged after x
+  const fxAt = fx && arena.shared && arena.owns(fx.x) ? fx.x.byteOffset : -1;
+  const oXf = oX + blk(mPanels * MR * k + 16);
+  const total = oXf + (fx && fxAt < 0 ? blk(m * k * 4) : 0);
   let base: number, pb: number;
   try {
     pb = w.addressIn(arena);
@@ -126,10 +153,21 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
   } catch {
     return false;
   }
-  if (u8.buffer !== arena.memory.buffer) u8 = new Uint8Array(arena.memory.buffer);
-  u8.set(x, base + oX); // x has exactly m·k elements (validated by the caller)
-
   const i32 = arena.i32, d = base >>> 2;
+  if (fx) {
+    i32[d + Int8Desc.xf] = fxAt >= 0 ? fxAt : base + oXf;
+    if (fxAt < 0) arena.f32.set(fx.x, (base + oXf) >>> 2);
+    const f32 = arena.f32;
+    f32[d + Int8Desc.inv] = fx.inv;
+    f32[d + Int8Desc.qlo] = -zp;
+    f32[d + Int8Desc.qhi] = 255 - zp;
+    i32[d + Int8Desc.bad] = 0;
+    i32[d + Int8Desc.qchunk] = QUANT_CHUNK;
+  } else {
+    if (u8.buffer !== arena.memory.buffer) u8 = new Uint8Array(arena.memory.buffer);
+    u8.set(x as Uint8Array, base + oX); // x has exactly m·k elements (validated by the caller)
+  }
+  i32[d + Int8Desc.quant] = fx ? 1 : 0;
   i32[d + Int8Desc.m] = m;
   i32[d + Int8Desc.k] = k;
   i32[d + Int8Desc.x] = base + oX;
@@ -161,7 +199,7 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
     if (ep.bias) f32.set(ep.bias, (base + oBias) >>> 2);
   }
 
-  const job = mod.job, phases = ep ? 3 : 2;
+  const job = mod.job, phases = (ep ? 3 : 2) + (fx ? 1 : 0);
   if (threads > 1) currentPool()!.run(0, base, phases, threads, job, undefined, mod.extra);
   else {
     for (let ph = 0; ph < phases; ph++) {
@@ -170,6 +208,7 @@ export function gemmU8I8Wasm(arena: WasmArena, want: number, x: Uint8Array, zp: 
     }
   }
 
+  if (fx) fx.nonFinite = arena.i32[d + Int8Desc.bad] !== 0;
   const c0 = (base + oC) >>> 2;
   if (acc) copyRows(arena.i32, c0, ldc, acc, m, n);
   if (ep) copyRows(arena.f32, c0, ldc, ep.out, m, n); // phase 2 left float32 in place of C
