@@ -2,7 +2,7 @@
  * @file `pnpm test:golden`: runs every golden file under `GOLDEN_DIR` (default `../shared/golden`,
  * subfolders included) and prints one line per file, with its path relative to `GOLDEN_DIR`:
  * `golden <file>: <passed>/<total> passed[, <k> skipped (optional)]`, or
- * `golden <file>: pending (issue N …)` for the reference files of an issue not implemented yet;
+ * `golden <file>: pending, not run (issue N: …)` for the reference files of an issue not built yet;
  * then the failures. Exits with status 1 when any case failed.
  */
 import "../setup-backend.js"; // TAPEGRAD_KERNELS=js|wasm|auto selects the kernels, as for vitest

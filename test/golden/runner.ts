@@ -62,6 +62,16 @@ export interface FileReport {
 export { goldenDir } from "./dir.js";
 import { goldenDir } from "./dir.js";
 
+/**
+ * The handler whose path ends with `name`'s base name, when exactly one does: a subfolder's files
+ * still run when `GOLDEN_DIR` points into the subfolder itself (e.g. `GOLDEN_DIR=…/compress`).
+ */
+function byBaseName(name: string): FileHandler | undefined {
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  const matches = Object.keys(handlers).filter((k) => k === base || k.endsWith(`/${base}`));
+  return matches.length === 1 ? handlers[matches[0]!] : undefined;
+}
+
 /** Runs one file by path; `name` is its path relative to the golden directory (default: its base name). */
 export function runGoldenFile(path: string, name = path.split(/[\\/]/).pop()!): FileReport {
   const pending = Object.entries(PENDING).find(([dir]) => name.startsWith(dir));
@@ -69,7 +79,7 @@ export function runGoldenFile(path: string, name = path.split(/[\\/]/).pop()!): 
   const file = JSON.parse(readFileSync(path, "utf8")) as GoldenFile;
   const cases = Array.isArray(file.cases) ? file.cases : [];
   const dir = name.includes("/") ? name.slice(0, name.lastIndexOf("/") + 1) : "";
-  const handler = handlers[name] ?? (typeof file.file === "string" ? handlers[dir + file.file] : undefined);
+  const handler = handlers[name] ?? (typeof file.file === "string" ? handlers[dir + file.file] : undefined) ?? byBaseName(name);
   let results: CaseResult[];
   if (!handler && cases.length === 0) {
     results = [{ name: "(file)", status: "failed", message: `no handler for golden file ${name} (and no cases)` }];
