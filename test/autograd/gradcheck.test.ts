@@ -119,6 +119,14 @@ const cases: { [K in OpName]: Case[] } = {
     { name: "stride 2 no bias, 2x3 kernel", inputs: [r(1, 2, 6, 5), r(3, 2, 2, 3)], f: (x, w) => A.conv2d(x!, w!, null, { stride: 2 }) },
   ],
   maxPool2d: [{ name: "2x2", inputs: [distinct(2, 3, 4, 5)], f: (x) => A.maxPool2d(x!, { kernelSize: 2 }) }],
+  batchNorm: [
+    { name: "train affine [3,2,2,3]", inputs: [r(3, 2, 2, 3), r(2), r(2)], f: (x, w, b) => A.batchNorm(x!, null, null, { weight: w!, bias: b!, training: true }) },
+    { name: "eval running stats [4,3]", inputs: [r(4, 3), r(3), r(3), rand([3], rng, 0.5, 2)], f: (x, w, rm, rv) => A.batchNorm(x!, rm!.value, rv!.value, { weight: w!, training: false }), opts: { check: [0, 1] } },
+  ],
+  groupNorm: [
+    { name: "2 groups affine [2,4,3]", inputs: [r(2, 4, 3), r(4), r(4)], f: (x, w, b) => A.groupNorm(x!, 2, w!, b!) },
+    { name: "instance norm, no affine [2,3,2,2]", inputs: [r(2, 3, 2, 2)], f: (x) => A.instanceNorm(x!) },
+  ],
   klDiv: [
     { name: "kl batchmean", inputs: [A.logSoftmax(A.constant(r(4, 5))).value, probs(4, 5)], f: (q, p) => A.klDiv(q!, p!, { reduction: "batchmean" }) },
     { name: "kl log target", inputs: [r(4, 5), A.logSoftmax(A.constant(r(4, 5))).value], f: (q, p) => A.klDiv(q!, p!, { reduction: "sum", logTarget: true }) },

@@ -55,6 +55,8 @@ const calls: { [K in OpName]: () => A.Var } = {
   klDiv: () => A.klDiv(v(2), tensor([0.25, 0.75]), { reduction: "none" }),
   conv2d: () => A.conv2d(v(1, 1, 3, 3), v(1, 1, 2, 2)),
   maxPool2d: () => A.maxPool2d(v(1, 1, 2, 2), { kernelSize: 2 }),
+  batchNorm: () => A.batchNorm(v(2, 3), null, null, { training: true }),
+  groupNorm: () => A.groupNorm(v(2, 4), 2),
 };
 
 describe("op table", () => {

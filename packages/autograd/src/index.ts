@@ -29,3 +29,4 @@ export { softmax, logSoftmax } from "./ops/softmax.js";
 export { crossEntropy, nllLoss, bceWithLogits, klDiv, reduceLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "./ops/loss.js";
 export { conv2d, maxPool2d } from "./ops/conv.js";
 export { mseLoss, l1Loss, huberLoss, variance, std, dropout, layerNorm } from "./ops/composite.js";
+export { batchNorm, groupNorm, instanceNorm, type BatchNormOptions, type BatchNormAttrs, type GroupNormAttrs } from "./ops/norm.js";

@@ -22,6 +22,7 @@ import { reduceRules } from "./ops/reduce.js";
 import { softmaxRules } from "./ops/softmax.js";
 import { lossRules } from "./ops/loss.js";
 import { convRules } from "./ops/conv.js";
+import { normRules } from "./ops/norm.js";
 
 /**
  * Every built-in primitive op: the keys of {@link opRules} and the names recorded on the tape.
@@ -42,6 +43,7 @@ export const OP_NAMES = [
   "softmax", "logSoftmax",
   "crossEntropy", "nllLoss", "bceWithLogits", "klDiv",
   "conv2d", "maxPool2d",
+  "batchNorm", "groupNorm",
 ] as const;
 
 /**
@@ -64,6 +66,7 @@ const allRules = {
   ...softmaxRules,
   ...lossRules,
   ...convRules,
+  ...normRules,
 };
 type AllRules = typeof allRules;
 

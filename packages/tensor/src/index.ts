@@ -53,3 +53,4 @@ export { type PackedInt8Weights, packInt8Weights } from "./int8/packed.js";
 export { gemmU8I8, gemmU8I8Dequant } from "./int8/gemm.js";
 export { gemmQuantU8I8Dequant } from "./int8/gemm.js";
 export { type MinMaxResult, quantizeU8, aminmaxF32 } from "./int8/quantize.js";
+export { type BatchNormOptions, type NormResult, type NormGrads, type NormNeeds, batchNorm, batchNormBackward, groupNorm, groupNormBackward } from "./norm.js";

@@ -3,7 +3,7 @@
  * case goes to the runner of its op (conv/pool ops in `nn_ops_conv.ts`, normalisation in
  * `nn_ops_norm.ts`); an op without a runner fails, except `optional` ones, which are skipped.
  */
-import type { CaseResult, GoldenFile } from "../schema.js";
+import type { CaseResult, GoldenCase, GoldenFile, Tolerance } from "../schema.js";
 import { CONV_OPS } from "./nn_ops_conv.js";
 import { NORM_OPS } from "./nn_ops_norm.js";
 
@@ -13,7 +13,7 @@ export function runNnOpsFile(file: GoldenFile): CaseResult[] {
     const run = CONV_OPS[String(c.op)] ?? NORM_OPS[String(c.op)];
     if (run) {
       try {
-        return run(c);
+        return (run as (c: GoldenCase, tol: Tolerance) => CaseResult)(c, file.tolerance); // norm runners take the file tolerance
       } catch (e) {
         return { name: c.name, status: "failed", message: `threw: ${(e as Error).message}` };
       }
