@@ -105,8 +105,16 @@ export const ADAM_DEFAULTS: Readonly<AdamOptions> = { lr: 1e-3, betas: [0.9, 0.9
  */
 export const ADAMW_DEFAULTS: Readonly<AdamOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
 
-/** Two decay rates, each in [0, 1). */
-function checkBetas(op: string, name: string, v: unknown): void {
+/**
+ * Checks two decay rates, each in [0, 1) (the `betas` of the Adam family).
+ *
+ * @throws {TypeError} unless an array of two numbers; {RangeError} for a rate outside [0, 1).
+ * @example
+ * ```ts
+ * checkBetas("Adam", "betas", [0.9, 1]); // throws "Adam: betas[1] must be in [0, 1) (got 1)"
+ * ```
+ */
+export function checkBetas(op: string, name: string, v: unknown): void {
   if (!Array.isArray(v) || v.length !== 2) throw new TypeError(`${op}: ${name} must be an array of two numbers (got ${fmtValue(v)})`);
   checkRange(op, `${name}[0]`, v[0], 0, 1, { hiOpen: true });
   checkRange(op, `${name}[1]`, v[1], 0, 1, { hiOpen: true });

@@ -38,6 +38,12 @@ export {
 export { SGD, type SGDOptions, type SgdConfig, SGD_DEFAULTS, sgdRule } from "./sgd.js";
 export { Adam, AdamW, AdamCore, type AdamOptions, type AdamConfig, ADAM_DEFAULTS, ADAMW_DEFAULTS, adamRule } from "./adam.js";
 export { RMSprop, type RMSpropOptions, type RmspropConfig, RMSPROP_DEFAULTS, rmspropRule } from "./rmsprop.js";
+export { Adagrad, type AdagradOptions, ADAGRAD_DEFAULTS, adagradRule } from "./adagrad.js";
+export { Adadelta, type AdadeltaOptions, ADADELTA_DEFAULTS, adadeltaRule } from "./adadelta.js";
+export { Adamax, type AdamaxOptions, ADAMAX_DEFAULTS, adamaxRule } from "./adamax.js";
+export { NAdam, type NAdamOptions, type NadamConfig, NADAM_DEFAULTS, nadamRule } from "./nadam.js";
+export { RAdam, type RAdamOptions, type RadamConfig, RADAM_DEFAULTS, radamRule, radamRectification } from "./radam.js";
+export { Lion, type LionOptions, LION_DEFAULTS, lionRule } from "./lion.js";
 export {
   type Schedule, constantLr, stepLr, multiStepLr, exponentialLr, cosineAnnealingLr, linearLr, linearWarmup, lambdaLr, chainSchedules, sequentialLr,
 } from "./schedule.js";

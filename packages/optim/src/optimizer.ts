@@ -361,6 +361,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
     const s: ParamState = {};
     for (const k of spec.counters) s[k] = 0;
     for (const k of spec.buffers) s[k] = null;
+    for (const [k, v] of Object.entries(spec.scalars ?? {})) s[k] = v;
     return s;
   }
 

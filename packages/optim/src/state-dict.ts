@@ -14,6 +14,8 @@ export type ParamState = Record<string, number | Float32Array | null>;
 export interface StateSpec {
   counters: readonly string[];
   buffers: readonly string[];
+  /** Per-parameter float values with their initial value (e.g. NAdam's `muProduct`: 1). */
+  scalars?: Readonly<Record<string, number>>;
 }
 
 /** A serialized optimizer (see `Optimizer.stateDict`). */
@@ -61,7 +63,7 @@ export function saveOptimizerState(
       const s = state.get(p);
       if (s) {
         const e: Record<string, number | Float32Array> = {};
-        for (const k of [...spec.counters, ...spec.buffers]) {
+        for (const k of [...spec.counters, ...spec.buffers, ...Object.keys(spec.scalars ?? {})]) {
           const v = s[k];
           if (typeof v === "number") e[k] = v;
           else if (v instanceof Float32Array) e[k] = v.slice();
@@ -149,7 +151,10 @@ export function loadOptimizerState(
     const s: ParamState = {};
     for (const [k, v] of Object.entries(entry)) {
       if (spec.counters.includes(k)) s[k] = count(op, `state[${key}].${k}`, v, 0);
-      else if (spec.buffers.includes(k)) {
+      else if (spec.scalars && Object.hasOwn(spec.scalars, k)) {
+        if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${op}: state[${key}].${k} must be a finite number (got ${fmtValue(v)})`);
+        s[k] = v;
+      } else if (spec.buffers.includes(k)) {
         if (v === null || v === undefined) continue;
         const ok = v instanceof Float32Array || (Array.isArray(v) && v.every((x) => typeof x === "number"));
         if (!ok) throw new TypeError(`${op}: state[${key}].${k} must be a Float32Array or an array of numbers (got ${fmtValue(v)})`);
@@ -157,7 +162,7 @@ export function loadOptimizerState(
         if (arr.length !== p.size) throw new RangeError(`${op}: state[${key}].${k} has ${arr.length} values, but the parameter ${p.describe()} has ${p.size}`);
         s[k] = Float32Array.from(arr);
       } else {
-        throw new TypeError(`${op}: unknown state key "${k}" for parameter ${key} (expected ${[...spec.counters, ...spec.buffers].join(", ")})`);
+        throw new TypeError(`${op}: unknown state key "${k}" for parameter ${key} (expected ${[...spec.counters, ...spec.buffers, ...Object.keys(spec.scalars ?? {})].join(", ")})`);
       }
     }
     state.set(p, s);
