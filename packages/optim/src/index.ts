@@ -48,3 +48,12 @@ export {
   type Schedule, constantLr, stepLr, multiStepLr, exponentialLr, cosineAnnealingLr, linearLr, linearWarmup, lambdaLr, chainSchedules, sequentialLr,
 } from "./schedule.js";
 export { LRScheduler, type HasParamGroups } from "./scheduler.js";
+export {
+  LRSchedulerBase, type SchedulableGroup, type SchedulableOptimizer, type SchedulerStateDict, type MomentumSlot,
+} from "./lr-scheduler-base.js";
+export { LinearLR, ConstantLR, ExponentialLR, PolynomialLR, CosineAnnealingLR } from "./lr-chainable.js";
+export { CosineAnnealingWarmRestarts } from "./warm-restarts.js";
+export { OneCycleLR, type OneCycleLROptions } from "./one-cycle.js";
+export { CyclicLR, type CyclicLROptions, CYCLIC_MODES } from "./cyclic.js";
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauState } from "./plateau.js";
+export { SequentialLR, ChainedScheduler } from "./lr-combine.js";
