@@ -117,8 +117,20 @@ const cases: { [K in OpName]: Case[] } = {
   conv2d: [
     { name: "stride 1 pad 1", inputs: [r(2, 3, 5, 5), r(4, 3, 3, 3), r(4)], f: (x, w, b) => A.conv2d(x!, w!, b!, { stride: 1, padding: 1 }) },
     { name: "stride 2 no bias, 2x3 kernel", inputs: [r(1, 2, 6, 5), r(3, 2, 2, 3)], f: (x, w) => A.conv2d(x!, w!, null, { stride: 2 }) },
+    { name: "same even kernel, dilation, groups 2", inputs: [r(2, 4, 5, 6), r(6, 2, 2, 3), r(6)], f: (x, w, b) => A.conv2d(x!, w!, b!, { padding: "same", dilation: [2, 1], groups: 2 }) },
+    { name: "depthwise stride [1,2] pad [1,0]", inputs: [r(1, 3, 5, 6), r(3, 1, 3, 3)], f: (x, w) => A.conv2d(x!, w!, null, { stride: [1, 2], padding: [1, 0], groups: 3 }) },
   ],
-  maxPool2d: [{ name: "2x2", inputs: [distinct(2, 3, 4, 5)], f: (x) => A.maxPool2d(x!, { kernelSize: 2 }) }],
+  maxPool2d: [
+    { name: "2x2", inputs: [distinct(2, 3, 4, 5)], f: (x) => A.maxPool2d(x!, { kernelSize: 2 }) },
+    { name: "3x3 s2 pad1 dilation, ceil", inputs: [distinct(1, 2, 7, 6)], f: (x) => A.maxPool2d(x!, { kernelSize: [3, 2], stride: 2, padding: 1, dilation: [1, 2], ceilMode: true }) },
+  ],
+  conv1d: [{ name: "same, dilation 2, groups 2", inputs: [r(2, 4, 7), r(6, 2, 4), r(6)], f: (x, w, b) => A.conv1d(x!, w!, b!, { padding: "same", dilation: 2, groups: 2 }) }],
+  convTranspose2d: [
+    { name: "stride 2 pad 1 outpad 1", inputs: [r(2, 3, 3, 3), r(3, 2, 3, 3), r(2)], f: (x, w, b) => A.convTranspose2d(x!, w!, b!, { stride: 2, padding: 1, outputPadding: 1 }) },
+    { name: "groups 2 dilation 2 no bias", inputs: [r(1, 4, 3, 2), r(4, 1, 2, 2)], f: (x, w) => A.convTranspose2d(x!, w!, null, { groups: 2, dilation: 2, stride: [1, 2] }) },
+  ],
+  avgPool2d: [{ name: "3x3 s2 pad1 ceil exclude pad", inputs: [r(2, 2, 6, 5)], f: (x) => A.avgPool2d(x!, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }) }],
+  adaptiveAvgPool2d: [{ name: "5x7 to 3x4", inputs: [r(1, 2, 5, 7)], f: (x) => A.adaptiveAvgPool2d(x!, [3, 4]) }],
   batchNorm: [
     { name: "train affine [3,2,2,3]", inputs: [r(3, 2, 2, 3), r(2), r(2)], f: (x, w, b) => A.batchNorm(x!, null, null, { weight: w!, bias: b!, training: true }) },
     { name: "eval running stats [4,3]", inputs: [r(4, 3), r(3), r(3), rand([3], rng, 0.5, 2)], f: (x, w, rm, rv) => A.batchNorm(x!, rm!.value, rv!.value, { weight: w!, training: false }), opts: { check: [0, 1] } },

@@ -55,6 +55,10 @@ const calls: { [K in OpName]: () => A.Var } = {
   klDiv: () => A.klDiv(v(2), tensor([0.25, 0.75]), { reduction: "none" }),
   conv2d: () => A.conv2d(v(1, 1, 3, 3), v(1, 1, 2, 2)),
   maxPool2d: () => A.maxPool2d(v(1, 1, 2, 2), { kernelSize: 2 }),
+  conv1d: () => A.conv1d(v(1, 1, 3), v(1, 1, 2)),
+  convTranspose2d: () => A.convTranspose2d(v(1, 1, 2, 2), v(1, 1, 2, 2)),
+  avgPool2d: () => A.avgPool2d(v(1, 1, 2, 2), { kernelSize: 2 }),
+  adaptiveAvgPool2d: () => A.adaptiveAvgPool2d(v(1, 1, 2, 2), 1),
   batchNorm: () => A.batchNorm(v(2, 3), null, null, { training: true }),
   groupNorm: () => A.groupNorm(v(2, 4), 2),
 };

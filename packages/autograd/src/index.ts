@@ -27,6 +27,6 @@ export { reshape, flatten, permute, transpose, broadcastTo, slice, narrow, selec
 export { sum, mean, max, min, logsumexp, type ReduceAttrs } from "./ops/reduce.js";
 export { softmax, logSoftmax } from "./ops/softmax.js";
 export { crossEntropy, nllLoss, bceWithLogits, klDiv, reduceLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "./ops/loss.js";
-export { conv2d, maxPool2d } from "./ops/conv.js";
+export { conv2d, conv1d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, type ConvAttrs, type Conv1dAttrs, type ConvTransposeAttrs, type AdaptiveAttrs } from "./ops/conv.js";
 export { mseLoss, l1Loss, huberLoss, variance, std, dropout, layerNorm } from "./ops/composite.js";
 export { batchNorm, groupNorm, instanceNorm, type BatchNormOptions, type BatchNormAttrs, type GroupNormAttrs } from "./ops/norm.js";

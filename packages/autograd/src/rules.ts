@@ -42,7 +42,7 @@ export const OP_NAMES = [
   "sum", "mean", "max", "min", "logsumexp",
   "softmax", "logSoftmax",
   "crossEntropy", "nllLoss", "bceWithLogits", "klDiv",
-  "conv2d", "maxPool2d",
+  "conv2d", "maxPool2d", "conv1d", "convTranspose2d", "avgPool2d", "adaptiveAvgPool2d",
   "batchNorm", "groupNorm",
 ] as const;
 

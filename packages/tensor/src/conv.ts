@@ -1,225 +1,281 @@
 /**
- * @file 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d` with dilation 1 and
- * groups 1) and max pooling, NCHW layout, with the kernels their gradients need.
+ * @file Convolutions, NCHW / NCL layout, as PyTorch 1.13's `conv1d`, `conv2d` and
+ * `conv_transpose2d` (stride, padding incl. `"same"`/`"valid"`, dilation, groups), with their
+ * gradients.
  *
- * Convolution lowers each image to columns (im2col: `[C·kH·kW, OH·OW]`) and runs one GEMM per
- * image, `W [O, C·kH·kW] · cols`; the input gradient is the transpose product scattered back
- * (col2im), the weight gradient `dy · colsᵀ` summed over the batch.
+ * Every pass is one of three GEMMs over im2col columns (`conv-im2col.ts`), run on a chunk of
+ * images at a time (about 4 MiB of columns), per channel group, through the backend's GEMM (wasm
+ * SIMD and the thread pool when active):
+ * - forward: `Y_g [O/g, nb·P] = W_g [O/g, K] · cols_g [K, nb·P]`;
+ * - input gradient: `cols_g = W_gᵀ · dY_g`, added back into the image by col2im;
+ * - weight gradient: `dW_g += dY_g · cols_gᵀ`.
+ * A transposed convolution is the adjoint of a convolution: its forward is that convolution's
+ * input gradient, its input gradient that convolution's forward.
  */
 import { ShapeError } from "./errors.js";
 import { Tensor } from "./tensor.js";
 import { kernels } from "./backend.js";
 import { checkLive } from "./memory.js";
+import { im2col, col2im } from "./conv-im2col.js";
+import {
+  convGeometry, convTransposeGeometry, conv1dAs2d,
+  type ConvGeometry, type Conv2dOptions, type Conv1dOptions, type ConvTranspose2dOptions,
+} from "./conv-geometry.js";
 
-/** Stride and zero padding, one number for both spatial dims or `[h, w]`. */
-export interface Conv2dOptions {
-  stride?: number | readonly [number, number];
-  padding?: number | readonly [number, number];
+export type { Conv2dOptions, Conv1dOptions, ConvTranspose2dOptions, ConvPadding, Spatial2 } from "./conv-geometry.js";
+
+/** Which gradients a backward call computes (each defaults to true). */
+export interface ConvNeeds { dx?: boolean; dw?: boolean; db?: boolean }
+
+/** Gradients of a convolution; null where not requested. */
+export interface ConvGrads { dx: Tensor | null; dw: Tensor | null; db: Tensor | null }
+
+/** Floats of im2col columns per chunk of images (4 MiB). */
+const CHUNK = 1 << 20;
+/** Scratch buffers, grown on demand and reused: columns, GEMM output, gathered dY. */
+let colsBuf: Float32Array = new Float32Array(0), tmpBuf: Float32Array = new Float32Array(0), dyBuf: Float32Array = new Float32Array(0);
+const grow = (b: Float32Array, n: number): Float32Array => (b.length >= n ? b : new Float32Array(Math.max(n, b.length * 2)));
+
+/** Images per chunk so that the columns stay near {@link CHUNK} floats (at least one). */
+function chunkOf(g: ConvGeometry): number {
+  const per = Math.max(g.cg * g.kh * g.kw, g.o) * g.oh * g.ow;
+  return Math.max(1, Math.min(g.n, Math.floor(CHUNK / Math.max(1, per))));
 }
 
-interface Geometry {
-  n: number; c: number; h: number; w: number; o: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; oh: number; ow: number;
+/** Copies `dy [N, O, P]` of images `i0 .. i0+m−1` into `dyT [O, m·P]` (channel-major). */
+function gatherDy(g: ConvGeometry, dy: Float32Array, dyOff: number, i0: number, m: number, out: Float32Array): void {
+  const p = g.oh * g.ow, ld = m * p;
+  for (let oc = 0; oc < g.o; oc++) {
+    for (let img = 0; img < m; img++) {
+      const s = dyOff + ((i0 + img) * g.o + oc) * p;
+      out.set(dy.subarray(s, s + p), oc * ld + img * p);
+    }
+  }
 }
 
-function pair(op: string, v: number | readonly [number, number] | undefined, def: number, name: string, min: number): [number, number] {
-  const p: [number, number] = v === undefined ? [def, def] : typeof v === "number" ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x) && x >= min)) throw new RangeError(`${op}: ${name} must be integers >= ${min} (got ${JSON.stringify(v)})`);
-  return p;
-}
-
-function geometry(x: readonly number[], wShape: readonly number[], opts: Conv2dOptions): Geometry {
-  if (x.length !== 4 || wShape.length !== 4) throw new ShapeError("conv2d", "input must be [N,C,H,W] and weight [O,C,kH,kW]", [x, wShape]);
-  const [n, c, h, w] = x as [number, number, number, number];
-  const [o, wc, kh, kw] = wShape as [number, number, number, number];
-  if (wc !== c) throw new ShapeError("conv2d", `weight expects ${wc} input channels but the input has ${c}`, [x, wShape]);
-  const [sh, sw] = pair("conv2d", opts.stride, 1, "stride", 1);
-  const [ph, pw] = pair("conv2d", opts.padding, 0, "padding", 0);
-  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-  if (oh <= 0 || ow <= 0) throw new ShapeError("conv2d", "the kernel is larger than the padded input", [x, wShape]);
-  return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow };
-}
-
-/**
- * The im2col layout, defined once for {@link im2col} and its adjoint {@link col2im}: for each entry
- * of one image's columns `[C·kH·kW, OH·OW]`, the offset within the image `[C, H, W]` of the pixel
- * it holds, or -1 where it falls on the zero padding.
- */
-function patchOffsets(g: Geometry): Int32Array {
-  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  const offsets = new Int32Array(c * kh * kw * oh * ow);
-  let i = 0;
-  for (let ci = 0; ci < c; ci++) {
-    for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++) {
-        for (let y = 0; y < oh; y++) {
-          const iy = y * sh - ph + ki;
-          for (let xo = 0; xo < ow; xo++, i++) {
-            const ix = xo * sw - pw + kj;
-            offsets[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? (ci * h + iy) * w + ix : -1;
-          }
+/** `out [N, O, OH, OW] = conv(x, w) + bias`; `x`, `w` contiguous from their offsets. */
+function convForward(g: ConvGeometry, x: Float32Array, xOff: number, w: Float32Array, wOff: number, bias: Float32Array | null, out: Float32Array): void {
+  const gemm = kernels().gemm;
+  const k = g.cg * g.kh * g.kw, p = g.oh * g.ow, nb = chunkOf(g);
+  colsBuf = grow(colsBuf, k * nb * p);
+  if (nb > 1) tmpBuf = grow(tmpBuf, g.og * nb * p);
+  const cols = colsBuf, tmp = tmpBuf;
+  for (let i0 = 0; i0 < g.n; i0 += nb) {
+    const m = Math.min(nb, g.n - i0), ld = m * p;
+    for (let grp = 0; grp < g.groups; grp++) {
+      im2col(g, x, xOff, i0, m, grp, cols, ld);
+      const wAt = wOff + grp * g.og * k;
+      if (m === 1) {
+        const at = (i0 * g.o + grp * g.og) * p;
+        if (bias) for (let oc = 0; oc < g.og; oc++) out.fill(bias[grp * g.og + oc]!, at + oc * p, at + (oc + 1) * p);
+        gemm(g.og, p, k, w, wAt, k, 1, cols, 0, ld, 1, out, at, p, bias !== null);
+        continue;
+      }
+      gemm(g.og, ld, k, w, wAt, k, 1, cols, 0, ld, 1, tmp, 0, ld, false);
+      for (let oc = 0; oc < g.og; oc++) {
+        const bv = bias ? bias[grp * g.og + oc]! : 0;
+        for (let img = 0; img < m; img++) {
+          const src = oc * ld + img * p, dst = ((i0 + img) * g.o + grp * g.og + oc) * p;
+          if (bias) for (let j = 0; j < p; j++) out[dst + j] = tmp[src + j]! + bv;
+          else out.set(tmp.subarray(src, src + p), dst);
         }
       }
     }
   }
-  return offsets;
-}
-
-/** Writes image `img` (offset into x) as columns `[C·kH·kW, OH·OW]` laid out by `offsets`. */
-function im2col(x: Float32Array, img: number, offsets: Int32Array, cols: Float32Array): void {
-  for (let i = 0; i < offsets.length; i++) {
-    const at = offsets[i]!;
-    cols[i] = at >= 0 ? x[img + at]! : 0;
-  }
-}
-
-/** Adds columns back into image `img` of `dx` (the adjoint of im2col). */
-function col2im(cols: Float32Array, offsets: Int32Array, dx: Float32Array, img: number): void {
-  for (let i = 0; i < offsets.length; i++) {
-    const at = offsets[i]!;
-    if (at >= 0) dx[img + at]! += cols[i]!;
-  }
 }
 
 /**
- * 2-D cross-correlation: `x [N,C,H,W]`, `weight [O,C,kH,kW]`, optional `bias [O]` →
- * `[N, O, ⌊(H+2p−kH)/s⌋+1, ⌊(W+2p−kW)/s⌋+1]`.
+ * Input gradient `dx += col2im(Wᵀ·dy)` and/or weight gradient `dw = Σ dy·colsᵀ` of the
+ * convolution `g`; `dy`, `x`, `w` contiguous from their offsets, `dx` zero-filled `[N,C,H,W]`,
+ * `dw` `[O, K]` (overwritten).
+ */
+function convBackward(g: ConvGeometry, dy: Float32Array, dyOff: number, x: Float32Array | null, xOff: number, w: Float32Array, wOff: number, dx: Float32Array | null, dw: Float32Array | null): void {
+  const gemm = kernels().gemm;
+  const k = g.cg * g.kh * g.kw, p = g.oh * g.ow, nb = chunkOf(g);
+  colsBuf = grow(colsBuf, k * nb * p);
+  if (nb > 1) dyBuf = grow(dyBuf, g.o * nb * p);
+  const cols = colsBuf, dyT = dyBuf;
+  for (let i0 = 0; i0 < g.n; i0 += nb) {
+    const m = Math.min(nb, g.n - i0), ld = m * p;
+    if (m > 1) gatherDy(g, dy, dyOff, i0, m, dyT);
+    const a = m > 1 ? dyT : dy;
+    for (let grp = 0; grp < g.groups; grp++) {
+      const aAt = m > 1 ? grp * g.og * ld : dyOff + (i0 * g.o + grp * g.og) * p;
+      const wAt = wOff + grp * g.og * k;
+      if (dw && x) {
+        im2col(g, x, xOff, i0, m, grp, cols, ld);
+        gemm(g.og, k, ld, a, aAt, ld, 1, cols, 0, 1, ld, dw, grp * g.og * k, k, i0 > 0); // dW_g += dY_g · colsᵀ
+      }
+      if (dx) {
+        gemm(k, ld, g.og, w, wAt, 1, k, a, aAt, ld, 1, cols, 0, ld, false); // cols = W_gᵀ · dY_g
+        col2im(g, cols, ld, dx, i0, m, grp);
+      }
+    }
+  }
+}
+
+/** Σ of `dy [N, O, P]` over the batch and space, per channel (float64 sums). */
+function biasGrad(dy: Float32Array, dyOff: number, n: number, o: number, p: number): Tensor {
+  const db = new Float32Array(o);
+  for (let oc = 0; oc < o; oc++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const at = dyOff + (i * o + oc) * p;
+      for (let j = 0; j < p; j++) s += dy[at + j]!;
+    }
+    db[oc] = s;
+  }
+  return new Tensor(db, [o]);
+}
+
+function checkBias(op: string, bias: Tensor | null, o: number): Float32Array | null {
+  if (bias === null) return null;
+  if (bias.ndim !== 1 || bias.shape[0] !== o) throw new ShapeError(op, `bias must be [${o}]`, [bias.shape]);
+  return bias.toFloat32Array();
+}
+
+function checkDy(op: string, dy: Tensor, shape: readonly number[]): Tensor {
+  if (dy.ndim !== shape.length || dy.shape.some((d, i) => d !== shape[i])) throw new ShapeError(op, "dy does not match the output shape", [dy.shape, shape]);
+  return dy.contiguous();
+}
+
+function convNd(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, opts: Conv2dOptions, oneD: boolean): Tensor {
+  for (const t of [x, weight, bias]) if (t instanceof Tensor) checkLive(op, t.data);
+  const g = convGeometry(op, x.shape, weight.shape, opts, oneD);
+  const bd = checkBias(op, bias, g.o);
+  const xd = x.contiguous(), wd = weight.contiguous();
+  const out = new Float32Array(g.n * g.o * g.oh * g.ow);
+  convForward(g, xd.data, xd.offset, wd.data, wd.offset, bd, out);
+  return new Tensor(out, oneD ? [g.n, g.o, g.ow] : [g.n, g.o, g.oh, g.ow]);
+}
+
+function convNdBackward(op: string, dy: Tensor, x: Tensor, weight: Tensor, opts: Conv2dOptions, need: ConvNeeds, oneD: boolean): ConvGrads {
+  const g = convGeometry(op, x.shape, weight.shape, opts, oneD);
+  const gy = checkDy(op, dy, oneD ? [g.n, g.o, g.ow] : [g.n, g.o, g.oh, g.ow]);
+  const xd = x.contiguous(), wd = weight.contiguous();
+  const dx = need.dx ?? true ? new Float32Array(g.n * g.c * g.h * g.w) : null;
+  const dw = need.dw ?? true ? new Float32Array(weight.size) : null;
+  if (dx || dw) convBackward(g, gy.data, gy.offset, xd.data, xd.offset, wd.data, wd.offset, dx, dw);
+  return {
+    dx: dx ? new Tensor(dx, x.shape) : null,
+    dw: dw ? new Tensor(dw, weight.shape) : null,
+    db: need.db ?? true ? biasGrad(gy.data, gy.offset, g.n, g.o, g.oh * g.ow) : null,
+  };
+}
+
+/**
+ * 2-D cross-correlation (`torch.nn.functional.conv2d`): `x [N,C,H,W]`, `weight [O, C/groups, kH,
+ * kW]`, optional `bias [O]` → `[N, O, OH, OW]` with `OH = ⌊(H + 2pH − dH·(kH−1) − 1)/sH⌋ + 1`.
  *
- * @throws {ShapeError} for incompatible shapes; {RangeError} for bad stride/padding.
+ * @throws {ShapeError} for wrong ranks, channels not divisible by `groups`, a weight or bias that
+ * does not match, `"same"` with a stride > 1, or a kernel larger than the padded input;
+ * {RangeError} for bad option values.
  * @example
  * ```ts
- * conv2d(images, filters, bias, { stride: 1, padding: 1 });
+ * conv2d(images, filters, bias, { stride: 1, padding: "same", dilation: 2, groups: 1 });
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
-  for (const t of [x, weight, bias]) if (t instanceof Tensor) checkLive("conv2d", t.data);
-  const g = geometry(x.shape, weight.shape, opts);
-  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== g.o)) throw new ShapeError("conv2d", `bias must be [${g.o}]`, [bias.shape]);
-  const xd = x.contiguous(), wd = weight.contiguous();
-  const k = g.c * g.kh * g.kw, p = g.oh * g.ow;
-  const out = new Float32Array(g.n * g.o * p);
-  const cols = new Float32Array(k * p);
-  const offsets = patchOffsets(g);
-  const gemm = kernels().gemm;
-  const bd = bias?.toFloat32Array();
-  for (let i = 0; i < g.n; i++) {
-    im2col(xd.data, xd.offset + i * g.c * g.h * g.w, offsets, cols);
-    const at = i * g.o * p;
-    if (bd) for (let oc = 0; oc < g.o; oc++) out.fill(bd[oc]!, at + oc * p, at + (oc + 1) * p);
-    gemm(g.o, p, k, wd.data, wd.offset, k, 1, cols, 0, p, 1, out, at, p, bd !== undefined);
-  }
-  return new Tensor(out, [g.n, g.o, g.oh, g.ow]);
+  return convNd("conv2d", x, weight, bias, opts, false);
 }
 
 /**
- * Gradients of {@link conv2d}: with respect to the input, the weight and the bias, for upstream
- * gradient `dy` `[N,O,OH,OW]`. Pass `need` to skip the ones not wanted.
+ * 1-D cross-correlation (`torch.nn.functional.conv1d`): `x [N,C,L]`, `weight [O, C/groups, k]`,
+ * optional `bias [O]` → `[N, O, Lout]`.
  *
- * @throws {ShapeError} when `dy` does not match the convolution's output shape.
+ * @throws {ShapeError} as {@link conv2d}; {RangeError} for bad option values.
+ * @example
+ * ```ts
+ * conv1d(signal, filters, null, { padding: "same", dilation: 2 });
+ * ```
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+  return convNd("conv1d", x, weight, bias, conv1dAs2d("conv1d", opts), true);
+}
+
+/**
+ * Gradients of {@link conv2d} with respect to the input, the weight and the bias for upstream
+ * gradient `dy [N,O,OH,OW]`; `need` skips the ones not wanted.
+ *
+ * @throws {ShapeError} when `dy` does not match the output shape, or as {@link conv2d}.
  * @example
  * ```ts
  * const { dx, dw, db } = conv2dBackward(dy, x, w, { padding: 1 });
  * ```
  */
-export function conv2dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: Conv2dOptions = {}, need: { dx?: boolean; dw?: boolean; db?: boolean } = {}): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
-  const g = geometry(x.shape, weight.shape, opts);
-  if (dy.ndim !== 4 || dy.shape[0] !== g.n || dy.shape[1] !== g.o || dy.shape[2] !== g.oh || dy.shape[3] !== g.ow) {
-    throw new ShapeError("conv2dBackward", "dy does not match the output shape", [dy.shape, [g.n, g.o, g.oh, g.ow]]);
+export function conv2dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: Conv2dOptions = {}, need: ConvNeeds = {}): ConvGrads {
+  return convNdBackward("conv2d", dy, x, weight, opts, need, false);
+}
+
+/**
+ * Gradients of {@link conv1d} (input, weight, bias) for upstream gradient `dy [N,O,Lout]`.
+ *
+ * @throws {ShapeError} when `dy` does not match the output shape, or as {@link conv1d}.
+ * @example
+ * ```ts
+ * const { dx, dw } = conv1dBackward(dy, x, w, { stride: 2 }, { db: false });
+ * ```
+ */
+export function conv1dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: Conv1dOptions = {}, need: ConvNeeds = {}): ConvGrads {
+  return convNdBackward("conv1d", dy, x, weight, conv1dAs2d("conv1d", opts), need, true);
+}
+
+/**
+ * Transposed 2-D convolution (`torch.nn.functional.conv_transpose2d`): `x [N,Cin,H,W]`,
+ * `weight [Cin, Cout/groups, kH, kW]` (input channels first), optional `bias [Cout]` →
+ * `[N, Cout, (H−1)·sH − 2pH + dH·(kH−1) + opH + 1, …]`; the adjoint of {@link conv2d}.
+ *
+ * @throws {ShapeError} for wrong ranks, channels not divisible by `groups`, a weight or bias that
+ * does not match, or an empty output; {RangeError} for bad options (e.g. `outputPadding` not
+ * smaller than the stride or the dilation).
+ * @example
+ * ```ts
+ * convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }); // doubles H and W
+ * ```
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+  for (const t of [x, weight, bias]) if (t instanceof Tensor) checkLive("convTranspose2d", t.data);
+  const { conv: g, outShape } = convTransposeGeometry("convTranspose2d", x.shape, weight.shape, opts);
+  const bd = checkBias("convTranspose2d", bias, g.c);
+  const xd = x.contiguous(), wd = weight.contiguous();
+  const out = new Float32Array(g.n * g.c * g.h * g.w);
+  convBackward(g, xd.data, xd.offset, null, 0, wd.data, wd.offset, out, null);
+  if (bd) {
+    const p = g.h * g.w;
+    for (let i = 0; i < g.n * g.c; i++) {
+      const b = bd[i % g.c]!;
+      for (let j = i * p, e = j + p; j < e; j++) out[j] += b;
+    }
   }
-  const k = g.c * g.kh * g.kw, p = g.oh * g.ow;
-  const gy = dy.contiguous(), xd = x.contiguous(), wd = weight.contiguous();
-  const gemm = kernels().gemm;
-  const cols = new Float32Array(k * p);
-  const offsets = patchOffsets(g);
-  const wantDx = need.dx ?? true, wantDw = need.dw ?? true, wantDb = need.db ?? true;
-  const dx = wantDx ? new Float32Array(g.n * g.c * g.h * g.w) : null;
-  const dw = wantDw ? new Float32Array(g.o * k) : null;
-  const db = wantDb ? new Float64Array(g.o) : null;
-  for (let i = 0; i < g.n; i++) {
-    const dyAt = gy.offset + i * g.o * p;
-    if (dw) {
-      im2col(xd.data, xd.offset + i * g.c * g.h * g.w, offsets, cols);
-      gemm(g.o, k, p, gy.data, dyAt, p, 1, cols, 0, 1, p, dw, 0, k, i > 0); // dW += dy_i · colsᵀ
-    }
-    if (dx) {
-      gemm(k, p, g.o, wd.data, wd.offset, 1, k, gy.data, dyAt, p, 1, cols, 0, p, false); // cols = Wᵀ · dy_i
-      col2im(cols, offsets, dx, i * g.c * g.h * g.w);
-    }
-    if (db) for (let oc = 0; oc < g.o; oc++) { let s = 0; const at = dyAt + oc * p; for (let j = 0; j < p; j++) s += gy.data[at + j]!; db[oc]! += s; }
+  return new Tensor(out, outShape);
+}
+
+/**
+ * Gradients of {@link convTranspose2d} (input, weight, bias) for upstream gradient `dy` (the
+ * output's shape): the input gradient is a {@link conv2d} of `dy`.
+ *
+ * @throws {ShapeError} when `dy` does not match the output shape, or as {@link convTranspose2d}.
+ * @example
+ * ```ts
+ * const { dx, dw, db } = convTranspose2dBackward(dy, x, w, { stride: 2 });
+ * ```
+ */
+export function convTranspose2dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: ConvTranspose2dOptions = {}, need: ConvNeeds = {}): ConvGrads {
+  const { conv: g, outShape } = convTransposeGeometry("convTranspose2d", x.shape, weight.shape, opts);
+  const gy = checkDy("convTranspose2d", dy, outShape);
+  const xd = x.contiguous(), wd = weight.contiguous();
+  let dx: Float32Array | null = null, dw: Float32Array | null = null;
+  if (need.dx ?? true) {
+    dx = new Float32Array(x.size);
+    convForward(g, gy.data, gy.offset, wd.data, wd.offset, null, dx);
+  }
+  if (need.dw ?? true) {
+    dw = new Float32Array(weight.size);
+    convBackward(g, xd.data, xd.offset, gy.data, gy.offset, wd.data, wd.offset, null, dw);
   }
   return {
     dx: dx ? new Tensor(dx, x.shape) : null,
     dw: dw ? new Tensor(dw, weight.shape) : null,
-    db: db ? new Tensor(Float32Array.from(db), [g.o]) : null,
+    db: need.db ?? true ? biasGrad(gy.data, gy.offset, g.n, g.c, g.h * g.w) : null,
   };
-}
-
-/** Options of {@link maxPool2d} (no padding; floor mode: incomplete windows are dropped). */
-export interface MaxPool2dOptions {
-  kernelSize: number | readonly [number, number];
-  /** Defaults to the kernel size. */
-  stride?: number | readonly [number, number];
-}
-
-/**
- * Max pooling over `kH×kW` windows of `x [N,C,H,W]`; also returns, for each output, the flat
- * index (within its `H·W` plane) of the maximum, for the backward pass. NaN wins.
- *
- * @throws {ShapeError} for a non-4-D input or a window larger than the input.
- * @example
- * ```ts
- * const { value, indices } = maxPool2d(x, { kernelSize: 2 });
- * ```
- */
-export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): { value: Tensor; indices: Int32Array } {
-  if (x instanceof Tensor) checkLive("maxPool2d", x.data);
-  if (x.ndim !== 4) throw new ShapeError("maxPool2d", "input must be [N,C,H,W]", [x.shape]);
-  const [kh, kw] = pair("maxPool2d", opts.kernelSize, 1, "kernelSize", 1);
-  const [sh, sw] = pair("maxPool2d", opts.stride ?? opts.kernelSize, 1, "stride", 1);
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
-  if (oh <= 0 || ow <= 0) throw new ShapeError("maxPool2d", `window ${kh}x${kw} is larger than the input`, [x.shape]);
-  const xd = x.contiguous();
-  const d = xd.data;
-  const out = new Float32Array(n * c * oh * ow);
-  const idx = new Int32Array(out.length);
-  let o = 0;
-  for (let plane = 0; plane < n * c; plane++) {
-    const base = xd.offset + plane * h * w;
-    for (let y = 0; y < oh; y++) {
-      for (let xo = 0; xo < ow; xo++, o++) {
-        let best = -Infinity, bi = (y * sh) * w + xo * sw;
-        for (let i = 0; i < kh; i++) {
-          const row = (y * sh + i) * w + xo * sw;
-          for (let j = 0; j < kw; j++) {
-            const v = d[base + row + j]!;
-            if (v > best || v !== v) { best = v; bi = row + j; if (v !== v) { i = kh; break; } }
-          }
-        }
-        out[o] = best;
-        idx[o] = bi;
-      }
-    }
-  }
-  return { value: new Tensor(out, [n, c, oh, ow]), indices: idx };
-}
-
-/**
- * Gradient of {@link maxPool2d}: routes each upstream gradient to its window's maximum.
- *
- * @throws {ShapeError} when sizes disagree.
- * @example
- * ```ts
- * const dx = maxPool2dBackward(dy, indices, x.shape);
- * ```
- */
-export function maxPool2dBackward(dy: Tensor, indices: Int32Array, inputShape: readonly number[]): Tensor {
-  if (dy.size !== indices.length || inputShape.length !== 4) throw new ShapeError("maxPool2dBackward", "dy and indices disagree", [dy.shape, inputShape]);
-  const [n, c, h, w] = inputShape as [number, number, number, number];
-  const per = dy.size / (n * c);
-  const g = dy.toFloat32Array();
-  const dx = new Float32Array(n * c * h * w);
-  for (let k = 0; k < g.length; k++) dx[Math.floor(k / per) * h * w + indices[k]!]! += g[k]!;
-  return new Tensor(dx, inputShape);
 }

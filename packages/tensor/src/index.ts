@@ -46,7 +46,15 @@ export { type HostName, type HostFunction, HOST_FUNCTIONS } from "./map/host.js"
 export { ReduceKind } from "./kernels/reduce-row.js";
 export { erf } from "./math.js";
 export { addInto } from "./inplace.js";
-export { conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, type Conv2dOptions, type MaxPool2dOptions } from "./conv.js";
+export {
+  conv2d, conv2dBackward, conv1d, conv1dBackward, convTranspose2d, convTranspose2dBackward,
+  type Conv2dOptions, type Conv1dOptions, type ConvTranspose2dOptions, type ConvPadding, type Spatial2, type ConvNeeds, type ConvGrads,
+} from "./conv.js";
+export { convGeometry, convTransposeGeometry, type ConvGeometry, type ConvTransposeGeometry } from "./conv-geometry.js";
+export {
+  maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvgPool2d, adaptiveAvgPool2dBackward,
+  type MaxPool2dOptions, type AvgPool2dOptions,
+} from "./pool.js";
 
 // int8 GEMM (issue 14): quint8 × packed qint8 with int32 accumulation
 export { type PackedInt8Weights, packInt8Weights } from "./int8/packed.js";
