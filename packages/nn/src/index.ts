@@ -10,12 +10,14 @@
  * const loss = crossEntropy(model.forward(x), labels);
  * ```
  */
-export { Module, type StateDict } from "./module.js";
+export { Module, type StateDict, type LoadStateDictResult } from "./module.js";
 export { registerParametrization, removeParametrization, getParametrization, parametrizationsOf, isParametrized, type Parametrization, type ParametrizationSpec } from "./parametrize.js";
 export { Linear, type LinearOptions } from "./layers/linear.js";
-export { Sequential, ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softplus, Identity, Flatten, Dropout, Embedding, LayerNorm, type UnaryModule } from "./layers/basic.js";
+export { Sequential, ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softplus, Identity, Flatten, Unflatten, Dropout, Embedding, LayerNorm, type UnaryModule } from "./layers/basic.js";
 export { RNN, LSTM, GRU, type RecurrentOptions, type RecurrentOutput } from "./layers/recurrent.js";
 export * as init from "./init.js";
 export { distillationLoss, type DistillationOptions, crossEntropy, nllLoss, bceWithLogits, klDiv, mseLoss, l1Loss, huberLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "./losses.js";
 export { DataLoader, type Batch, type LoaderOptions } from "./data/loader.js";
 export { decodeIdx, readIdx, gunzip, isGzip, idxToImages, idxToLabels, type IdxArray, type IdxType } from "./data/idx.js";
+export { BatchNorm1d, BatchNorm2d, GroupNorm, type BatchNormOptions } from "./layers/norm.js";
+export { Dropout2d } from "./layers/dropout2d.js";

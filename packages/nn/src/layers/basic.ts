@@ -2,7 +2,7 @@
  * @file Small layers: `Sequential`, activation modules, `Identity`, `Flatten`, `Dropout`
  * (seeded), `Embedding` and `LayerNorm`.
  */
-import { Rng, defaultRng, ones, zeros, type Indices } from "@tapegrad/tensor";
+import { Rng, ShapeError, defaultRng, fmt, ones, zeros, type Indices } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import type { Var, VarLike } from "@tapegrad/autograd";
 import { Module } from "../module.js";
@@ -105,6 +105,27 @@ export class Softplus extends Module {
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: VarLike): Var { return A.flatten(x, this.startDim, this.endDim); }
+}
+
+/**
+ * `torch.nn.Unflatten`: splits dimension `dim` (may be negative) into `sizes` (their product must
+ * equal its length), a copy-free reshape.
+ *
+ * @throws {ShapeError} from `forward` when `dim` is out of range or the sizes do not multiply to
+ * the dimension's length; {TypeError} for an input that is not a Var, Tensor or number.
+ * @example `new Unflatten(1, [1, 28, 28]).forward(batch) // [B, 784] -> [B, 1, 28, 28]`
+ */
+export class Unflatten extends Module {
+  constructor(readonly dim: number, readonly sizes: readonly number[]) { super(); }
+  forward(x: VarLike): Var {
+    const v = A.toVar(x);
+    const shape = v.shape, nd = shape.length;
+    const d = this.dim < 0 ? this.dim + nd : this.dim;
+    if (!(d >= 0 && d < nd)) throw new ShapeError("Unflatten", `dim ${this.dim} out of range for a ${nd}-d input`, [shape]);
+    const n = this.sizes.reduce((a, b) => a * b, 1);
+    if (n !== shape[d]) throw new ShapeError("Unflatten", `sizes ${fmt(this.sizes)} multiply to ${n}, not to dimension ${d} of length ${shape[d]}`, [shape]);
+    return A.reshape(v, [...shape.slice(0, d), ...this.sizes, ...shape.slice(d + 1)]);
+  }
 }
 
 /**
