@@ -48,7 +48,7 @@ const SIMPLE: Record<string, { known: string[]; make: (o: SchedulableOptimizer, 
     make: (o, a) => new OneCycleLR(o, a as never),
   },
   CyclicLR: {
-    known: ["baseLr", "maxLr", "stepSizeUp", "stepSizeDown", "mode", "gamma", "scaleMode", "cycleMomentum", "baseMomentum", "maxMomentum"],
+    known: ["baseLr", "maxLr", "stepSizeUp", "stepSizeDown", "mode", "gamma", "scaleFn", "scaleMode", "cycleMomentum", "baseMomentum", "maxMomentum"],
     make: (o, a) => new CyclicLR(o, a as never),
   },
 };
