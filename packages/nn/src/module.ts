@@ -14,6 +14,20 @@ import { Var, variable } from "@tapegrad/autograd";
 export type StateDict = Record<string, Tensor>;
 
 /**
+ * What {@link Module.loadStateDict} reports (PyTorch's `missing_keys` / `unexpected_keys`): keys
+ * of the module absent from the state dict, and keys of the state dict the module does not have.
+ *
+ * @example
+ * ```ts
+ * const { missingKeys, unexpectedKeys } = model.loadStateDict(sd, { strict: false });
+ * ```
+ */
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/**
  * Base class of layers and models. Subclasses register parameters with
  * {@link Module.addParameter} and children with {@link Module.addModule}, and implement
  * `forward`.
@@ -314,37 +328,42 @@ export abstract class Module {
 
   /**
    * Loads values by dotted name into the parameters and persistent buffers (copying data in
-   * place, so optimizers that hold the parameters keep working). With `strict` (default), missing
-   * and unexpected keys are errors; shapes must always match. Nothing is written unless every
-   * check passes.
+   * place, so optimizers that hold the parameters keep working), as PyTorch's `load_state_dict`.
+   * With `strict` (default), missing and unexpected keys are an error naming them; with
+   * `strict: false` the matching keys are loaded and the others reported in the result. Shapes
+   * must always match. Nothing is written unless every check passes.
    *
-   * @throws {ShapeError} for a shape mismatch; {Error} for missing/unexpected keys; {TypeError}
-   * for a value that is not a Tensor.
-   * @example `model.loadStateDict(saved);`
+   * @throws {ShapeError} for a shape mismatch (strict or not); {Error} for missing/unexpected keys
+   * with `strict`; {TypeError} for a value that is not a Tensor.
+   * @example
+   * ```ts
+   * model.loadStateDict(saved);
+   * const { missingKeys, unexpectedKeys } = model.loadStateDict(partial, { strict: false });
+   * ```
    */
-  loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): void {
+  loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): LoadStateDictResult {
     const strict = opts.strict ?? true;
     const named = new Map(this.stateEntries());
-    const missing = [...named.keys()].filter((k) => !(k in sd));
-    const unexpected = Object.keys(sd).filter((k) => !named.has(k));
-    if (strict && (missing.length > 0 || unexpected.length > 0)) {
+    const missingKeys = [...named.keys()].filter((k) => !Object.hasOwn(sd, k));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !named.has(k));
+    if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       const parts = [];
-      if (missing.length) parts.push(`missing keys ${JSON.stringify(missing)}`);
-      if (unexpected.length) parts.push(`unexpected keys ${JSON.stringify(unexpected)}`);
-      throw new Error(`loadStateDict: ${parts.join("; ")}`);
+      if (missingKeys.length) parts.push(`missing keys ${JSON.stringify(missingKeys)}`);
+      if (unexpectedKeys.length) parts.push(`unexpected keys ${JSON.stringify(unexpectedKeys)}`);
+      throw new Error(`loadStateDict: ${parts.join("; ")} (loading into ${this.constructor.name}; pass { strict: false } to load the matching keys)`);
     }
     for (const [k, v] of named) {
+      if (!Object.hasOwn(sd, k)) continue;
       const t = sd[k];
-      if (t === undefined) continue;
       if (!(t instanceof Tensor)) throw new TypeError(`loadStateDict: "${k}" must be a Tensor`);
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
         throw new ShapeError("loadStateDict", `shape mismatch for "${k}": the model has ${fmt(v.shape)}`, [t.shape, v.shape]);
       }
     }
     for (const [k, v] of named) {
-      const t = sd[k];
-      if (t !== undefined) v.data.set(t.toFloat32Array(), v.offset);
+      if (Object.hasOwn(sd, k)) v.data.set(sd[k]!.toFloat32Array(), v.offset);
     }
+    return { missingKeys, unexpectedKeys };
   }
 
   /**

@@ -8,7 +8,11 @@
  * - LSTM: `i,f,o = σ(·)`, `g = tanh(·)`, `c' = f⊙c + i⊙g`, `h' = o⊙tanh(c')`;
  * - GRU: `r,z = σ(·)`, `n = tanh(x W_inᵀ + b_in + r⊙(h W_hnᵀ + b_hn))`, `h' = (1−z)⊙n + z⊙h`;
  * - inputs are time-major `[T, B, in]` (or `[B, T, in]` with `batchFirst`); all weights start
- *   `U(−1/√H, 1/√H)`.
+ *   `U(−1/√H, 1/√H)`;
+ * - `bidirectional`: each layer also runs a reverse-time cell with parameters `weight_ih_lk_reverse`
+ *   etc. (registered after the forward cell's, as torch does); the layer's output concatenates the
+ *   forward and reverse hidden states on the feature axis (`[T, B, 2H]`, the next layer's input),
+ *   and the final states are `[numLayers·2, B, H]` with index `2k` forward and `2k+1` reverse.
  *
  * The input projection `x W_ihᵀ + b_ih` of all time steps is one matmul; only the recurrent part
  * runs step by step.
@@ -26,10 +30,15 @@ export interface RecurrentOptions {
   batchFirst?: boolean;
   /** Dropout on the outputs of each layer but the last (training mode only). */
   dropout?: number;
+  /** Also run each layer backwards in time and concatenate both directions (default false). */
+  bidirectional?: boolean;
   rng?: Rng;
 }
 
-/** Output of a recurrent layer: all hidden states of the last layer, and final states `[L, B, H]`. */
+/**
+ * Output of a recurrent layer: all hidden states of the last layer (`[T, B, D·H]`), and final
+ * states `[L·D, B, H]` (D = 2 when bidirectional, else 1).
+ */
 export interface RecurrentOutput {
   output: Var;
   h: Var;
@@ -46,9 +55,15 @@ abstract class RecurrentBase extends Module {
   readonly numLayers: number;
   readonly batchFirst: boolean;
   readonly dropoutP: number;
-  /** Per layer: the parameter names (`weight_ih_l0`, ...); forward reads `this[name]`. */
+  readonly bidirectional: boolean;
+  /** Number of directions D: 2 when bidirectional, else 1. */
+  readonly numDirections: number;
+  /**
+   * Per cell `layer·D + direction`: the parameter names (`weight_ih_l0`, `weight_ih_l0_reverse`,
+   * ...); forward reads `this[name]`.
+   */
   protected readonly weights: { wih: string; whh: string; bih: string | null; bhh: string | null }[] = [];
-  /** Per layer, the hidden-to-hidden weight and bias read once at the start of `run`. */
+  /** Per cell, the hidden-to-hidden weight and bias read once at the start of `run`. */
   private hh: { whh: Var; bhh: Var | null }[] = [];
   private readonly rng: Rng;
 
@@ -66,19 +81,25 @@ abstract class RecurrentBase extends Module {
     this.numLayers = numLayers;
     this.batchFirst = opts.batchFirst ?? false;
     this.dropoutP = dropout;
+    if (opts.bidirectional !== undefined && typeof opts.bidirectional !== "boolean") throw new TypeError(`${name}: bidirectional must be a boolean (got ${String(opts.bidirectional)})`);
+    this.bidirectional = opts.bidirectional ?? false;
+    this.numDirections = this.bidirectional ? 2 : 1;
     this.rng = opts.rng ?? defaultRng;
     const g = GATES[kind] * hiddenSize;
     const k = 1 / Math.sqrt(hiddenSize);
     for (let l = 0; l < this.numLayers; l++) {
-      const inSize = l === 0 ? inputSize : hiddenSize;
-      const names = { wih: `weight_ih_l${l}`, whh: `weight_hh_l${l}`, bih: `bias_ih_l${l}`, bhh: `bias_hh_l${l}` };
-      const shapes = { wih: [g, inSize], whh: [g, hiddenSize], bih: [g], bhh: [g] };
-      for (const key of ["wih", "whh", "bih", "bhh"] as const) {
-        if (opts.bias === false && (key === "bih" || key === "bhh")) continue;
-        // PyTorch's attribute (rnn.weight_ih_l0), read by forward so a parametrization (pruning) applies
-        (this as unknown as Record<string, Var>)[names[key]] = this.addParameter(names[key], uniform(shapes[key], -k, k, { rng: this.rng }));
+      const inSize = l === 0 ? inputSize : hiddenSize * this.numDirections;
+      for (let d = 0; d < this.numDirections; d++) {
+        const sfx = d === 1 ? "_reverse" : "";
+        const names = { wih: `weight_ih_l${l}${sfx}`, whh: `weight_hh_l${l}${sfx}`, bih: `bias_ih_l${l}${sfx}`, bhh: `bias_hh_l${l}${sfx}` };
+        const shapes = { wih: [g, inSize], whh: [g, hiddenSize], bih: [g], bhh: [g] };
+        for (const key of ["wih", "whh", "bih", "bhh"] as const) {
+          if (opts.bias === false && (key === "bih" || key === "bhh")) continue;
+          // PyTorch's attribute (rnn.weight_ih_l0), read by forward so a parametrization (pruning) applies
+          (this as unknown as Record<string, Var>)[names[key]] = this.addParameter(names[key], uniform(shapes[key], -k, k, { rng: this.rng }));
+        }
+        this.weights.push({ wih: names.wih, whh: names.whh, bih: opts.bias === false ? null : names.bih, bhh: opts.bias === false ? null : names.bhh });
       }
-      this.weights.push({ wih: names.wih, whh: names.whh, bih: opts.bias === false ? null : names.bih, bhh: opts.bias === false ? null : names.bhh });
     }
   }
 
@@ -101,41 +122,53 @@ abstract class RecurrentBase extends Module {
     return v;
   }
 
+  /** The initial state of every cell (`layer·D + direction`), from `[L·D, B, H]` or zeros. */
   protected initialState(h0: VarLike | undefined, batch: number, what: string): Var[] {
-    const L = this.numLayers, H = this.hiddenSize;
-    if (h0 === undefined) return Array.from({ length: L }, () => A.constant(zeros([batch, H])));
+    const cells = this.numLayers * this.numDirections, H = this.hiddenSize;
+    if (h0 === undefined) return Array.from({ length: cells }, () => A.constant(zeros([batch, H])));
     const v = A.toVar(h0, this.kind);
-    if (v.ndim !== 3 || v.shape[0] !== L || v.shape[1] !== batch || v.shape[2] !== H) {
-      throw new ShapeError(this.kind, `${what} must be [numLayers, B, H] = [${L},${batch},${H}]`, [v.shape]);
+    if (v.ndim !== 3 || v.shape[0] !== cells || v.shape[1] !== batch || v.shape[2] !== H) {
+      const dims = this.bidirectional ? "numLayers·2" : "numLayers";
+      throw new ShapeError(this.kind, `${what} must be [${dims}, B, H] = [${cells},${batch},${H}]`, [v.shape]);
     }
-    return Array.from({ length: L }, (_, l) => A.select(v, 0, l));
+    return Array.from({ length: cells }, (_, l) => A.select(v, 0, l));
   }
 
-  /** Runs every layer over the sequence; `step` advances one layer by one time step. */
-  protected run(x: VarLike, states: Var[][], step: (l: number, gi: Var, state: Var[]) => Var[]): { output: Var; finals: Var[][] } {
+  /**
+   * Runs every layer over the sequence (both directions when bidirectional); `step` advances cell
+   * `layer·D + direction` by one time step. `finals` holds each cell's last state, cell order.
+   */
+  protected run(x: VarLike, states: Var[][], step: (cell: number, gi: Var, state: Var[]) => Var[]): { output: Var; finals: Var[][] } {
     let seq = this.timeMajor(x);
-    const T = seq.shape[0]!, B = seq.shape[1]!;
+    const T = seq.shape[0]!, B = seq.shape[1]!, D = this.numDirections;
     const finals: Var[][] = [];
     this.hh = this.weights.map((w) => ({ whh: this.param(w.whh)!, bhh: this.param(w.bhh) }));
     for (let l = 0; l < this.numLayers; l++) {
-      const w = this.weights[l]!;
-      const wih = this.param(w.wih)!;
-      // input projection of all steps at once: [T·B, in] · W_ihᵀ + b_ih
-      const proj = A.reshape(A.linear(A.reshape(seq, [T * B, seq.shape[2]!]), wih, this.param(w.bih)), [T, B, wih.shape[0]!]);
-      let state = states.map((s) => s[l]!);
-      const outs: Var[] = [];
-      for (let t = 0; t < T; t++) {
-        state = step(l, A.select(proj, 0, t), state);
-        outs.push(state[0]!);
+      const dirOuts: Var[] = [];
+      for (let d = 0; d < D; d++) {
+        const cell = l * D + d;
+        const w = this.weights[cell]!;
+        const wih = this.param(w.wih)!;
+        // input projection of all steps at once: [T·B, in] · W_ihᵀ + b_ih
+        const proj = A.reshape(A.linear(A.reshape(seq, [T * B, seq.shape[2]!]), wih, this.param(w.bih)), [T, B, wih.shape[0]!]);
+        let state = states.map((s) => s[cell]!);
+        const outs: Var[] = new Array<Var>(T);
+        // the reverse cell reads the sequence from the end; its output at t is its state after x_t
+        for (let i = 0; i < T; i++) {
+          const t = d === 0 ? i : T - 1 - i;
+          state = step(cell, A.select(proj, 0, t), state);
+          outs[t] = state[0]!;
+        }
+        finals.push(state);
+        dirOuts.push(T > 0 ? A.stack(outs, 0) : A.constant(zeros([0, B, this.hiddenSize])));
       }
-      finals.push(state);
-      seq = T > 0 ? A.stack(outs, 0) : A.constant(zeros([0, B, this.hiddenSize]));
+      seq = D === 1 ? dirOuts[0]! : A.concat(dirOuts, 2);
       if (this.dropoutP > 0 && l < this.numLayers - 1) seq = A.dropout(seq, this.dropoutP, { training: this.training, rng: this.rng });
     }
     return { output: this.batchFirst ? A.transpose(seq, 0, 1) : seq, finals };
   }
 
-  /** `h W_hhᵀ + b_hh`. */
+  /** `h W_hhᵀ + b_hh` of cell `layer·D + direction`. */
   protected hidden(l: number, h: Var): Var {
     const w = this.hh[l]!;
     return A.linear(h, w.whh, w.bhh);
@@ -152,7 +185,7 @@ abstract class RecurrentBase extends Module {
   }
 
   protected override describe(): string {
-    return `${this.inputSize}, ${this.hiddenSize}, numLayers=${this.numLayers}`;
+    return `${this.inputSize}, ${this.hiddenSize}, numLayers=${this.numLayers}${this.bidirectional ? ", bidirectional=true" : ""}`;
   }
 }
 
@@ -166,6 +199,8 @@ abstract class RecurrentBase extends Module {
  * ```ts
  * const rnn = new RNN(4, 16);
  * const { output, h } = rnn.forward(x); // x [T, B, 4] -> output [T, B, 16], h [1, B, 16]
+ * const bi = new RNN(4, 16, { bidirectional: true, numLayers: 2 });
+ * bi.forward(x); // output [T, B, 32], h [4, B, 16] (l0, l0_reverse, l1, l1_reverse)
  * ```
  */
 export class RNN extends RecurrentBase {
@@ -180,7 +215,7 @@ export class RNN extends RecurrentBase {
    * Runs the sequence from `h0` (default zeros).
    *
    * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
-   * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
+   * state that is not `[numLayers·D, B, hiddenSize]` (D = 2 when bidirectional); {TypeError} for an input that is not a Var,
    * Tensor or number.
    * @example
    * ```ts
@@ -216,7 +251,7 @@ export class LSTM extends RecurrentBase {
    * Runs the sequence from `(h0, c0)` (default zeros).
    *
    * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
-   * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
+   * state that is not `[numLayers·D, B, hiddenSize]` (D = 2 when bidirectional); {TypeError} for an input that is not a Var,
    * Tensor or number.
    * @example
    * ```ts
@@ -260,7 +295,7 @@ export class GRU extends RecurrentBase {
    * Runs the sequence from `h0` (default zeros).
    *
    * @throws {ShapeError} for an input that is not 3-D with `inputSize` features, or an initial
-   * state that is not `[numLayers, B, hiddenSize]`; {TypeError} for an input that is not a Var,
+   * state that is not `[numLayers·D, B, hiddenSize]` (D = 2 when bidirectional); {TypeError} for an input that is not a Var,
    * Tensor or number.
    * @example
    * ```ts
