@@ -56,14 +56,23 @@ export interface CyclicLROptions {
  * ```
  */
 export class CyclicLR extends LRSchedulerBase {
+  /** Upper bound of each group's cycle. */
   readonly maxLrs: number[];
+  /** Steps per cycle (`stepSizeUp + stepSizeDown`). */
   readonly totalSize: number;
+  /** Fraction of the cycle spent going up. */
   readonly stepRatio: number;
+  /** Amplitude policy (ignored when a `scaleFn` is given). */
   readonly mode: (typeof CYCLIC_MODES)[number];
+  /** Base of `exp_range`. */
   readonly gamma: number;
+  /** What the amplitude function receives. */
   readonly scaleMode: "cycle" | "iterations";
+  /** Whether the momentum (or `betas[0]`) is cycled. */
   readonly cycleMomentum: boolean;
+  /** Each group's momentum at the peak lr. */
   readonly baseMomentums: number[] = [];
+  /** Each group's momentum at the base lr. */
   readonly maxMomentums: number[] = [];
   private readonly scaleFn: (x: number) => number;
   private readonly slot: MomentumSlot | null = null;

@@ -22,8 +22,11 @@ const lrsOf = (opt: SchedulableOptimizer): number[] => opt.paramGroups.map((g) =
  * ```
  */
 export class LinearLR extends LRSchedulerBase {
+  /** Factor at step 0. */
   readonly startFactor: number;
+  /** Factor from step `totalIters` on. */
   readonly endFactor: number;
+  /** Steps of the linear change. */
   readonly totalIters: number;
 
   /**
@@ -67,7 +70,9 @@ export class LinearLR extends LRSchedulerBase {
  * ```
  */
 export class ConstantLR extends LRSchedulerBase {
+  /** Factor before step `totalIters`. */
   readonly factor: number;
+  /** Step at which the factor is removed. */
   readonly totalIters: number;
 
   /**
@@ -107,6 +112,7 @@ export class ConstantLR extends LRSchedulerBase {
  * ```
  */
 export class ExponentialLR extends LRSchedulerBase {
+  /** Factor applied every step. */
   readonly gamma: number;
 
   /**
@@ -143,7 +149,9 @@ export class ExponentialLR extends LRSchedulerBase {
  * ```
  */
 export class PolynomialLR extends LRSchedulerBase {
+  /** Steps of the decay. */
   readonly totalIters: number;
+  /** Exponent of the decay. */
   readonly power: number;
 
   /**
@@ -187,7 +195,9 @@ export class PolynomialLR extends LRSchedulerBase {
  * ```
  */
 export class CosineAnnealingLR extends LRSchedulerBase {
+  /** Half period: steps from the base lr down to `etaMin`. */
   readonly tMax: number;
+  /** Lowest lr. */
   readonly etaMin: number;
 
   /**

@@ -63,7 +63,9 @@ const annealLinear = (from: number, to: number, pct: number): number => (to - fr
 export class OneCycleLR extends LRSchedulerBase {
   /** Length of the cycle in steps. */
   readonly totalSteps: number;
+  /** Shape of each phase. */
   readonly annealStrategy: "cos" | "linear";
+  /** Whether the momentum (or `betas[0]`) is cycled. */
   readonly cycleMomentum: boolean;
   private readonly phases: Phase[];
   private readonly slot: MomentumSlot | null;
@@ -149,7 +151,15 @@ export class OneCycleLR extends LRSchedulerBase {
     });
   }
 
-  /** OneCycleLR has no closed form of its own: `stepTo(e)` evaluates the phases at `e`. */
+  /**
+   * Jumps to step `epoch` (the phases evaluated there; OneCycleLR has no separate closed form).
+   *
+   * @throws {TypeError} / {RangeError} for an `epoch` that is not an integer in [0, totalSteps].
+   * @example
+   * ```ts
+   * sched.stepTo(0); // back to the start of the cycle
+   * ```
+   */
   override stepTo(epoch: number): void {
     const e = checkInt(`${this.op}.stepTo`, "epoch", epoch, 0);
     if (e > this.totalSteps) throw new RangeError(`${this.op}.stepTo: epoch ${e} is past totalSteps ${this.totalSteps}`);

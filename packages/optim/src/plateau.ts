@@ -53,13 +53,21 @@ export interface PlateauState {
 export class ReduceLROnPlateau {
   /** The optimizer whose groups are scheduled. */
   readonly optimizer: SchedulableOptimizer;
+  /** Whether lower (`min`) or higher (`max`) metrics are better. */
   readonly mode: "min" | "max";
+  /** Multiplier of the lr on a plateau. */
   readonly factor: number;
+  /** Bad steps tolerated before a reduction. */
   readonly patience: number;
+  /** Smallest improvement that counts. */
   readonly threshold: number;
+  /** Relative or absolute threshold. */
   readonly thresholdMode: "rel" | "abs";
+  /** Steps after a reduction during which bad steps are ignored. */
   readonly cooldown: number;
+  /** Each group's lower bound. */
   readonly minLrs: number[];
+  /** Smallest reduction applied. */
   readonly eps: number;
   /** Best metric so far (`+Infinity` / `-Infinity` before the first step). */
   best: number;
