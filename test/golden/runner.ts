@@ -48,7 +48,6 @@ export const handlers: Record<string, FileHandler> = {
  */
 export const PENDING: Readonly<Record<string, string>> = {
   "layers/nn_ops.json": "issue 15: CNN and normalisation layers",
-  "layers/sched.json": "issue 15: schedules",
   "dp/": "issue 16: differential privacy",
   "io/": "issue 17: safetensors, checkpoints",
 };
