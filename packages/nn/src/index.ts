@@ -14,6 +14,8 @@ export { Module, type StateDict, type LoadStateDictResult } from "./module.js";
 export { registerParametrization, removeParametrization, getParametrization, parametrizationsOf, isParametrized, type Parametrization, type ParametrizationSpec } from "./parametrize.js";
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softplus, Identity, Flatten, Unflatten, Dropout, Embedding, LayerNorm, type UnaryModule } from "./layers/basic.js";
+export { Conv1d, Conv2d, ConvTranspose2d, type Conv1dLayerOptions, type Conv2dLayerOptions, type ConvTranspose2dLayerOptions } from "./layers/conv.js";
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from "./layers/pool.js";
 export { RNN, LSTM, GRU, type RecurrentOptions, type RecurrentOutput } from "./layers/recurrent.js";
 export * as init from "./init.js";
 export { distillationLoss, type DistillationOptions, crossEntropy, nllLoss, bceWithLogits, klDiv, mseLoss, l1Loss, huberLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "./losses.js";

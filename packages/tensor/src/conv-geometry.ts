@@ -100,7 +100,16 @@ function readGroups(op: string, g: number | undefined): number {
   return groups;
 }
 
-/** The options of a 1-D convolution as 2-D ones (`H = 1`). */
+/**
+ * The options of a 1-D convolution as 2-D ones (`H = 1`: stride, padding and dilation 1/0/1 in H).
+ *
+ * @throws {RangeError} naming `op` when stride, padding or dilation is not a number (or padding
+ * not `"same"`/`"valid"`).
+ * @example
+ * ```ts
+ * conv1dAs2d("conv1d", { stride: 2, padding: 1 }); // { stride: [1, 2], padding: [0, 1], dilation: [1, 1] }
+ * ```
+ */
 export function conv1dAs2d(op: string, opts: Conv1dOptions): Conv2dOptions {
   const one = (v: unknown, name: string): void => {
     if (v !== undefined && typeof v !== "number" && !(name === "padding" && (v === "same" || v === "valid"))) {

@@ -67,8 +67,9 @@ function convForward(g: ConvGeometry, x: Float32Array, xOff: number, w: Float32A
       const wAt = wOff + grp * g.og * k;
       if (m === 1) {
         const at = (i0 * g.o + grp * g.og) * p;
-        if (bias) for (let oc = 0; oc < g.og; oc++) out.fill(bias[grp * g.og + oc]!, at + oc * p, at + (oc + 1) * p);
-        gemm(g.og, p, k, w, wAt, k, 1, cols, 0, ld, 1, out, at, p, bias !== null);
+        gemm(g.og, p, k, w, wAt, k, 1, cols, 0, ld, 1, out, at, p, false);
+        // bias added after the product, as on the chunked path: the same rounding for any batch size
+        if (bias) for (let oc = 0; oc < g.og; oc++) for (let j = at + oc * p, e = j + p, bv = bias[grp * g.og + oc]!; j < e; j++) out[j] += bv;
         continue;
       }
       gemm(g.og, ld, k, w, wAt, k, 1, cols, 0, ld, 1, tmp, 0, ld, false);

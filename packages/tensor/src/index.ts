@@ -50,9 +50,10 @@ export {
   conv2d, conv2dBackward, conv1d, conv1dBackward, convTranspose2d, convTranspose2dBackward,
   type Conv2dOptions, type Conv1dOptions, type ConvTranspose2dOptions, type ConvPadding, type Spatial2, type ConvNeeds, type ConvGrads,
 } from "./conv.js";
-export { convGeometry, convTransposeGeometry, type ConvGeometry, type ConvTransposeGeometry } from "./conv-geometry.js";
+export { convGeometry, convTransposeGeometry, conv1dAs2d, spatialPair, type ConvGeometry, type ConvTransposeGeometry } from "./conv-geometry.js";
 export {
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvgPool2d, adaptiveAvgPool2dBackward,
+  maxPool2dOutputShape, avgPool2dOutputShape,
   type MaxPool2dOptions, type AvgPool2dOptions,
 } from "./pool.js";
 

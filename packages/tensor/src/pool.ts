@@ -302,3 +302,34 @@ export function adaptiveAvgPool2dBackward(dy: Tensor, inputShape: readonly numbe
   }
   return new Tensor(dx, inputShape);
 }
+
+/**
+ * Output shape of {@link maxPool2d} for `inputShape`, validated with errors naming `op` (e.g. a
+ * layer's name).
+ *
+ * @throws {ShapeError} for a non-4-D input or a window larger than the padded input;
+ * {RangeError} for bad options.
+ * @example
+ * ```ts
+ * maxPool2dOutputShape("MaxPool2d", [1, 3, 7, 7], { kernelSize: 3, stride: 2, padding: 1 }); // [1, 3, 4, 4]
+ * ```
+ */
+export function maxPool2dOutputShape(op: string, inputShape: readonly number[], opts: MaxPool2dOptions): number[] {
+  const g = poolGeometry(op, inputShape, opts.kernelSize, opts.stride, opts.padding, opts.dilation, opts.ceilMode === true);
+  return [g.n, g.c, g.y.out, g.x.out];
+}
+
+/**
+ * Output shape of {@link avgPool2d} for `inputShape`, validated with errors naming `op`.
+ *
+ * @throws {ShapeError} for a non-4-D input or a window larger than the padded input;
+ * {RangeError} for bad options.
+ * @example
+ * ```ts
+ * avgPool2dOutputShape("AvgPool2d", [1, 3, 5, 5], { kernelSize: 2, ceilMode: true }); // [1, 3, 3, 3]
+ * ```
+ */
+export function avgPool2dOutputShape(op: string, inputShape: readonly number[], opts: AvgPool2dOptions): number[] {
+  const g = avgGeometry(op, inputShape, opts);
+  return [g.n, g.c, g.y.out, g.x.out];
+}
