@@ -10,7 +10,14 @@
 import { ShapeError } from "./errors.js";
 import { Tensor } from "./tensor.js";
 
-/** Options of {@link batchNorm} (torch's `F.batch_norm` arguments). */
+/**
+ * Options of {@link batchNorm} (torch's `F.batch_norm` arguments).
+ *
+ * @example
+ * ```ts
+ * const opts: BatchNormOptions = { training: true, momentum: 0.1, eps: 1e-5 };
+ * ```
+ */
 export interface BatchNormOptions {
   /** Use the batch statistics (and update running statistics when given). */
   training: boolean;
@@ -23,6 +30,11 @@ export interface BatchNormOptions {
 /**
  * A normalised output and the statistics its backward needs: `mean` and `invstd = 1/√(var+eps)`
  * per channel (batch norm) or per (sample, group) (group norm).
+ *
+ * @example
+ * ```ts
+ * const { value, mean, invstd }: NormResult = groupNorm(x, 2, null, null, 1e-5);
+ * ```
  */
 export interface NormResult {
   value: Tensor;
@@ -30,14 +42,28 @@ export interface NormResult {
   invstd: Float64Array;
 }
 
-/** Gradients of a normalisation op (null where not requested). */
+/**
+ * Gradients of a normalisation op (null where not requested).
+ *
+ * @example
+ * ```ts
+ * const { dx, dweight, dbias }: NormGrads = groupNormBackward(dy, x, 2, w, r.mean, r.invstd, needs);
+ * ```
+ */
 export interface NormGrads {
   dx: Tensor | null;
   dweight: Tensor | null;
   dbias: Tensor | null;
 }
 
-/** Which gradients to compute. */
+/**
+ * Which gradients to compute.
+ *
+ * @example
+ * ```ts
+ * const needs: NormNeeds = { dx: true, dweight: false, dbias: false };
+ * ```
+ */
 export interface NormNeeds {
   dx: boolean;
   dweight: boolean;

@@ -9,10 +9,24 @@ import type { Var } from "../var.js";
 import { apply, toVar, type VarLike } from "../apply.js";
 import { defineRule } from "../rule.js";
 
-/** Attributes of the `batchNorm` primitive; inputs are `[x, weight?, bias?, runningMean?, runningVar?]`. */
+/**
+ * Attributes of the `batchNorm` primitive; inputs are `[x, weight?, bias?, runningMean?, runningVar?]`.
+ *
+ * @example
+ * ```ts
+ * apply("batchNorm", { training: true, momentum: 0.1, eps: 1e-5, hasWeight: false, hasBias: false, hasRunning: false }, [x]);
+ * ```
+ */
 export interface BatchNormAttrs { training: boolean; momentum: number; eps: number; hasWeight: boolean; hasBias: boolean; hasRunning: boolean }
 
-/** Attributes of the `groupNorm` primitive; inputs are `[x, weight?, bias?]`. */
+/**
+ * Attributes of the `groupNorm` primitive; inputs are `[x, weight?, bias?]`.
+ *
+ * @example
+ * ```ts
+ * apply("groupNorm", { numGroups: 2, eps: 1e-5, hasWeight: true, hasBias: true }, [x, w, b]);
+ * ```
+ */
 export interface GroupNormAttrs { numGroups: number; eps: number; hasWeight: boolean; hasBias: boolean }
 
 /** What the norm forwards save: the statistics that normalised each channel or group. */
@@ -88,7 +102,14 @@ export const normRules = {
   }),
 };
 
-/** Options of {@link batchNorm} (torch's `F.batch_norm` keyword arguments). */
+/**
+ * Options of {@link batchNorm} (torch's `F.batch_norm` keyword arguments).
+ *
+ * @example
+ * ```ts
+ * batchNorm(x, rm, rv, { weight: gamma, bias: beta, training: true, momentum: 0.1, eps: 1e-5 });
+ * ```
+ */
 export interface BatchNormOptions {
   /** Per-channel scale `[C]` (absent: 1). */
   weight?: VarLike | null;

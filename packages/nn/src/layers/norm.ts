@@ -9,7 +9,14 @@ import * as A from "@tapegrad/autograd";
 import type { Var, VarLike } from "@tapegrad/autograd";
 import { Module } from "../module.js";
 
-/** Options of `BatchNorm1d`/`BatchNorm2d` (torch's keyword arguments). */
+/**
+ * Options of `BatchNorm1d`/`BatchNorm2d` (torch's keyword arguments).
+ *
+ * @example
+ * ```ts
+ * new BatchNorm2d(16, { momentum: null, affine: false, trackRunningStats: true, eps: 1e-3 });
+ * ```
+ */
 export interface BatchNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
