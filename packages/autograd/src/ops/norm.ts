@@ -29,8 +29,17 @@ export interface BatchNormAttrs { training: boolean; momentum: number; eps: numb
  */
 export interface GroupNormAttrs { numGroups: number; eps: number; hasWeight: boolean; hasBias: boolean }
 
-/** What the norm forwards save: the statistics that normalised each channel or group. */
-interface NormStats { mean: Float64Array; invstd: Float64Array }
+/**
+ * What the norm forwards save for backward: the statistics that normalised each channel (batch
+ * norm) or each (sample, group) (group norm), `invstd = 1/√(var+eps)`.
+ *
+ * @example
+ * ```ts
+ * const r = normRules.groupNorm.forward([x], { numGroups: 2, eps: 1e-5, hasWeight: false, hasBias: false });
+ * const stats: NormStats = (r as Saved<NormStats>).saved;
+ * ```
+ */
+export interface NormStats { mean: Float64Array; invstd: Float64Array }
 
 /** The optional inputs of a norm op in order, by flag (null when absent). */
 function pick(xs: readonly Tensor[], hasWeight: boolean, hasBias: boolean): { w: Tensor | null; b: Tensor | null; next: number } {
