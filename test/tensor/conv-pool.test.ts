@@ -98,6 +98,14 @@ describe("maxPool2d", () => {
     expect(Number.isNaN(y[0])).toBe(true);
   });
 
+  it("a dilated window whose taps all fall in the padding gives -inf and no gradient", () => {
+    // L = 2, k = 2, p = 1, d = 3: one window, taps at -1 and 2, both outside the input
+    const x = tensor([[[[1, 2], [3, 4]]]]);
+    const { value, indices } = maxPool2d(x, { kernelSize: 2, padding: 1, dilation: 3 });
+    expect(value.toArray()).toEqual([[[[-Infinity]]]]);
+    expect(maxPool2dBackward(tensor([[[[5]]]]), indices, x.shape).toArray()).toEqual([[[[0, 0], [0, 0]]]]);
+  });
+
   it("overlapping windows sum their gradients at a shared maximum", () => {
     const x = tensor([[[[0, 0, 0], [0, 9, 0], [0, 0, 0]]]]);
     const { value, indices } = maxPool2d(x, { kernelSize: 2, stride: 1 });

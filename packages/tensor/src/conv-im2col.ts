@@ -43,12 +43,12 @@ export function im2col(g: ConvGeometry, x: Float32Array, xOff: number, i0: numbe
           let dst = row * ld + img * p;
           for (let y = 0; y < oh; y++, dst += ow) {
             const iy = y * sh - pt + a * dh;
-            if (iy < 0 || iy >= h || lo >= hi) { cols.fill(0, dst, dst + ow); continue; }
-            if (lo > 0) cols.fill(0, dst, dst + lo);
+            if (iy < 0 || iy >= h || lo >= hi) { for (let xo = 0; xo < ow; xo++) cols[dst + xo] = 0; continue; }
+            for (let xo = 0; xo < lo; xo++) cols[dst + xo] = 0;
             const s = src + iy * w + colOff;
-            if (sw === 1) cols.set(x.subarray(s + lo, s + hi), dst + lo);
+            if (sw === 1) for (let xo = lo; xo < hi; xo++) cols[dst + xo] = x[s + xo]!;
             else for (let xo = lo; xo < hi; xo++) cols[dst + xo] = x[s + xo * sw]!;
-            if (hi < ow) cols.fill(0, dst + hi, dst + ow);
+            for (let xo = hi; xo < ow; xo++) cols[dst + xo] = 0;
           }
         }
       }

@@ -15,7 +15,7 @@
 import { ShapeError } from "./errors.js";
 import { Tensor } from "./tensor.js";
 import { kernels } from "./backend.js";
-import { checkLive } from "./memory.js";
+import { checkLive, dispose } from "./memory.js";
 import { im2col, col2im } from "./conv-im2col.js";
 import {
   convGeometry, convTransposeGeometry, conv1dAs2d,
@@ -32,9 +32,25 @@ export interface ConvGrads { dx: Tensor | null; dw: Tensor | null; db: Tensor | 
 
 /** Floats of im2col columns per chunk of images (4 MiB). */
 const CHUNK = 1 << 20;
-/** Scratch buffers, grown on demand and reused: columns, GEMM output, gathered dY. */
+/**
+ * Scratch buffers, grown on demand and reused: columns, GEMM output, gathered dY. They are placed
+ * by the active kernel set (`alloc`: wasm memory with the wasm kernels), so its GEMM reads and
+ * writes them in place instead of staging copies; a buffer outgrown or from another set is
+ * released at once.
+ */
 let colsBuf: Float32Array = new Float32Array(0), tmpBuf: Float32Array = new Float32Array(0), dyBuf: Float32Array = new Float32Array(0);
-const grow = (b: Float32Array, n: number): Float32Array => (b.length >= n ? b : new Float32Array(Math.max(n, b.length * 2)));
+let scratchSet: unknown = null;
+function grow(b: Float32Array, n: number): Float32Array {
+  const set = kernels();
+  if (set !== scratchSet) {
+    for (const old of [colsBuf, tmpBuf, dyBuf]) if (old.length > 0) dispose(old);
+    colsBuf = tmpBuf = dyBuf = b = new Float32Array(0);
+    scratchSet = set;
+  }
+  if (b.length >= n) return b;
+  if (b.length > 0) dispose(b);
+  return set.alloc(Math.max(n, Math.min(b.length * 2, CHUNK)));
+}
 
 /** Images per chunk so that the columns stay near {@link CHUNK} floats (at least one). */
 function chunkOf(g: ConvGeometry): number {

@@ -79,9 +79,28 @@ function poolGeometry(op: string, shape: readonly number[], kernelSize: Spatial2
 }
 
 /**
+ * Per output position of one dim, the kernel taps `[lo, hi)` whose input index
+ * `i·s − p + tap·d` lies inside `[0, l)`; empty only when a dilated window's taps all fall in
+ * the padding (its max is then `-inf`, as in torch).
+ */
+function tapRange(D: Dim): { lo: Int32Array; hi: Int32Array } {
+  const lo = new Int32Array(D.out), hi = new Int32Array(D.out);
+  for (let i = 0; i < D.out; i++) {
+    const s0 = i * D.s - D.p;
+    let a = 0, b = D.k;
+    while (a < D.k && s0 + a * D.d < 0) a++;
+    while (b > a && s0 + (b - 1) * D.d >= D.l) b--;
+    lo[i] = a;
+    hi[i] = b;
+  }
+  return { lo, hi };
+}
+
+/**
  * Max pooling (`torch.nn.functional.max_pool2d`) of `x [N,C,H,W]`; also returns, per output, the
- * flat index within its `H·W` plane of the window's maximum (for the backward pass). Positions
- * outside the input are ignored; NaN wins (the last NaN, as torch's CPU kernel).
+ * flat index within its `H·W` plane of the window's maximum (for the backward pass; -1 for a
+ * window whose taps all fall in the padding, whose max is `-inf`). Positions outside the input
+ * are ignored; NaN wins (the last NaN, as torch's CPU kernel).
  *
  * @throws {ShapeError} for a non-4-D input or a window larger than the padded input;
  * {RangeError} for bad options (e.g. padding more than half the kernel).
@@ -97,22 +116,23 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): { value: Tensor; i
   const xd = x.contiguous(), d = xd.data;
   const out = new Float32Array(g.n * g.c * Y.out * X.out);
   const idx = new Int32Array(out.length);
+  const R = tapRange(Y), C = tapRange(X);
+  const oh = Y.out, ow = X.out, sh = Y.s, sw = X.s, ph = Y.p, pw = X.p, dh = Y.d, dw = X.d, planes = g.n * g.c;
+  const rLo = R.lo, rHi = R.hi, cLo = C.lo, cHi = C.hi;
   let o = 0;
-  for (let plane = 0; plane < g.n * g.c; plane++) {
+  for (let plane = 0; plane < planes; plane++) {
     const base = xd.offset + plane * h * w;
-    for (let i = 0; i < Y.out; i++) {
-      const r0 = i * Y.s - Y.p;
-      for (let j = 0; j < X.out; j++, o++) {
-        const c0 = j * X.s - X.p;
-        let best = -Infinity, bi = -1;
-        for (let a = 0; a < Y.k; a++) {
-          const r = r0 + a * Y.d;
-          if (r < 0 || r >= h) continue;
-          for (let b = 0; b < X.k; b++) {
-            const cc = c0 + b * X.d;
-            if (cc < 0 || cc >= w) continue;
-            const v = d[base + r * w + cc]!;
-            if (v > best || v !== v || bi < 0) { best = v; bi = r * w + cc; }
+    for (let i = 0; i < oh; i++) {
+      const r0 = i * sh - ph, aLo = rLo[i]!, aHi = rHi[i]!;
+      for (let j = 0; j < ow; j++, o++) {
+        const c0 = j * sw - pw, bLo = cLo[j]!, bHi = cHi[j]!;
+        if (aLo >= aHi || bLo >= bHi) { out[o] = -Infinity; idx[o] = -1; continue; } // every tap in the padding (dilation)
+        let bi = (r0 + aLo * dh) * w + c0 + bLo * dw, best = d[base + bi]!;
+        for (let a = aLo; a < aHi; a++) {
+          const row = (r0 + a * dh) * w + c0;
+          for (let b = bLo; b < bHi; b++) {
+            const at = row + b * dw, v = d[base + at]!;
+            if (v > best || (v !== v && at !== bi)) { best = v; bi = at; }
           }
         }
         out[o] = best;
@@ -143,7 +163,7 @@ export function maxPool2dBackward(dy: Tensor, indices: Int32Array, inputShape: r
   const dx = new Float32Array(n * c * h * w);
   for (let plane = 0, k = 0; plane < n * c; plane++) {
     const base = plane * h * w, src = gd.offset + plane * per;
-    for (let q = 0; q < per; q++, k++) dx[base + indices[k]!] += g[src + q]!;
+    for (let q = 0; q < per; q++, k++) if (indices[k]! >= 0) dx[base + indices[k]!] += g[src + q]!;
   }
   return new Tensor(dx, inputShape);
 }
