@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
 import { kernels, numThreads, setNumThreads, threadsReady } from "@tapegrad/tensor";
 import { DEFAULT_DATA_DIR, loadFashionMnist } from "./data.js";
-import { CLIP_METHODS, DEFAULTS, OPTIMIZERS, train, type ClipMethod, type OptimizerName, type TrainOptions } from "./trainer.js";
+import { CLIP_METHODS, CNN_DEFAULTS, DEFAULTS, MODELS, OPTIMIZERS, train, type ClipMethod, type ModelName, type OptimizerName, type TrainOptions } from "./trainer.js";
 import { Progress, formatSeconds } from "../lib/progress.js";
 
 /** Every core, up to 4 (beyond that an MLP step this size gains little). */
@@ -19,6 +19,9 @@ const HELP = `Usage: pnpm train [options]
 
   --data <name>            dataset (only "fashion-mnist")              [fashion-mnist]
   --data-dir <dir>         directory with the idx .gz files            [${DEFAULT_DATA_DIR}]
+  --model <name>           ${MODELS.join(" | ")}: the MLP, or the CNN (conv-bn-relu-pool ×2 + hidden + 10;
+                           its defaults: channels ${CNN_DEFAULTS.channels!.join(",")}, hidden ${CNN_DEFAULTS.hidden!.join(",")}, dropout ${CNN_DEFAULTS.dropout}, batch ${CNN_DEFAULTS.batchSize}, ${CNN_DEFAULTS.epochs} epochs) [mlp]
+  --channels <a,b>         channels of the CNN's two conv blocks
   --optimizer <name>       ${OPTIMIZERS.join(" | ")}                 [${DEFAULTS.optimizer}]
   --lr <x>                 learning rate                               [${DEFAULTS.lr}]
   --momentum <x>           momentum (sgd, rmsprop)                     [${DEFAULTS.momentum}]
@@ -47,7 +50,7 @@ function num(name: string, v: string | undefined, def: number, integer = false):
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      data: { type: "string", default: "fashion-mnist" }, "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
+      data: { type: "string", default: "fashion-mnist" }, model: { type: "string", default: "mlp" }, channels: { type: "string" }, "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
       optimizer: { type: "string" }, lr: { type: "string" }, momentum: { type: "string" }, "weight-decay": { type: "string" },
       clip: { type: "string" }, "clip-threshold": { type: "string" }, epochs: { type: "string" }, "batch-size": { type: "string" },
       hidden: { type: "string" }, dropout: { type: "string" }, "no-cosine": { type: "boolean", default: false }, seed: { type: "string" }, threads: { type: "string" },
@@ -60,20 +63,25 @@ async function main(): Promise<void> {
     return;
   }
   if (values.data !== "fashion-mnist") throw new Error(`--data: unknown dataset "${values.data}" (supported: fashion-mnist)`);
+  const model = values.model as ModelName;
+  if (!MODELS.includes(model)) throw new Error(`--model must be one of ${MODELS.join(", ")} (got ${model})`);
+  const D: TrainOptions = model === "cnn" ? { ...DEFAULTS, ...CNN_DEFAULTS } : DEFAULTS;
   const optimizer = (values.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(", ")} (got ${optimizer})`);
   const clip = (values.clip ?? DEFAULTS.clip) as ClipMethod;
   if (!CLIP_METHODS.includes(clip)) throw new Error(`--clip must be one of ${CLIP_METHODS.join(", ")} (got ${clip})`);
-  const hidden = values.hidden === undefined ? DEFAULTS.hidden : values.hidden.split(",").map((s) => num("hidden", s, 0, true));
+  const hidden = values.hidden === undefined ? D.hidden : values.hidden.split(",").map((s) => num("hidden", s, 0, true));
+  const channels = values.channels === undefined ? D.channels : values.channels.split(",").map((s) => num("channels", s, 0, true));
+  if (channels.some((c) => c < 1)) throw new Error(`--channels must be positive integers (got ${values.channels})`);
   const opts: TrainOptions = {
-    optimizer, clip, hidden,
+    model, channels, optimizer, clip, hidden,
     lr: num("lr", values.lr, DEFAULTS.lr),
     momentum: num("momentum", values.momentum, DEFAULTS.momentum),
     weightDecay: num("weight-decay", values["weight-decay"], DEFAULTS.weightDecay),
     clipThreshold: num("clip-threshold", values["clip-threshold"], DEFAULTS.clipThreshold),
-    epochs: num("epochs", values.epochs, DEFAULTS.epochs, true),
-    batchSize: num("batch-size", values["batch-size"], DEFAULTS.batchSize, true),
-    dropout: num("dropout", values.dropout, DEFAULTS.dropout),
+    epochs: num("epochs", values.epochs, D.epochs, true),
+    batchSize: num("batch-size", values["batch-size"], D.batchSize, true),
+    dropout: num("dropout", values.dropout, D.dropout),
     cosine: !values["no-cosine"],
     seed: num("seed", values.seed, DEFAULTS.seed, true),
     trainSubset: num("train-subset", values["train-subset"], 0, true),
@@ -84,7 +92,8 @@ async function main(): Promise<void> {
   setNumThreads(threads);
   await threadsReady();
   const data = await loadFashionMnist(values["data-dir"]);
-  console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; MLP 784-${opts.hidden.join("-")}-10, ${opts.optimizer} lr ${opts.lr}, clip ${opts.clip}${opts.clip === "none" ? "" : ` (${opts.clipThreshold})`}, ${kernels().name} kernels, ${numThreads()} thread${numThreads() === 1 ? "" : "s"}`);
+  const arch = model === "cnn" ? `CNN conv${opts.channels.join("-conv")} (3×3, BatchNorm, ReLU, 2×2 max pool) + ${opts.hidden.join("-")}-10` : `MLP 784-${opts.hidden.join("-")}-10`;
+  console.log(`Fashion-MNIST: ${data.train.y.length} train / ${data.test.y.length} test images; ${arch}, batch ${opts.batchSize}, ${opts.optimizer} lr ${opts.lr}, clip ${opts.clip}${opts.clip === "none" ? "" : ` (${opts.clipThreshold})`}, ${kernels().name} kernels, ${numThreads()} thread${numThreads() === 1 ? "" : "s"}`);
   let bar: Progress | null = null;
   const result = train(data, opts, {
     onStep: (epoch, step, per, run) => {
