@@ -6,10 +6,24 @@
  */
 import { ShapeError, fmt } from "./errors.js";
 
-/** One value for every spatial dim, or one per dim (`[h, w]`). */
+/**
+ * One value for every spatial dim, or one per dim (`[h, w]`).
+ *
+ * @example
+ * ```ts
+ * const stride: Spatial2 = [2, 1];
+ * ```
+ */
 export type Spatial2 = number | readonly [number, number];
 
-/** Padding of a convolution: zeros on both sides (per dim), `"same"` or `"valid"` (no padding). */
+/**
+ * Padding of a convolution: zeros on both sides (per dim), `"same"` or `"valid"` (no padding).
+ *
+ * @example
+ * ```ts
+ * const padding: ConvPadding = "same";
+ * ```
+ */
 export type ConvPadding = Spatial2 | "same" | "valid";
 
 /**
@@ -67,6 +81,12 @@ export interface ConvTranspose2dOptions {
  * A convolution seen as 2-D: input `[n, c, h, w]`, weight `[o, c/groups, kh, kw]`, output
  * `[n, o, oh, ow]`, with top/left paddings `pt`/`pl` (the bottom/right ones only set the output
  * size).
+ *
+ * @example
+ * ```ts
+ * const g: ConvGeometry = convGeometry("conv2d", [2, 3, 8, 8], [4, 3, 3, 3], { stride: 2 });
+ * g.oh; // 3
+ * ```
  */
 export interface ConvGeometry {
   readonly n: number; readonly c: number; readonly h: number; readonly w: number;
@@ -177,7 +197,15 @@ export function convGeometry(op: string, x: readonly number[], wShape: readonly 
   return { n, c, h, w, o, groups, cg, og: o / groups, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow };
 }
 
-/** Geometry of a transposed convolution: `conv` is the convolution it is the adjoint of. */
+/**
+ * Geometry of a transposed convolution: `conv` is the convolution it is the adjoint of.
+ *
+ * @example
+ * ```ts
+ * const t: ConvTransposeGeometry = convTransposeGeometry("convTranspose2d", [1, 4, 3, 3], [4, 2, 3, 3], {});
+ * t.outShape; // [1, 2, 5, 5]
+ * ```
+ */
 export interface ConvTransposeGeometry {
   /** The forward convolution from the transposed output `[N, Cout, Hout, Wout]` to `x`. */
   readonly conv: ConvGeometry;

@@ -24,10 +24,24 @@ import {
 
 export type { Conv2dOptions, Conv1dOptions, ConvTranspose2dOptions, ConvPadding, Spatial2 } from "./conv-geometry.js";
 
-/** Which gradients a backward call computes (each defaults to true). */
+/**
+ * Which gradients a backward call computes (each defaults to true).
+ *
+ * @example
+ * ```ts
+ * const need: ConvNeeds = { dx: false }; // weight and bias gradients only
+ * ```
+ */
 export interface ConvNeeds { dx?: boolean; dw?: boolean; db?: boolean }
 
-/** Gradients of a convolution; null where not requested. */
+/**
+ * Gradients of a convolution; null where not requested.
+ *
+ * @example
+ * ```ts
+ * const { dx, dw, db }: ConvGrads = conv2dBackward(dy, x, w);
+ * ```
+ */
 export interface ConvGrads { dx: Tensor | null; dw: Tensor | null; db: Tensor | null }
 
 /** Floats of im2col columns per chunk of images (4 MiB). */

@@ -13,18 +13,23 @@ type Attrs = Record<string, unknown>;
 /** Builds the op's output from its inputs, by name. */
 type Builder = (x: Record<string, Var>, a: Attrs) => Var;
 
-const sp = (v: unknown): Spatial2 => (Array.isArray(v) ? [v[0] as number, v[1] as number] : (v as number));
+/** A 2-D spatial attribute: an int or `[h, w]` (a one-element list means the same for both). */
+const sp = (v: unknown): Spatial2 => (Array.isArray(v) ? (v.length === 1 ? (v[0] as number) : [v[0] as number, v[1] as number]) : (v as number));
+/** A 1-D spatial attribute: an int or a one-element list. */
+const one = (v: unknown): number => (Array.isArray(v) ? (v[0] as number) : (v as number));
+/** torch's pooling stride: absent, null or `[]` means the kernel size. */
+const poolStride = (a: Attrs): Spatial2 => sp(a.stride === null || a.stride === undefined || (Array.isArray(a.stride) && a.stride.length === 0) ? a.kernel_size : a.stride);
 const convPad = (v: unknown): Spatial2 | "same" | "valid" => (v === "same" || v === "valid" ? v : sp(v));
 const opt = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
 
 const builders: Record<string, Builder> = {
   conv2d: (x, a) => A.conv2d(x.x!, x.weight!, x.bias ?? null, { stride: sp(a.stride), padding: convPad(a.padding), dilation: sp(a.dilation), groups: a.groups as number }),
-  conv1d: (x, a) => A.conv1d(x.x!, x.weight!, x.bias ?? null, { stride: a.stride as number, padding: a.padding as number | "same" | "valid", dilation: a.dilation as number, groups: a.groups as number }),
+  conv1d: (x, a) => A.conv1d(x.x!, x.weight!, x.bias ?? null, { stride: one(a.stride), padding: a.padding === "same" || a.padding === "valid" ? a.padding : one(a.padding), dilation: one(a.dilation), groups: a.groups as number }),
   conv_transpose2d: (x, a) =>
     A.convTranspose2d(x.x!, x.weight!, x.bias ?? null, { stride: sp(a.stride), padding: sp(a.padding), outputPadding: sp(a.output_padding), groups: a.groups as number, dilation: sp(a.dilation) }),
-  max_pool2d: (x, a) => A.maxPool2d(x.x!, { kernelSize: sp(a.kernel_size), stride: sp(a.stride ?? a.kernel_size), padding: sp(a.padding), dilation: sp(a.dilation), ceilMode: Boolean(a.ceil_mode) }),
+  max_pool2d: (x, a) => A.maxPool2d(x.x!, { kernelSize: sp(a.kernel_size), stride: poolStride(a), padding: sp(a.padding), dilation: sp(a.dilation), ceilMode: Boolean(a.ceil_mode) }),
   avg_pool2d: (x, a) =>
-    A.avgPool2d(x.x!, { kernelSize: sp(a.kernel_size), stride: sp(a.stride ?? a.kernel_size), padding: sp(a.padding), ceilMode: Boolean(a.ceil_mode), countIncludePad: a.count_include_pad !== false, divisorOverride: opt(a.divisor_override) }),
+    A.avgPool2d(x.x!, { kernelSize: sp(a.kernel_size), stride: poolStride(a), padding: sp(a.padding), ceilMode: Boolean(a.ceil_mode), countIncludePad: a.count_include_pad !== false, divisorOverride: opt(a.divisor_override) }),
   adaptive_avg_pool2d: (x, a) => {
     const s = a.output_size, shape = x.x!.shape;
     // torch's `None` entries keep the input's size

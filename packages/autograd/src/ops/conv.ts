@@ -8,13 +8,41 @@ import type { Var } from "../var.js";
 import { apply, type VarLike } from "../apply.js";
 import { defineRule } from "../rule.js";
 
-/** Attributes of the `conv2d` primitive: the options and whether a bias is the third input. */
+/**
+ * Attributes of the `conv2d` primitive: the options and whether a bias is the third input.
+ *
+ * @example
+ * ```ts
+ * const a: ConvAttrs = { stride: 2, padding: "valid", hasBias: true };
+ * ```
+ */
 export interface ConvAttrs extends T.Conv2dOptions { hasBias: boolean }
-/** Attributes of the `conv1d` primitive. */
+/**
+ * Attributes of the `conv1d` primitive.
+ *
+ * @example
+ * ```ts
+ * const a: Conv1dAttrs = { padding: "same", dilation: 2, hasBias: false };
+ * ```
+ */
 export interface Conv1dAttrs extends T.Conv1dOptions { hasBias: boolean }
-/** Attributes of the `convTranspose2d` primitive. */
+/**
+ * Attributes of the `convTranspose2d` primitive.
+ *
+ * @example
+ * ```ts
+ * const a: ConvTransposeAttrs = { stride: 2, outputPadding: 1, hasBias: true };
+ * ```
+ */
 export interface ConvTransposeAttrs extends T.ConvTranspose2dOptions { hasBias: boolean }
-/** Attributes of the `adaptiveAvgPool2d` primitive. */
+/**
+ * Attributes of the `adaptiveAvgPool2d` primitive.
+ *
+ * @example
+ * ```ts
+ * const a: AdaptiveAttrs = { outputSize: [3, 4] };
+ * ```
+ */
 export interface AdaptiveAttrs { outputSize: T.Spatial2 }
 
 /** The rule's gradient list: `[dx, dw]`, plus `db` when the op has a bias. */
