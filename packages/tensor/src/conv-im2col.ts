@@ -35,21 +35,30 @@ export function im2col(g: ConvGeometry, x: Float32Array, xOff: number, i0: numbe
   let row = 0;
   for (let ci = 0; ci < cg; ci++) {
     for (let a = 0; a < kh; a++) {
+      const yLo = validLo(pt, a, dh, sh, oh), yHi = validHi(pt, a, dh, sh, oh, h), rowOff = a * dh - pt;
       for (let b = 0; b < kw; b++, row++) {
-        const lo = validLo(pl, b, dw, sw, ow), hi = validHi(pl, b, dw, sw, ow, w);
-        const colOff = b * dw - pl;
+        const lo = validLo(pl, b, dw, sw, ow), hi = validHi(pl, b, dw, sw, ow, w), colOff = b * dw - pl;
+        const empty = yLo >= yHi || lo >= hi;
+        // whole rows of x, back to back: the valid block is one contiguous copy
+        const block = !empty && lo === 0 && hi === ow && ow === w && sw === 1 && sh === 1;
         for (let img = 0; img < nb; img++) {
-          const src = xOff + ((i0 + img) * c + grp * cg + ci) * plane;
-          let dst = row * ld + img * p;
-          for (let y = 0; y < oh; y++, dst += ow) {
-            const iy = y * sh - pt + a * dh;
-            if (iy < 0 || iy >= h || lo >= hi) { for (let xo = 0; xo < ow; xo++) cols[dst + xo] = 0; continue; }
-            for (let xo = 0; xo < lo; xo++) cols[dst + xo] = 0;
-            const s = src + iy * w + colOff;
-            if (sw === 1) for (let xo = lo; xo < hi; xo++) cols[dst + xo] = x[s + xo]!;
-            else for (let xo = lo; xo < hi; xo++) cols[dst + xo] = x[s + xo * sw]!;
-            for (let xo = hi; xo < ow; xo++) cols[dst + xo] = 0;
+          const src = xOff + ((i0 + img) * c + grp * cg + ci) * plane + colOff;
+          const d0 = row * ld + img * p;
+          if (empty) { for (let k = d0, e = d0 + p; k < e; k++) cols[k] = 0; continue; }
+          for (let k = d0, e = d0 + yLo * ow; k < e; k++) cols[k] = 0;
+          if (block) {
+            const s = src + (yLo + rowOff) * w - d0 - yLo * ow;
+            for (let k = d0 + yLo * ow, e = d0 + yHi * ow; k < e; k++) cols[k] = x[s + k]!;
+          } else {
+            for (let y = yLo; y < yHi; y++) {
+              const dst = d0 + y * ow, s = src + (y * sh + rowOff) * w;
+              for (let xo = 0; xo < lo; xo++) cols[dst + xo] = 0;
+              if (sw === 1) for (let xo = lo; xo < hi; xo++) cols[dst + xo] = x[s + xo]!;
+              else for (let xo = lo; xo < hi; xo++) cols[dst + xo] = x[s + xo * sw]!;
+              for (let xo = hi; xo < ow; xo++) cols[dst + xo] = 0;
+            }
           }
+          for (let k = d0 + yHi * ow, e = d0 + p; k < e; k++) cols[k] = 0;
         }
       }
     }
@@ -72,18 +81,17 @@ export function col2im(g: ConvGeometry, cols: Float32Array, ld: number, dx: Floa
   let row = 0;
   for (let ci = 0; ci < cg; ci++) {
     for (let a = 0; a < kh; a++) {
+      const yLo = validLo(pt, a, dh, sh, oh), yHi = validHi(pt, a, dh, sh, oh, h), rowOff = a * dh - pt;
       for (let b = 0; b < kw; b++, row++) {
-        const lo = validLo(pl, b, dw, sw, ow), hi = validHi(pl, b, dw, sw, ow, w);
-        if (lo >= hi) continue;
-        const colOff = b * dw - pl;
+        const lo = validLo(pl, b, dw, sw, ow), hi = validHi(pl, b, dw, sw, ow, w), colOff = b * dw - pl;
+        if (yLo >= yHi || lo >= hi) continue;
         for (let img = 0; img < nb; img++) {
-          const dst = ((i0 + img) * c + grp * cg + ci) * plane;
-          let src = row * ld + img * p;
-          for (let y = 0; y < oh; y++, src += ow) {
-            const iy = y * sh - pt + a * dh;
-            if (iy < 0 || iy >= h) continue;
-            const d = dst + iy * w + colOff;
-            for (let xo = lo; xo < hi; xo++) dx[d + xo * sw] += cols[src + xo]!;
+          const dst = ((i0 + img) * c + grp * cg + ci) * plane + colOff;
+          const s0 = row * ld + img * p;
+          for (let y = yLo; y < yHi; y++) {
+            const d = dst + (y * sh + rowOff) * w, src = s0 + y * ow;
+            if (sw === 1) for (let xo = lo; xo < hi; xo++) dx[d + xo] += cols[src + xo]!;
+            else for (let xo = lo; xo < hi; xo++) dx[d + xo * sw] += cols[src + xo]!;
           }
         }
       }
