@@ -155,6 +155,36 @@ describe("avgPool2d", () => {
   });
 });
 
+describe("pooling fuzz", () => {
+  it("80 seeded random max/avg problems (kernel, stride, padding <= k/2, dilation, ceil mode, divisors) match the definitions", () => {
+    const f = new Rng(2024), int = (lo: number, hi: number) => lo + Math.floor(f.random() * (hi - lo + 1));
+    let ran = 0;
+    for (let t = 0; t < 80; t++) {
+      const kh = int(1, 4), kw = int(1, 4), ceilMode = f.random() < 0.5;
+      const base = { kernelSize: [kh, kw] as [number, number], stride: [int(1, 3), int(1, 3)] as [number, number], padding: [int(0, kh >> 1), int(0, kw >> 1)] as [number, number], ceilMode };
+      const xs = [int(1, 2), int(1, 3), int(1, 9), int(1, 9)];
+      const x = randn(xs, rng);
+      if (t % 2 === 0) {
+        const o: MaxPool2dOptions = { ...base, dilation: [int(1, 2), int(1, 2)] };
+        const dy0 = refMax(x, o, null);
+        if (dy0.shape[2]! < 1 || dy0.shape[3]! < 1) { expect(() => maxPool2d(x, o)).toThrow(/maxPool2d: kernel .* larger than the padded input/); continue; }
+        const { value, indices } = maxPool2d(x, o), dy = randn(value.shape, rng), ref = refMax(x, o, dy.toFloat32Array());
+        expectClose(value, ref.shape, ref.y, `max ${t} ${JSON.stringify(o)} y`);
+        expectClose(maxPool2dBackward(dy, indices, x.shape), xs, ref.dx, `max ${t} dx`);
+      } else {
+        const o: AvgPool2dOptions = { ...base, countIncludePad: f.random() < 0.5, divisorOverride: f.random() < 0.2 ? int(1, 5) : null };
+        const dy0 = refAvg(x, o, null);
+        if (dy0.shape[2]! < 1 || dy0.shape[3]! < 1) { expect(() => avgPool2d(x, o)).toThrow(/avgPool2d: kernel .* larger than the padded input/); continue; }
+        const y = avgPool2d(x, o), dy = randn(y.shape, rng), ref = refAvg(x, o, dy.toFloat32Array());
+        expectClose(y, ref.shape, ref.y, `avg ${t} ${JSON.stringify(o)} y`);
+        expectClose(avgPool2dBackward(dy, x.shape, o), xs, ref.dx, `avg ${t} dx`);
+      }
+      ran++;
+    }
+    expect(ran).toBeGreaterThan(50);
+  });
+});
+
 describe("adaptiveAvgPool2d", () => {
   it.each([
     [[2, 2, 6, 6], [3, 3]], [[1, 2, 5, 7], [3, 4]], [[2, 3, 4, 5], [1, 1]], [[1, 1, 3, 3], [5, 4]],

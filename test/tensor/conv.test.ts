@@ -162,6 +162,26 @@ describe.each(sets)("convolutions with the %s kernels", (_name, set) => {
     expectClose(g.db, dbRef, "db");
   });
 
+  it("seeded fuzz: 60 random conv2d problems (stride, padding incl. same, dilation, groups) against the direct loops", () => {
+    const f = new Rng(99), int = (lo: number, hi: number) => lo + Math.floor(f.random() * (hi - lo + 1));
+    for (let t = 0; t < 60; t++) {
+      const groups = int(1, 3), cg = int(1, 3), og = int(1, 3), kh = int(1, 4), kw = int(1, 4), dh = int(1, 2), dw = int(1, 2);
+      const same = f.random() < 0.25, sh = same ? 1 : int(1, 3), sw = same ? 1 : int(1, 3);
+      const ph = same ? (dh * (kh - 1)) >> 1 : int(0, 2), pw = same ? (dw * (kw - 1)) >> 1 : int(0, 2);
+      const h = Math.max(int(1, 9), dh * (kh - 1) + 1 - 2 * ph), w = Math.max(int(1, 9), dw * (kw - 1) + 1 - 2 * pw);
+      const opts: Conv2dOptions = { stride: [sh, sw], padding: same ? "same" : [ph, pw], dilation: [dh, dw], groups };
+      const x = rnd(int(1, 3), groups * cg, h, w), wt = rnd(groups * og, cg, kh, kw), b = f.random() < 0.5 ? rnd(groups * og) : null;
+      const y = conv2d(x, wt, b, opts), dy = rnd(...y.shape);
+      const r: Ref = { n: x.shape[0]!, c: groups * cg, h, w, o: groups * og, kh, kw, sh, sw, dh, dw, pt: ph, pl: pw, oh: y.shape[2]!, ow: y.shape[3]!, groups };
+      const ref = refConv(r, x.toFloat32Array(), wt.toFloat32Array(), b?.toFloat32Array() ?? null, dy.toFloat32Array());
+      const label = `case ${t} ${JSON.stringify({ x: x.shape, w: wt.shape, opts })}`;
+      expectClose(y, ref.y, `${label} y`);
+      const g = conv2dBackward(dy, x, wt, opts);
+      expectClose(g.dx, ref.dx, `${label} dx`);
+      expectClose(g.dw, ref.dw, `${label} dw`);
+    }
+  });
+
   it("reads non-contiguous inputs and never mutates them", () => {
     const base = rnd(2, 3, 6, 5), x = base.transpose(2, 3).contiguous().transpose(2, 3); // a non-contiguous view of the same values
     expect(x.isContiguous).toBe(false);
