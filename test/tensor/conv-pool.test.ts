@@ -106,6 +106,18 @@ describe("maxPool2d", () => {
     expect(maxPool2dBackward(tensor([[[[5]]]]), indices, x.shape).toArray()).toEqual([[[[0, 0], [0, 0]]]]);
   });
 
+  it("ties go to the first maximum in window order, on the 2x2 fast path and the general one", () => {
+    const x = tensor([[[[1, 3, 3, 0], [3, 3, 2, 3]]]]);
+    const fast = maxPool2d(x, { kernelSize: 2 }), general = maxPool2d(x, { kernelSize: 2, stride: 2, ceilMode: true, padding: 0, dilation: 1 });
+    for (const { value, indices } of [fast, general]) {
+      expect(value.toArray()).toEqual([[[[3, 3]]]]);
+      expect(Array.from(indices)).toEqual([1, 2]);
+    }
+    const gen = maxPool2d(tensor([[[[1, 3, 3], [3, 3, 2]]]]), { kernelSize: 2, stride: 2, ceilMode: true }); // ceil mode: a partial last window
+    expect(gen.value.toArray()).toEqual([[[[3, 3]]]]);
+    expect(Array.from(gen.indices)).toEqual([1, 2]);
+  });
+
   it("overlapping windows sum their gradients at a shared maximum", () => {
     const x = tensor([[[[0, 0, 0], [0, 9, 0], [0, 0, 0]]]]);
     const { value, indices } = maxPool2d(x, { kernelSize: 2, stride: 1 });

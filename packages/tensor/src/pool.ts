@@ -116,6 +116,10 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): { value: Tensor; i
   const xd = x.contiguous(), d = xd.data;
   const out = new Float32Array(g.n * g.c * Y.out * X.out);
   const idx = new Int32Array(out.length);
+  if (Y.k === 2 && X.k === 2 && Y.s === 2 && X.s === 2 && Y.p === 0 && X.p === 0 && Y.d === 1 && X.d === 1 && 2 * Y.out <= h && 2 * X.out <= w) {
+    maxPool2x2(d, xd.offset, g.n * g.c, h, w, Y.out, X.out, out, idx);
+    return { value: new Tensor(out, [g.n, g.c, Y.out, X.out]), indices: idx };
+  }
   const R = tapRange(Y), C = tapRange(X);
   const oh = Y.out, ow = X.out, sh = Y.s, sw = X.s, ph = Y.p, pw = X.p, dh = Y.d, dw = X.d, planes = g.n * g.c;
   const rLo = R.lo, rHi = R.hi, cLo = C.lo, cHi = C.hi;
@@ -141,6 +145,27 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): { value: Tensor; i
     }
   }
   return { value: new Tensor(out, [g.n, g.c, Y.out, X.out]), indices: idx };
+}
+
+/** The common 2×2, stride-2 window without padding, every window inside: straight-line, same tie and NaN rules. */
+function maxPool2x2(d: Float32Array, off: number, planes: number, h: number, w: number, oh: number, ow: number, out: Float32Array, idx: Int32Array): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = off + plane * h * w;
+    for (let i = 0; i < oh; i++) {
+      const r = 2 * i * w;
+      for (let j = 0; j < ow; j++, o++) {
+        const at = r + 2 * j, at2 = at + w;
+        const v0 = d[base + at]!, v1 = d[base + at + 1]!, v2 = d[base + at2]!, v3 = d[base + at2 + 1]!;
+        let best = v0, bi = at;
+        if (v1 > best || (v1 !== v1)) { best = v1; bi = at + 1; }
+        if (v2 > best || (v2 !== v2)) { best = v2; bi = at2; }
+        if (v3 > best || (v3 !== v3)) { best = v3; bi = at2 + 1; }
+        out[o] = best;
+        idx[o] = bi;
+      }
+    }
+  }
 }
 
 /**
