@@ -17,6 +17,7 @@ import { Tensor } from "./tensor.js";
 import { kernels } from "./backend.js";
 import { checkLive, dispose } from "./memory.js";
 import { im2col, col2im } from "./conv-im2col.js";
+import { depthwiseForward, depthwiseBackward } from "./conv-depthwise.js";
 import {
   convGeometry, convTransposeGeometry, conv1dAs2d,
   type ConvGeometry, type Conv2dOptions, type Conv1dOptions, type ConvTranspose2dOptions,
@@ -72,6 +73,12 @@ function chunkOf(g: ConvGeometry): number {
   return Math.max(1, Math.min(g.n, Math.floor(CHUNK / Math.max(1, per))));
 }
 
+/**
+ * Whether the direct kernels of `conv-depthwise.ts` run instead of im2col + GEMM: groups of one
+ * input channel (depthwise), where each GEMM would have `O/groups` rows only.
+ */
+const direct = (g: ConvGeometry): boolean => g.cg === 1 && g.groups > 1 && g.og <= 4;
+
 /** Copies `dy [N, O, P]` of images `i0 .. i0+m−1` into `dyT [O, m·P]` (channel-major). */
 function gatherDy(g: ConvGeometry, dy: Float32Array, dyOff: number, i0: number, m: number, out: Float32Array): void {
   const p = g.oh * g.ow, ld = m * p;
@@ -85,6 +92,11 @@ function gatherDy(g: ConvGeometry, dy: Float32Array, dyOff: number, i0: number, 
 
 /** `out [N, O, OH, OW] = conv(x, w) + bias`; `x`, `w` contiguous from their offsets. */
 function convForward(g: ConvGeometry, x: Float32Array, xOff: number, w: Float32Array, wOff: number, bias: Float32Array | null, out: Float32Array): void {
+  if (direct(g)) {
+    depthwiseForward(g, x, xOff, w, wOff, out);
+    if (bias) for (let i = 0, p = g.oh * g.ow; i < g.n * g.o; i++) for (let j = i * p, e = j + p, bv = bias[i % g.o]!; j < e; j++) out[j] += bv;
+    return;
+  }
   const gemm = kernels().gemm;
   const k = g.cg * g.kh * g.kw, p = g.oh * g.ow, nb = chunkOf(g);
   colsBuf = grow(colsBuf, k * nb * p);
@@ -121,6 +133,10 @@ function convForward(g: ConvGeometry, x: Float32Array, xOff: number, w: Float32A
  * `dw` `[O, K]` (overwritten).
  */
 function convBackward(g: ConvGeometry, dy: Float32Array, dyOff: number, x: Float32Array | null, xOff: number, w: Float32Array, wOff: number, dx: Float32Array | null, dw: Float32Array | null): void {
+  if (direct(g) && (x !== null || dw === null)) {
+    depthwiseBackward(g, dy, dyOff, x ?? dy, xOff, w, wOff, dx, dw);
+    return;
+  }
   const gemm = kernels().gemm;
   const k = g.cg * g.kh * g.kw, p = g.oh * g.ow, nb = chunkOf(g);
   colsBuf = grow(colsBuf, k * nb * p);
