@@ -47,7 +47,6 @@ export const handlers: Record<string, FileHandler> = {
  * implemented yet: they are reported as pending with the issue, not run (see the file comment).
  */
 export const PENDING: Readonly<Record<string, string>> = {
-  "layers/nn_ops.json": "issue 15: CNN and normalisation layers",
   "dp/": "issue 16: differential privacy",
   "io/": "issue 17: safetensors, checkpoints",
 };
