@@ -103,7 +103,10 @@ function targetTable(tg: readonly ResultRecord[], peers: readonly ResultRecord[]
       return `${plain(r)}: ${ratioText(r, s)}${two ? `; 2 threads: ${num(two.value)} GOP/s, ${ratioText(two, s)}` : ""}`;
     },
   });
+  const cnn = (r: ResultRecord) => r.bench === "cnn-step";
   const targets: TargetRow[] = [
+    { target: "#15 CNN step (batch 64) ≥ 3× tfjs-wasm, 1 thread", records: pick((r) => cnn(r) && oneThread(r)), check: atLeast(3), show: vsWasm },
+    { target: "#15 CNN step (batch 64) ≥ 3× tfjs-wasm, 2 threads", records: pick((r) => cnn(r) && r.threads === 2), check: atLeast(3), show: vsWasm },
     ...INT8_SHAPES.map(int8Row),
     elementwise("add 1M", 1),
     elementwise("mul 1M", 1),
@@ -148,5 +151,5 @@ function targetTable(tg: readonly ResultRecord[], peers: readonly ResultRecord[]
       rows.push(["#12 heap flat over a 10,000-step training run", measured, m.flat === true && steps >= 10_000 ? "yes" : "no"]);
     }
   }
-  return `## targets of issues 14, 13, 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
+  return `## targets of issues 15, 14, 13, 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
 }

@@ -3,6 +3,7 @@
  * {@link Topic}, added here.
  */
 import { clipTopic } from "./clip.js";
+import { cnnTopic } from "./cnn.js";
 import { elementwiseTopic } from "./elementwise.js";
 import { int8GemmTopic } from "./int8-gemm.js";
 import { matmulTopic } from "./matmul.js";
@@ -11,4 +12,4 @@ import { mlpTopic } from "./mlp.js";
 import type { Topic } from "./types.js";
 
 /** Every topic, in run order (`memory` is opt-in: `--memory`). */
-export const TOPICS: readonly Topic[] = [matmulTopic, int8GemmTopic, elementwiseTopic, clipTopic, mlpTopic, memoryTopic];
+export const TOPICS: readonly Topic[] = [matmulTopic, int8GemmTopic, elementwiseTopic, clipTopic, mlpTopic, cnnTopic, memoryTopic];

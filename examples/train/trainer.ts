@@ -102,10 +102,11 @@ function makeOptimizer(o: TrainOptions, params: A.Var[], clip: GradTransform[]):
 }
 
 /**
- * The defaults of `--model cnn` (what is not listed is {@link DEFAULTS}): two conv blocks of 32
- * and 64 channels, a 128-unit hidden layer, batch 64, 12 epochs.
+ * The defaults of `--model cnn` (what is not listed is {@link DEFAULTS}): two conv blocks of 16
+ * and 32 channels, a 128-unit hidden layer with dropout 0.3, batch 64, 12 epochs (sized so that
+ * training takes under 10 minutes on a 2-core machine: about 44 ms a step with 2 threads).
  */
-export const CNN_DEFAULTS: Partial<TrainOptions> = { model: "cnn", channels: [32, 64], hidden: [128], dropout: 0.3, batchSize: 64, epochs: 12 };
+export const CNN_DEFAULTS: Partial<TrainOptions> = { model: "cnn", channels: [16, 32], hidden: [128], dropout: 0.3, batchSize: 64, epochs: 12 };
 
 /**
  * The model: the MLP 784 → hidden… → 10 (ReLU and dropout after every hidden layer), or the CNN

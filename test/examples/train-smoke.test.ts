@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_DATA_DIR, hasFashionMnist, loadFashionMnist } from "../../examples/train/data.js";
-import { train } from "../../examples/train/trainer.js";
+import { CNN_DEFAULTS, train } from "../../examples/train/trainer.js";
 
 const present = hasFashionMnist(DEFAULT_DATA_DIR);
 const inCi = process.env.CI === "true";
@@ -21,6 +21,13 @@ describe("Fashion-MNIST training smoke test", () => {
     expect(r.clip.clippedSteps).toBeGreaterThan(0);
     expect(r.clip.clipRate).toBeCloseTo(r.clip.clippedSteps / r.steps, 12);
     expect(r.clip.maxPreClipNorm).toBeGreaterThanOrEqual(r.clip.meanPreClipNorm);
+  });
+  it.runIf(present || inCi)("the CNN (--model cnn) trains on a subset and beats chance clearly", async () => {
+    const data = await loadFashionMnist(DEFAULT_DATA_DIR);
+    const r = train(data, { ...CNN_DEFAULTS, epochs: 1, trainSubset: 1280, testSubset: 500, seed: 0 });
+    expect(r.options.model).toBe("cnn");
+    expect(r.steps).toBe(1280 / 64);
+    expect(r.testAccuracy).toBeGreaterThan(0.5); // chance is 0.1
   });
   it("explains how to get the data when it is missing", async () => {
     await expect(loadFashionMnist("/nonexistent-dir")).rejects.toThrow(/Fashion-MNIST not found in \/nonexistent-dir .*apt-get install -y dataset-fashion-mnist/s);
