@@ -14,13 +14,27 @@
  * - tfjs-wasm cannot run this step: @tensorflow/tfjs-backend-wasm 4.22.0 registers no
  *   `Conv2DBackpropFilter` kernel, so the factory fails with tfjs's own message (printed as an
  *   error line and recorded as missing); tfjs-cpu runs it.
- * - jax-js: not measured yet (it has `lax.convGeneralDilated`; a jit-compiled CNN step for it is
- *   not written).
+ * - jax-js (wasm device, 1 thread; see jaxjs.ts): the same architecture in NCHW, the only layout
+ *   jax-js's conv takes (`lax.convGeneralDilated(x, w, [1, 1], [[1, 1], [1, 1]])`, kernels
+ *   `[C_out, C_in, 3, 3]`, no bias), BatchNorm written out (batch mean and biased variance over
+ *   N, H, W; learnable gamma/beta; like the tfjs case, no running averages), ReLU, max pooling by
+ *   `lax.reduceWindow(h, (w) => w.max(), [2, 2], [2, 2])` (reshape + `max` measured the same), the
+ *   Linear kernels `[in, out]`, dropout from `random.bernoulli` (inverted, keep 1 − p, a fresh key
+ *   split off a key carried from step to step), loss `nn.logSoftmax` against one-hot labels. The
+ *   whole step is one `jit`: `valueAndGrad`, the global-norm clip (optax's formula), Adam written
+ *   out as `torch.optim.Adam` does it (m, v, bias corrections 1 − βᵗ from a step count kept as
+ *   a device array, so the step is traced once); it consumes and returns parameters, m, v, step
+ *   count and key, awaits `blockUntilReady()` and reads the loss. Weights are seeded as in the tfjs
+ *   case. The factory checks that no array leaks. Every op and gradient it needs exists in
+ *   @jax-js/jax 0.1.25, but its wasm conv is slow: measured on its own, block 2's conv
+ *   (64×16×14×14 → 32 channels) takes ≈ 400 ms forward and ≈ 345 ms for the kernel gradient, most
+ *   of a ≈ 1.4 s step (tapegrad wasm: ≈ 47 ms, 1 thread).
  */
 import { crossEntropy, constant } from "@tapegrad/autograd";
 import { Adam, clipGradNorm } from "@tapegrad/optim";
 import { Rng, Tensor, randn } from "@tapegrad/tensor";
 import { CNN_DEFAULTS, DEFAULTS, makeModel } from "../examples/train/trainer.js";
+import { checkNoLeak, jaxArray, jaxClipByGlobalNorm, type JaxArray } from "./jaxjs.js";
 import { tfClipByGlobalNorm } from "./tfjs.js";
 import type { Case, TargetContext, Topic } from "./types.js";
 
@@ -115,10 +129,96 @@ function tfjsCases(ctx: TargetContext): Case[] {
   return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: step }];
 }
 
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const ADAM_EPS = 1e-8;
+const BN_EPS = 1e-5;
+
+async function jaxCases(ctx: TargetContext): Promise<Case[]> {
+  const jax = ctx.jax!;
+  const { jit, lax, nn, numpy: np, random, tree, valueAndGrad } = jax;
+  const rng = new Rng(0);
+  const param = (shape: number[], scale: number) => jaxArray(jax, randn(shape, rng).data.map((v) => v * scale), shape);
+  // per conv block: kernel [C_out, C_in, 3, 3] (NCHW, jax-js's conv layout), gamma, beta; then per Linear: kernel [in, out], bias
+  let params: JaxArray[] = [];
+  let c = 1, side = 28;
+  for (const ch of O.channels) {
+    params.push(param([ch, c, 3, 3], Math.sqrt(2 / (9 * c))), np.ones([ch]), np.zeros([ch]));
+    c = ch;
+    side = Math.floor(side / 2);
+  }
+  const nConv = O.channels.length;
+  let width = c * side * side;
+  for (const h of [...O.hidden, 10]) {
+    params.push(param([width, h], Math.sqrt(1 / width)), np.zeros([h]));
+    width = h;
+  }
+  let ms = params.map((p) => np.zeros(p.shape));
+  let vs = params.map((p) => np.zeros(p.shape));
+  let t = np.zeros([]); // Adam's step count, kept on the device so the jitted step is traced once
+  let key = random.key(0); // dropout's PRNG key, split on every step
+  const { x, labels } = batch();
+  const xs = jaxArray(jax, x, [BATCH, 1, 28, 28]);
+  const ys = nn.oneHot(np.array(labels as Int32Array<ArrayBuffer>, { dtype: np.int32 }), 10);
+  const keep = 1 - O.dropout;
+
+  const lossFn = (ps: JaxArray[], input: JaxArray, onehot: JaxArray, dropKey: JaxArray) => {
+    let h = input;
+    for (let i = 0; i < nConv; i++) {
+      const [w, gamma, beta] = [ps[3 * i]!, ps[3 * i + 1]!, ps[3 * i + 2]!];
+      const ch = w.shape[0]!;
+      h = lax.convGeneralDilated(h, w, [1, 1], [[1, 1], [1, 1]]);
+      // BatchNorm in training mode: batch statistics over N, H, W (biased variance, as torch normalises)
+      const mean = h.ref.mean([0, 2, 3], { keepdims: true });
+      const d = h.sub(mean);
+      const variance = np.square(d.ref).mean([0, 2, 3], { keepdims: true });
+      h = d.div(np.sqrt(variance.add(BN_EPS))).mul(gamma.reshape([1, ch, 1, 1])).add(beta.reshape([1, ch, 1, 1]));
+      h = nn.relu(h);
+      h = lax.reduceWindow(h, (win) => win.max(), [2, 2], [2, 2]);
+    }
+    h = h.reshape([BATCH, -1]);
+    const dense = ps.slice(3 * nConv);
+    const keys = random.split(dropKey, dense.length / 2 - 1);
+    for (let l = 0; l < dense.length; l += 2) {
+      h = np.matmul(h, dense[l]!).add(dense[l + 1]!);
+      if (l + 2 < dense.length) {
+        // inverted dropout, as torch's nn.Dropout and tf.dropout: keep with probability 1 − p, scale by 1/(1 − p)
+        const mask = random.bernoulli(keys.ref.slice(l / 2), keep, h.shape);
+        h = nn.relu(h).mul(mask.astype(np.float32)).mul(1 / keep);
+      }
+    }
+    keys.dispose();
+    return nn.logSoftmax(h).mul(onehot).sum().mul(-1 / BATCH);
+  };
+  const train = jit((ps: JaxArray[], m: JaxArray[], v: JaxArray[], step: JaxArray, k: JaxArray, input: JaxArray, onehot: JaxArray) => {
+    const ks = random.split(k, 2);
+    const [loss, grads] = valueAndGrad(lossFn)(tree.ref(ps), input, onehot, ks.ref.slice(1));
+    const clipped = jaxClipByGlobalNorm(jax, grads, O.clipThreshold);
+    // Adam as torch.optim.Adam writes it: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·m̂/(√v̂ + ε)
+    const n = step.add(1);
+    const c1 = np.subtract(1, np.power(BETA1, n.ref));
+    const c2 = np.subtract(1, np.power(BETA2, n.ref));
+    const newM = m.map((mi, i) => mi.mul(BETA1).add(clipped[i]!.ref.mul(1 - BETA1)));
+    const newV = v.map((vi, i) => vi.mul(BETA2).add(np.square(clipped[i]!).mul(1 - BETA2)));
+    const newP = ps.map((p, i) => p.sub(newM[i]!.ref.div(c1.ref).mul(O.lr).div(np.sqrt(newV[i]!.ref.div(c2.ref)).add(ADAM_EPS))));
+    c1.dispose();
+    c2.dispose();
+    return [newP, newM, newV, n, ks.slice(0), loss] as [JaxArray[], JaxArray[], JaxArray[], JaxArray, JaxArray, JaxArray];
+  });
+  const step = async () => {
+    const [p, m, v, n, k, loss] = train(params, ms, vs, t, key, xs.ref, ys.ref);
+    [params, ms, vs, t, key] = [p, m, v, n, k];
+    await jax.blockUntilReady([p, m, v, n, k, loss]);
+    loss.item(); // reads (and disposes) the loss, as the tapegrad step does
+  };
+  await checkNoLeak(NAME, step, () => [...params, ...ms, ...vs, t, key, xs, ys], 20);
+  return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: step, async: true }];
+}
+
 /** The cnn-step topic (issue 15: ≥ 3× tfjs-wasm's speed). */
 export const cnnTopic: Topic = {
   bench: "cnn-step",
   perBackend: true,
   caseNames: [NAME],
-  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases },
+  cases: { tapegrad: tapegradCases, "tfjs-cpu": tfjsCases, "tfjs-wasm": tfjsCases, "jax-js": jaxCases },
 };
