@@ -11,9 +11,10 @@
  *   `tf.variableGrads` of `tf.losses.softmaxCrossEntropy`, the global-norm clip composed from ops,
  *   `tf.train.adam(1e-3)`, inside `tf.tidy` (the factory checks for leaks). Weights are seeded
  *   separately: the timing does not depend on their values.
- * - tfjs-wasm cannot run this step: @tensorflow/tfjs-backend-wasm 4.22.0 registers no
- *   `Conv2DBackpropFilter` kernel, so the factory fails with tfjs's own message (printed as an
- *   error line and recorded as missing); tfjs-cpu runs it.
+ * - tfjs-wasm: @tensorflow/tfjs-backend-wasm 4.22.0 registers no `Conv2DBackpropFilter` kernel,
+ *   so `tf.conv2d`'s own gradient fails there ("Kernel 'Conv2DBackpropFilter' not registered");
+ *   the case supplies the conv's gradient with `tf.customGrad` from kernels it has (see
+ *   `convSame3x3`; checked against tfjs-cpu's gradients). tfjs-cpu uses `tf.conv2d` as is.
  * - jax-js (wasm device, 1 thread; see jaxjs.ts): the same architecture in NCHW, the only layout
  *   jax-js's conv takes (`lax.convGeneralDilated(x, w, [1, 1], [[1, 1], [1, 1]])`, kernels
  *   `[C_out, C_in, 3, 3]`, no bias), BatchNorm written out (batch mean and biased variance over
@@ -64,6 +65,35 @@ function tapegradCases(): Case[] {
   return [{ name: NAME, size: SIZE, unit: "ms", work: 0, fn: step }];
 }
 
+type TF = NonNullable<TargetContext["tf"]>;
+type T4 = import("@tensorflow/tfjs-core").Tensor4D;
+
+/**
+ * A 3×3 "same" convolution (NHWC) for tfjs. Where the backend has no `Conv2DBackpropFilter`
+ * kernel (tfjs-backend-wasm 4.22.0), its gradient is supplied with `tf.customGrad` from kernels
+ * the backend does have: `dx = conv2dTranspose(dy, w)` and the filter gradient as a forward
+ * convolution with batch and channels swapped, `dw[a,b,c,o] = Σₙₕᵥ xpad[n,h+a,v+b,c]·dy[n,h,v,o]`
+ * = `conv2d(xᵀ [C,H,W,N], dyᵀ [H,W,N,O], padding 1)` → `[C,3,3,O]` → `[3,3,C,O]`.
+ */
+export function convSame3x3(tf: TF): (x: T4, w: T4) => T4 {
+  if (tf.getKernel("Conv2DBackpropFilter", tf.getBackend()) !== undefined) return (x, w) => tf.conv2d(x, w, 1, "same");
+  const f = tf.customGrad(((x: T4, w: T4, save: (ts: T4[]) => void) => {
+    save([x, w]);
+    return {
+      value: tf.conv2d(x, w, 1, "same"),
+      gradFunc: (dy: T4, saved: T4[]) => {
+        const [xs, ws] = saved;
+        const dx = tf.conv2dTranspose(dy, ws!, xs!.shape, 1, "same");
+        const xt = tf.transpose(xs!, [3, 1, 2, 0]) as T4;
+        const dyt = tf.transpose(dy, [1, 2, 0, 3]) as T4;
+        const dw = tf.transpose(tf.conv2d(xt, dyt, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]), [1, 2, 0, 3]);
+        return [dx, dw];
+      },
+    };
+  }) as never) as unknown as (x: T4, w: T4) => T4;
+  return f;
+}
+
 function tfjsCases(ctx: TargetContext): Case[] {
   const tf = ctx.tf!;
   type T = import("@tensorflow/tfjs-core").Tensor;
@@ -99,10 +129,11 @@ function tfjsCases(ctx: TargetContext): Case[] {
   const xs = tf.tensor4d(x, [BATCH, 28, 28, 1]);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), 10));
   const opt = tf.train.adam(O.lr);
+  const conv = convSame3x3(tf);
   const lossFn = () => {
     let h: T = xs;
     for (const { w, gamma, beta } of convs) {
-      h = tf.conv2d(h as import("@tensorflow/tfjs-core").Tensor4D, w as import("@tensorflow/tfjs-core").Tensor4D, 1, "same");
+      h = conv(h as import("@tensorflow/tfjs-core").Tensor4D, w as import("@tensorflow/tfjs-core").Tensor4D);
       const { mean, variance } = tf.moments(h, [0, 1, 2]);
       h = tf.relu(tf.batchNorm(h, mean, variance, beta, gamma, 1e-5));
       h = tf.maxPool(h as import("@tensorflow/tfjs-core").Tensor4D, 2, 2, "valid");
