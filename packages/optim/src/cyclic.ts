@@ -8,7 +8,12 @@ import {
   LRSchedulerBase, initialLrOf, momentumSlot, perGroup, setMomentum, type MomentumSlot, type SchedulableOptimizer,
 } from "./lr-scheduler-base.js";
 
-/** The built-in amplitude policies of {@link CyclicLR}. */
+/**
+ * The built-in amplitude policies of {@link CyclicLR}.
+ *
+ * @throws never (a constant).
+ * @example `CYCLIC_MODES.includes(mode) // "triangular" | "triangular2" | "exp_range"`
+ */
 export const CYCLIC_MODES = ["triangular", "triangular2", "exp_range"] as const;
 
 /** Options of {@link CyclicLR} (PyTorch's arguments, camelCase). */
