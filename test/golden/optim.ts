@@ -2,16 +2,19 @@
  * @file Golden handler for optim.json: builds the case's optimizer by name with its
  * hyper-parameters (snake_case → camelCase), assigns each step's gradients, steps, and checks the
  * parameters and the optimizer state (through `stateDict()`) after every step. An unknown
- * optimizer or hyper-parameter fails the case.
+ * optimizer, hyper-parameter or state key fails the case, and so does a state key the reference
+ * lacks. `layers/optim2.ts` runs its file through the same code with its own constructors.
  */
 import { variable, type Var } from "@tapegrad/autograd";
 import { Adam, AdamW, RMSprop, SGD, type Optimizer } from "@tapegrad/optim";
-import { Checks, compareTensor, isGTensor, num, runCase, toTensor, type CaseResult, type GTensor, type GoldenFile, type Tolerance } from "./schema.js";
+import { Checks, compareTensor, compareValues, f32, isGTensor, num, runCase, toTensor, type CaseResult, type GTensor, type GoldenFile, type Tolerance } from "./schema.js";
 
 type Hyper = Record<string, unknown>;
+/** Builds an optimizer from a case's parameters and (camelCased) hyper-parameters. */
+export type OptimizerFactory = (params: Var[], hyper: Hyper) => Optimizer;
 
 /** Golden optimizer name → constructor. */
-export const goldenOptimizers: Record<string, (params: Var[], hyper: Hyper) => Optimizer> = {
+export const goldenOptimizers: Record<string, OptimizerFactory> = {
   SGD: (p, h) => new SGD(p, h),
   Adam: (p, h) => new Adam(p, h),
   AdamW: (p, h) => new AdamW(p, h),
@@ -43,30 +46,32 @@ function setGrads(params: Var[], grads: (GTensor | null)[] | undefined, step: nu
   });
 }
 
+/** One state entry against the reference: buffers as tensors of the reference's shape, a 0-d reference tensor against a number state (NAdam's `mu_product`), numbers (`step`) exactly. */
+function compareEntry(label: string, v: unknown, e: unknown, tol: Tolerance): string | null {
+  if (isGTensor(e)) {
+    const size = e.shape.reduce((a, b) => a * b, 1);
+    if (typeof v === "number" && size === 1) return compareValues(label, [v], f32(e), tol);
+    if (!(v instanceof Float32Array)) return `${label}: not a buffer (got ${typeof v})`;
+    return compareTensor(label, toTensor({ dtype: "float32", shape: e.shape, data: Array.from(v) }), e, tol);
+  }
+  if (typeof e === "number") return v === e ? null : `${label}: got ${String(v)} expected ${e}`;
+  return `${label}: unsupported expected value ${JSON.stringify(e)}`;
+}
+
 function compareState(label: string, ours: Record<string, unknown> | undefined, expected: Record<string, unknown>, tol: Tolerance, checks: Checks): void {
   const got = ours ?? {};
   const wanted = new Set<string>();
   for (const [k, e] of Object.entries(expected)) {
     const key = camel(k);
     wanted.add(key);
-    const v = got[key];
-    if (v === undefined) {
-      checks.add(`${label}.${k}: missing`);
-    } else if (isGTensor(e)) {
-      if (!(v instanceof Float32Array)) checks.add(`${label}.${k}: not a buffer`);
-      else checks.add(compareTensor(`${label}.${k}`, toTensor({ dtype: "float32", shape: e.shape, data: Array.from(v) }), e, tol));
-    } else if (typeof e === "number") {
-      if (v !== e) checks.add(`${label}.${k}: got ${String(v)} expected ${e}`);
-    } else {
-      checks.add(`${label}.${k}: unsupported expected value ${JSON.stringify(e)}`);
-    }
+    checks.add(got[key] === undefined ? `${label}.${k}: missing` : compareEntry(`${label}.${k}`, got[key], e, tol));
   }
   for (const k of Object.keys(got)) if (!wanted.has(k)) checks.add(`${label}.${k}: present, but the reference has no such state`);
 }
 
-function runOptimCase(c: Record<string, unknown>, tol: Tolerance): CaseResult {
+function runOptimCase(c: Record<string, unknown>, tol: Tolerance, optimizers: Record<string, OptimizerFactory>): CaseResult {
   const name = c.name as string;
-  const make = goldenOptimizers[c.optimizer as string];
+  const make = optimizers[c.optimizer as string];
   if (!make) return { name, status: "failed", message: `unknown optimizer ${String(c.optimizer)}` };
   const params = (c.params_init as GTensor[]).map((t, i) => variable(toTensor(t), { name: `p${i}` }));
   const opt = make(params, toHyper((c.hyperparams ?? {}) as Record<string, unknown>));
@@ -86,7 +91,12 @@ function runOptimCase(c: Record<string, unknown>, tol: Tolerance): CaseResult {
   return checks.result(name);
 }
 
+/** Runs every case of an optimizer-trajectory file (the schema of optim.json and layers/optim2.json) with these constructors. */
+export function runOptimizerFile(file: GoldenFile, optimizers: Record<string, OptimizerFactory>): CaseResult[] {
+  return file.cases.map((c) => runCase(c.name, () => runOptimCase(c, file.tolerance, optimizers)));
+}
+
 /** Runs every case of optim.json. */
 export function runOptimFile(file: GoldenFile): CaseResult[] {
-  return file.cases.map((c) => runCase(c.name, () => runOptimCase(c, file.tolerance)));
+  return runOptimizerFile(file, goldenOptimizers);
 }
