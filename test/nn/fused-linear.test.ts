@@ -4,9 +4,10 @@
  * output placement, and `Sequential(Linear, ReLU, ...)` uses it without changing any value.
  */
 import { describe, expect, it } from "vitest";
-import { Rng, jsKernels, linear, randn, relu, useKernels, wasmKernels, zeros, type KernelSet, type Tensor } from "@tapegrad/tensor";
+import { Rng, jsKernels, linear, randn, relu, wasmKernels, zeros, type KernelSet, type Tensor } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import { Linear, ReLU, Sequential } from "@tapegrad/nn";
+import { withKernels } from "../helpers/kernels.js";
 
 const wasm = wasmKernels();
 const SETS: [string, KernelSet][] = [["js", jsKernels], ...(wasm ? [["wasm", wasm] as [string, KernelSet]] : [])];
@@ -16,19 +17,11 @@ const same = (a: Tensor, b: Tensor, label: string) => {
   for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) expect.fail(`${label}: element ${i} is ${x[i]} fused, ${y[i]} unfused`);
 };
 
-function withSet<T>(set: KernelSet, fn: () => T): T {
-  const prev = useKernels(set);
-  try {
-    return fn();
-  } finally {
-    useKernels(prev);
-  }
-}
 
 describe("tensor linear(..., 'relu')", () => {
   for (const [name, set] of SETS) {
     it(`${name}: equals relu(linear(...)) bit for bit, for every size and output placement`, () => {
-      withSet(set, () => {
+      withKernels(set, () => {
         const rng = new Rng(3);
         for (const [m, k, n] of [[1, 1, 1], [3, 5, 2], [13, 40, 9], [128, 100, 33], [64, 0, 7]] as const) {
           const x = randn([m, k], rng), w = randn([n, k], rng), b = randn([n], rng);
@@ -47,7 +40,7 @@ describe("tensor linear(..., 'relu')", () => {
 describe("autograd linear(x, w, b, 'relu')", () => {
   for (const [name, set] of SETS) {
     it(`${name}: values and gradients equal relu(linear(x, w, b))`, () => {
-      withSet(set, () => {
+      withKernels(set, () => {
         const rng = new Rng(5);
         const xv = randn([17, 23], rng), wv = randn([11, 23], rng), bv = randn([11], rng), up = randn([17, 11], rng);
         const run = (fused: boolean) => {

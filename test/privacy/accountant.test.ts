@@ -12,6 +12,7 @@ import {
   getPrivacySpent, logErfc, rdpStep,
 } from "@tapegrad/privacy";
 import { goldenDir } from "../golden/dir.js";
+import { num } from "../golden/schema.js";
 
 type Num = number | string;
 interface Tol { rtol: number; atol: number }
@@ -43,13 +44,6 @@ const file = JSON.parse(readFileSync(join(goldenDir(), "dp", "dp.json"), "utf8")
   cases: Case[];
 };
 
-function num(v: Num): number {
-  if (typeof v === "number") return v;
-  if (v === "NaN") return NaN;
-  if (v === "Infinity") return Infinity;
-  if (v === "-Infinity") return -Infinity;
-  throw new Error(`not a number: ${v}`);
-}
 
 /** `|a - e| <= atol + rtol |e|`, with NaN == NaN and equal infinities matching. */
 function close(actual: number, expected: number, tol: Tol): boolean {

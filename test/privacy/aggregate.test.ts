@@ -13,6 +13,7 @@ import {
   type PerExampleGrad,
 } from "@tapegrad/privacy";
 import { goldenDir } from "../golden/dir.js";
+import { num } from "../golden/schema.js";
 
 type Num = number | string;
 interface Tol { rtol: number; atol: number }
@@ -49,13 +50,6 @@ const file = JSON.parse(readFileSync(join(goldenDir(), "dp", "dp.json"), "utf8")
 const tol = file.tolerance;
 const byKind = <T extends Case>(kind: string) => file.cases.filter((c) => c.kind === kind) as T[];
 
-function num(v: Num): number {
-  if (typeof v === "number") return v;
-  if (v === "NaN") return NaN;
-  if (v === "Infinity") return Infinity;
-  if (v === "-Infinity") return -Infinity;
-  throw new Error(`not a number: ${v}`);
-}
 const f32 = (t: Tensor) => Float32Array.from(t.data.map(num));
 const grad = (t: Tensor): PerExampleGrad => ({ data: f32(t), shape: t.shape });
 

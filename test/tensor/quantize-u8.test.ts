@@ -11,8 +11,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type KernelSet, Rng, aminmaxF32, gemmQuantU8I8Dequant, gemmU8I8Dequant, jsKernels, kernels, numThreads, packInt8Weights, quantizeU8,
-  setNumThreads, threadsReady, useKernels, wasmKernels, wasmStatus,
+  setNumThreads, threadsReady, wasmKernels, wasmStatus,
 } from "@tapegrad/tensor";
+import { withKernels } from "../helpers/kernels.js";
 
 /** Round half to even, written independently of the library (floor and parity). */
 function rne(v: number): number {
@@ -53,19 +54,11 @@ const wasm = process.env.TAPEGRAD_KERNELS === "js" ? undefined : wasmKernels();
 /** The run's set first, then the others available (bytes must agree across all). */
 const SETS: readonly KernelSet[] = [kernels(), jsKernels, ...(wasm ? [wasm] : [])];
 
-function withSet<T>(set: KernelSet, fn: () => T): T {
-  const prev = useKernels(set);
-  try {
-    return fn();
-  } finally {
-    useKernels(prev);
-  }
-}
 
 /** quantizeU8 on `set` into a fresh (junk-filled) buffer: the bytes and the returned index. */
 function run(set: KernelSet, x: Float32Array, inv: number, zp: number, qmin = 0, qmax = 255): { q: Uint8Array; bad: number } {
   const q = new Uint8Array(x.length).fill(77);
-  const bad = withSet(set, () => quantizeU8(x, inv, zp, q, qmin, qmax));
+  const bad = withKernels(set, () => quantizeU8(x, inv, zp, q, qmin, qmax));
   return { q, bad };
 }
 
@@ -194,14 +187,14 @@ describe("aminmaxF32", () => {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
-      for (const set of SETS) expect(withSet(set, () => aminmaxF32(x))).toEqual({ min: lo, max: hi, firstNonFinite: -1 });
+      for (const set of SETS) expect(withKernels(set, () => aminmaxF32(x))).toEqual({ min: lo, max: hi, firstNonFinite: -1 });
       expect(firstDiff(x, copy)).toBe(-1);
     }
     for (const set of SETS) {
-      expect(withSet(set, () => aminmaxF32(new Float32Array(0)))).toEqual({ min: Infinity, max: -Infinity, firstNonFinite: -1 });
-      const zeros = withSet(set, () => aminmaxF32(new Float32Array(300).fill(-0)));
+      expect(withKernels(set, () => aminmaxF32(new Float32Array(0)))).toEqual({ min: Infinity, max: -Infinity, firstNonFinite: -1 });
+      const zeros = withKernels(set, () => aminmaxF32(new Float32Array(300).fill(-0)));
       expect(Object.is(zeros.min, 0) && Object.is(zeros.max, 0)).toBe(true);
-      expect(withSet(set, () => aminmaxF32(new Float32Array(1000).fill(-3.5)))).toEqual({ min: -3.5, max: -3.5, firstNonFinite: -1 });
+      expect(withKernels(set, () => aminmaxF32(new Float32Array(1000).fill(-3.5)))).toEqual({ min: -3.5, max: -3.5, firstNonFinite: -1 });
     }
   });
 
@@ -212,7 +205,7 @@ describe("aminmaxF32", () => {
           const x = randomFloats(rng, n, 2);
           x[pos] = bad;
           if (pos + 1 < n) x[n - 1] = NaN;
-          for (const set of SETS) expect(withSet(set, () => aminmaxF32(x))).toEqual({ min: NaN, max: NaN, firstNonFinite: pos });
+          for (const set of SETS) expect(withKernels(set, () => aminmaxF32(x))).toEqual({ min: NaN, max: NaN, firstNonFinite: pos });
         }
       }
     }
@@ -246,10 +239,10 @@ describe("gemmQuantU8I8Dequant", () => {
       const packed = packInt8Weights(w, n, k);
       const copy = x.slice();
       for (const relu of [false, true]) {
-        const want = withSet(jsKernels, () => gemmU8I8Dequant(xq, zp, batch, packed, scales, bias, undefined, relu));
+        const want = withKernels(jsKernels, () => gemmU8I8Dequant(xq, zp, batch, packed, scales, bias, undefined, relu));
         for (const set of sets) {
           const y = new Float32Array(batch * n).fill(NaN);
-          expect(withSet(set, () => gemmQuantU8I8Dequant(x, xScale, zp, batch, packed, scales, bias, y, relu))).toBe(-1);
+          expect(withKernels(set, () => gemmQuantU8I8Dequant(x, xScale, zp, batch, packed, scales, bias, y, relu))).toBe(-1);
           expect(firstDiff(y, want)).toBe(-1);
         }
       }
@@ -266,10 +259,10 @@ describe("gemmQuantU8I8Dequant", () => {
       const x = randomFloats(rng, batch * k, 1);
       x[pos] = NaN;
       x[batch * k - 1] = Infinity;
-      const want = withSet(jsKernels, () => gemmU8I8Dequant(reference(x, 10, 128), 128, batch, packed, scales, null));
+      const want = withKernels(jsKernels, () => gemmU8I8Dequant(reference(x, 10, 128), 128, batch, packed, scales, null));
       for (const set of SETS) {
         const y = new Float32Array(batch * n);
-        expect(withSet(set, () => gemmQuantU8I8Dequant(x, 0.1, 128, batch, packed, scales, null, y))).toBe(pos);
+        expect(withKernels(set, () => gemmQuantU8I8Dequant(x, 0.1, 128, batch, packed, scales, null, y))).toBe(pos);
         expect(y).toEqual(want);
       }
     }
