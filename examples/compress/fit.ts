@@ -1,15 +1,19 @@
 /**
- * @file The training and evaluation loops the compression pipeline shares: fine-tuning any
+ * @file The training loop the compression pipeline shares: fine-tuning any
  * `forward(x) → logits` module with any optimizer (cross-entropy, clipping through the optimizer's
  * own clip transforms, cosine schedule), a hook before each epoch (pruning ramps), a progress bar,
- * and test accuracy / inference time of anything that maps a batch to logits.
+ * and the inference time of anything that maps a batch to logits (accuracy: `../lib/evaluate.ts`,
+ * re-exported here).
  */
-import { Tensor, argmax, indexSelect, Rng } from "@tapegrad/tensor";
+import { type Tensor, indexSelect, Rng } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import { DataLoader, type Module } from "@tapegrad/nn";
 import { LRScheduler, cosineAnnealingLr, type Optimizer } from "@tapegrad/optim";
 import type { Split } from "../train/data.js";
 import { Progress } from "../lib/progress.js";
+import type { Predict } from "../lib/evaluate.js";
+
+export { accuracyOf, predictor, type Predict } from "../lib/evaluate.js";
 
 /** A trainable classifier: a module whose forward maps `[B, 784]` to logits. */
 export interface Classifier extends Module {
@@ -57,31 +61,6 @@ export function fit(model: Classifier, optimizer: Optimizer, train: Split, o: Fi
     bar?.done(`loss ${(lossSum / seen).toFixed(4)}, ${Math.round(seen / ((performance.now() - te) / 1000))} samples/s`);
   }
   return (performance.now() - t0) / 1000;
-}
-
-/** Anything that maps a batch `[B, 784]` to logits `[B, 10]` (a float module or an int8 model). */
-export type Predict = (x: Tensor) => Tensor;
-
-/** The predictor of a float module (eval mode, no tape). */
-export function predictor(model: Classifier): Predict {
-  return (x) => {
-    model.eval();
-    const out = A.noGrad(() => model.forward(x)).value;
-    model.train();
-    return out;
-  };
-}
-
-/** Test accuracy of `predict` on `split`, in batches of 1000. */
-export function accuracyOf(predict: Predict, split: Split, batch = 1000): number {
-  let correct = 0;
-  const n = split.y.length;
-  for (let s = 0; s < n; s += batch) {
-    const idx = Int32Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
-    const pred = argmax(predict(indexSelect(split.x, 0, idx)), 1).data;
-    for (let i = 0; i < idx.length; i++) if (pred[i] === split.y[s + i]) correct++;
-  }
-  return correct / n;
 }
 
 /** Milliseconds to classify 1,000 test images in one batch (median of `reps` after a warm-up). */

@@ -10,6 +10,7 @@ import {
   type GradTransform, type Optimizer,
 } from "@tapegrad/optim";
 import type { Split } from "./data.js";
+import { accuracyOf, predictor } from "../lib/evaluate.js";
 
 /** Clipping methods selectable from the command line. */
 export const CLIP_METHODS = ["none", "norm", "value", "agc", "autoclip", "zclip"] as const;
@@ -138,16 +139,7 @@ export function makeModel(o: TrainOptions, rng: Rng): Sequential {
 
 /** Accuracy of `model` on a split, in batches (no graph is recorded). */
 export function accuracy(model: Sequential, split: Split, batch = 1000): number {
-  model.eval();
-  let correct = 0;
-  const n = split.y.length;
-  for (let s = 0; s < n; s += batch) {
-    const idx = Int32Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
-    const pred = argmax(A.noGrad(() => model.forward(indexSelect(split.x, 0, idx))).value, 1).data;
-    for (let i = 0; i < idx.length; i++) if (pred[i] === split.y[s + i]) correct++;
-  }
-  model.train();
-  return correct / n;
+  return accuracyOf(predictor(model), split, batch);
 }
 
 function subset(split: Split, n: number): Split {
