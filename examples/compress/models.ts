@@ -11,6 +11,7 @@ import {
   type ModelEntry, type QTensor,
 } from "@tapegrad/compress";
 import type { Predict } from "./fit.js";
+import { DEFAULTS, makeModel } from "../train/trainer.js";
 
 /** The file format tag in the metadata. */
 export const FORMAT = "tapegrad-mlp/1";
@@ -34,15 +35,7 @@ export interface ModelMeta {
 
 /** A Fashion-MNIST MLP `784-hidden…-10` with ReLU (and dropout after each hidden layer when `dropout > 0`). */
 export function makeMlp(hidden: readonly number[], dropout: number, rng: Rng): Sequential {
-  const layers: UnaryModule[] = [];
-  let width = 784;
-  for (const h of hidden) {
-    layers.push(new Linear(width, h, { rng }), new ReLU());
-    if (dropout > 0) layers.push(new Dropout(dropout, { rng }));
-    width = h;
-  }
-  layers.push(new Linear(width, 10, { rng }));
-  return new Sequential(...layers);
+  return makeModel({ ...DEFAULTS, model: "mlp", hidden: [...hidden], dropout }, rng);
 }
 
 /** The Linear layers of an MLP with whether a ReLU follows each (Dropout ignored). */
