@@ -27,6 +27,19 @@ import type { Var } from "./var.js";
 import { GRAD_WRITTEN, RegionGrad } from "./rule.js";
 import { GraphTask, accumulateGrad, keepRetained, planSinks } from "./ownership.js";
 
+/**
+ * A per-call observer of a backward walk (used by per-sample gradients): sees each node and its
+ * complete output gradient before the node's rule runs, and may narrow which inputs the rule
+ * computes gradients for. A node it returns a mask for never gets an owned `dy`, so the
+ * observer may keep `dy` after the rule ran.
+ *
+ * @internal
+ */
+export interface NodeObserver {
+  /** Returns the `needs` mask to run the rule with, or null to leave the node alone. */
+  visit(node: Node, dy: Tensor): readonly boolean[] | null;
+}
+
 /** Options of {@link backward}. */
 export interface BackwardOptions {
   /** Keep the graph so it can be walked again (default false: release it). */
@@ -68,7 +81,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
  * runBackward(loss, undefined, {});
  * ```
  */
-export function runBackward(root: Var, seed: Tensor | number | undefined, opts: BackwardOptions, capture?: readonly Var[]): Tensor[] | undefined {
+export function runBackward(root: Var, seed: Tensor | number | undefined, opts: BackwardOptions, capture?: readonly Var[], observer?: NodeObserver): Tensor[] | undefined {
   const g0 = seedGradient(root, seed);
   const task = new GraphTask(opts.retainGraph ?? false, capture);
   const { nodes, leaves, uses } = collectTape(root);
@@ -78,7 +91,7 @@ export function runBackward(root: Var, seed: Tensor | number | undefined, opts: 
   for (const node of nodes) {
     if (node.freed) throw freedError(node); // released meanwhile by a backward pass run from a hook
     const dy = task.take(node);
-    if (dy !== null) backpropNode(task, node, dy);
+    if (dy !== null) backpropNode(task, node, dy, observer);
     if (!task.retain) node.release();
   }
   for (const leaf of leaves) {
@@ -139,20 +152,22 @@ function collectTape(root: Var): { nodes: Node[]; leaves: Var[]; uses: Map<Var, 
 }
 
 /** One step of the walk: node `node`'s output gradient `dy` through its rule to its inputs. */
-function backpropNode(task: GraphTask, node: Node, dy: Tensor): void {
+function backpropNode(task: GraphTask, node: Node, dy: Tensor, observer?: NodeObserver): void {
   const out = node.out!;
-  // Only the pass holds dy when a freshGrads rule made it and nothing else got to see it.
-  const dyOwned = task.owned.has(node) && !(out.hooks && out.hooks.length > 0) && !out.retainsGrad && !task.capture?.has(out);
   dy = runHooks(out, dy);
+  const needs = observer?.visit(node, dy) ?? null;
+  // Only the pass holds dy when a freshGrads rule made it and nothing else got to see it.
+  const dyOwned = needs === null && task.owned.has(node) && !(out.hooks && out.hooks.length > 0) && !out.retainsGrad && !task.capture?.has(out);
   if (task.capture?.has(out)) task.captured.set(out, dy);
   if (out.retainsGrad && !task.capture) keepRetained(task, out, dy);
   const rule = node.rule!;
   const gradInto = task.sinksOf(node);
-  const grads = rule.backward(dy, { x: node.xs!, y: node.y!, attrs: node.attrs, saved: node.saved, needs: node.needs, dyOwned, gradInto });
+  const need = needs ?? node.needs;
+  const grads = rule.backward(dy, { x: node.xs!, y: node.y!, attrs: node.attrs, saved: node.saved, needs: need, dyOwned, gradInto });
   for (let i = 0; i < node.inputs.length; i++) {
     const v = node.inputs[i];
     const gi = grads[i];
-    if (v === null || v === undefined || !node.needs[i] || gi === null || gi === undefined) continue;
+    if (v === null || v === undefined || !need[i] || gi === null || gi === undefined) continue;
     if (gi === GRAD_WRITTEN) {
       if (!gradInto?.[i]) throw internalError(`${node.op}.backward wrote input ${i}'s gradient without a gradInto buffer`);
       task.wrote(v);

@@ -30,3 +30,6 @@ export { crossEntropy, nllLoss, bceWithLogits, klDiv, reduceLoss, type Reduction
 export { conv2d, conv1d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, type ConvAttrs, type Conv1dAttrs, type ConvTransposeAttrs, type AdaptiveAttrs } from "./ops/conv.js";
 export { mseLoss, l1Loss, huberLoss, variance, std, dropout, layerNorm } from "./ops/composite.js";
 export { batchNorm, groupNorm, instanceNorm, type BatchNormOptions, type BatchNormAttrs, type GroupNormAttrs } from "./ops/norm.js";
+export { perSampleGrads, PerSampleGrads, type PerSampleOptions, type UnsupportedUse } from "./per-sample/backward.js";
+export { perSampleRules, type PerSampleRule, type PerSampleCtx, type PerSampleOp } from "./per-sample/rules.js";
+export type { PerSampleUse } from "./per-sample/use.js";
