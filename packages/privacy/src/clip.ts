@@ -3,6 +3,7 @@
  * `DPPerLayerOptimizer`): each sample's gradient is scaled by `min(1, C / (norm + 1e-6))` and the
  * scaled gradients are summed over the batch, with float32 results as PyTorch computes them.
  */
+import { PerSampleGrads } from "@tapegrad/autograd";
 
 /**
  * Opacus' `+1e-6` in the clip factor `min(1, C / (norm + 1e-6))` (the same as `clip_grad_norm_`).
@@ -59,6 +60,11 @@ export interface PerLayerClipResult {
 /** Options of {@link clipAndAccumulate}: a number selects flat clipping, a list per-layer clipping. */
 export interface ClipOptions<C extends number | readonly number[] = number | readonly number[]> {
   readonly maxGradNorm: C;
+  /**
+   * With a {@link PerSampleGrads}: per-sample gradients (`[B, *shape]`) of the parameters it lists
+   * as unsupported, computed another way (micro-batches), by parameter index.
+   */
+  readonly replaced?: ReadonlyMap<number, PerExampleGrad>;
 }
 
 const f32 = Math.fround;
@@ -67,7 +73,10 @@ const f32 = Math.fround;
  * Clips every sample's gradient and sums the clipped gradients over the batch (DP-SGD steps
  * 1-2 after the per-example gradients). A number `maxGradNorm` clips all parameters together
  * (flat); a list clips each parameter with its own threshold (per-layer). `B = 0` (an empty
- * Poisson batch) gives all-zero sums. Inputs are not modified.
+ * Poisson batch) gives all-zero sums. Inputs are not modified. The gradients are either
+ * materialised `[B, *shape]` arrays or a {@link PerSampleGrads} from autograd's per-sample
+ * backward, whose norms come from the rules' ghost norms and whose sums are GEMMs on scaled row
+ * gradients, so no `[B, *shape]` tensor is built for a `Linear` layer.
  *
  * @example
  * ```ts
@@ -78,16 +87,21 @@ const f32 = Math.fround;
  * r.summed[0];      // ≈ [0.9, 1.2]
  * const l = clipAndAccumulate([g, g], { maxGradNorm: [1, 2] });
  * l.effectiveMaxGradNorm; // ≈ 2.236068
+ * const ps = perSampleGrads(loss, params, { batchSize: 64 });
+ * clipAndAccumulate(ps, { maxGradNorm: 1 }).summed; // one Float32Array per parameter
  * ```
  * @throws {RangeError} `clipAndAccumulate: ...` when a threshold is not a finite number > 0, the
  * list of thresholds does not have one entry per parameter, a shape is empty or has a negative or
  * non-integer dimension, a `data` length differs from the product of its `shape`, or the
- * parameters' batch sizes differ (the message names the parameter index and the values).
+ * parameters' batch sizes differ (the message names the parameter index and the values), or
+ * a `replaced` gradient has the wrong shape.
+ * @throws {Error} from `PerSampleGrads` when a parameter has a use no rule covers and no
+ * `replaced` gradient.
  */
-export function clipAndAccumulate(grads: readonly PerExampleGrad[], options: ClipOptions<number>): FlatClipResult;
-export function clipAndAccumulate(grads: readonly PerExampleGrad[], options: ClipOptions<readonly number[]>): PerLayerClipResult;
-export function clipAndAccumulate(grads: readonly PerExampleGrad[], options: ClipOptions): FlatClipResult | PerLayerClipResult;
-export function clipAndAccumulate(grads: readonly PerExampleGrad[], options: ClipOptions): FlatClipResult | PerLayerClipResult {
+export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions<number>): FlatClipResult;
+export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions<readonly number[]>): PerLayerClipResult;
+export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions): FlatClipResult | PerLayerClipResult;
+export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions): FlatClipResult | PerLayerClipResult {
   const c = options.maxGradNorm;
   const perLayer = typeof c !== "number";
   const thresholds = perLayer ? Array.from(c) : [c];
@@ -97,15 +111,56 @@ export function clipAndAccumulate(grads: readonly PerExampleGrad[], options: Cli
       throw new RangeError(`clipAndAccumulate: ${where} must be a finite number > 0, got ${String(v)}`);
     }
   });
-  if (perLayer && thresholds.length !== grads.length) {
-    throw new RangeError(`clipAndAccumulate: per-layer clipping needs one maxGradNorm per parameter: got ${thresholds.length} thresholds for ${grads.length} parameters`);
+  const source = grads instanceof PerSampleGrads ? perSampleSource(grads, options.replaced) : materializedSource(grads);
+  if (perLayer && thresholds.length !== source.P) {
+    throw new RangeError(`clipAndAccumulate: per-layer clipping needs one maxGradNorm per parameter: got ${thresholds.length} thresholds for ${source.P} parameters`);
   }
+  return perLayer ? clipPerLayer(source, thresholds) : clipFlat(source, thresholds[0]!);
+}
+
+/** What clipping needs of per-sample gradients, however they are held. */
+interface GradSource {
+  readonly batch: number;
+  readonly P: number;
+  /** `n_{i,p}` (float32), row-major `[B, P]`. */
+  readonly perParamNorms: Float32Array;
+  /** `Σ_i factors[i]·g_{i,p}`. */
+  weightedSum(p: number, factors: Float32Array): Float32Array;
+}
+
+/** Materialised `[B, *shape]` gradients: norms and sums by direct loops. */
+function materializedSource(grads: readonly PerExampleGrad[]): GradSource {
   const { batch, sizes } = checkShapes(grads);
-  const P = grads.length;
-  const perParamNorms = paramNorms(grads, batch, sizes);
-  return perLayer
-    ? clipPerLayer(grads, batch, sizes, perParamNorms, thresholds)
-    : clipFlat(grads, batch, sizes, perParamNorms, P, thresholds[0]!);
+  return {
+    batch, P: grads.length, perParamNorms: paramNorms(grads, batch, sizes),
+    weightedSum: (p, factors) => {
+      const acc = new Float64Array(sizes[p]!);
+      for (let i = 0; i < batch; i++) accumulate(acc, grads[p]!.data, i * acc.length, factors[i]!);
+      return Float32Array.from(acc);
+    },
+  };
+}
+
+/** A per-sample backward's result: norms from the rules (ghost norms where they exist), sums as GEMMs. */
+function perSampleSource(ps: PerSampleGrads, replaced: ReadonlyMap<number, PerExampleGrad> = new Map()): GradSource {
+  const B = ps.batchSize, P = ps.params.length;
+  const own = new Map<number, GradSource>();
+  for (const [p, g] of replaced) {
+    if (g.shape[0] !== B || g.data.length !== B * ps.params[p]!.size) {
+      throw new RangeError(`clipAndAccumulate: replaced[${p}] must be [${B}, ${ps.params[p]!.shape.join(", ")}], got [${g.shape.join(", ")}]`);
+    }
+    own.set(p, materializedSource([g]));
+  }
+  const perParamNorms = new Float32Array(B * P);
+  for (let p = 0; p < P; p++) {
+    const r = own.get(p);
+    if (r) for (let i = 0; i < B; i++) perParamNorms[i * P + p] = r.perParamNorms[i]!;
+    else {
+      const n2 = ps.normsSquared(p);
+      for (let i = 0; i < B; i++) perParamNorms[i * P + p] = Math.sqrt(n2[i]!);
+    }
+  }
+  return { batch: B, P, perParamNorms, weightedSum: (p, factors) => own.get(p)?.weightedSum(0, factors) ?? ps.weightedSum(p, factors).data };
 }
 
 /** Validates the shapes; returns the common batch size and each parameter's per-sample size. */
@@ -169,9 +224,8 @@ function accumulate(acc: Float64Array, data: Float32Array, off: number, factor: 
   }
 }
 
-function clipFlat(
-  grads: readonly PerExampleGrad[], batch: number, sizes: number[], perParamNorms: Float32Array, P: number, c: number,
-): FlatClipResult {
+function clipFlat(src: GradSource, c: number): FlatClipResult {
+  const { batch, P, perParamNorms } = src;
   const perSampleNorms = new Float32Array(batch);
   const clipFactors = new Float32Array(batch);
   let numClipped = 0;
@@ -187,30 +241,23 @@ function clipFlat(
     clipFactors[i] = f;
     if (f < 1) numClipped++;
   }
-  const summed = grads.map((g, p) => {
-    const acc = new Float64Array(sizes[p]!);
-    for (let i = 0; i < batch; i++) accumulate(acc, g.data, i * acc.length, clipFactors[i]!);
-    return Float32Array.from(acc);
-  });
+  const summed = Array.from({ length: P }, (_, p) => src.weightedSum(p, clipFactors));
   return { kind: "flat", perParamNorms, perSampleNorms, clipFactors, numClipped, summed, maxGradNorm: c };
 }
 
-function clipPerLayer(
-  grads: readonly PerExampleGrad[], batch: number, sizes: number[], perParamNorms: Float32Array, thresholds: number[],
-): PerLayerClipResult {
-  const P = grads.length;
+function clipPerLayer(src: GradSource, thresholds: number[]): PerLayerClipResult {
+  const { batch, P, perParamNorms } = src;
   const clipFactors = new Float32Array(batch * P);
   const numClipped = new Array<number>(P).fill(0);
-  const summed = grads.map((g, p) => {
-    const acc = new Float64Array(sizes[p]!);
-    const c = thresholds[p]!;
+  const column = new Float32Array(batch);
+  const summed = thresholds.map((c, p) => {
     for (let i = 0; i < batch; i++) {
       const f = clipFactor(c, perParamNorms[i * P + p]!);
       clipFactors[i * P + p] = f;
+      column[i] = f;
       if (f < 1) numClipped[p]!++;
-      accumulate(acc, g.data, i * acc.length, f);
     }
-    return Float32Array.from(acc);
+    return src.weightedSum(p, column);
   });
   let s = 0;
   for (const c of thresholds) {

@@ -2,8 +2,9 @@
  * @module @tapegrad/privacy
  * @file `@tapegrad/privacy`: differentially private training (DP-SGD, Abadi et al. 2016) with
  * Opacus's conventions — the RDP privacy accountant, noise calibration, Poisson sampling, and the
- * DP-SGD aggregation (per-example clipping and summing, Gaussian noise, scaling); the private
- * optimizer follows in issue 16.
+ * DP-SGD aggregation (per-example clipping and summing, Gaussian noise, scaling), the private
+ * optimizer (`DPOptimizer`) and the one-call setup `makePrivate`. Per-sample gradients come from
+ * autograd's `perSampleGrads`.
  *
  * @example
  * ```ts
@@ -26,3 +27,5 @@ export { type PerExampleGrad, type FlatClipResult, type PerLayerClipResult, type
 export { type NoiseOptions, addNoise } from "./noise.js";
 export { type ScaleOptions, gradDivisor, scaleGrad } from "./scale.js";
 export { type PoissonOptions, expectedBatchSize, poissonSteps, poissonBatches } from "./poisson.js";
+export { type DPOptimizerOptions, type DPStepStats, type BatchLoss, DPOptimizer } from "./optimizer.js";
+export { type MakePrivateOptions, type PrivateTraining, makePrivate } from "./private.js";
