@@ -22,6 +22,7 @@ import { runDistillFile } from "./compress/distill.js";
 import { runNnOpsFile } from "./layers/nn_ops.js";
 import { runOptim2File } from "./layers/optim2.js";
 import { runSchedFile } from "./layers/sched.js";
+import { runDpFile } from "./dp.js";
 
 /** Runs every case of one parsed golden file. */
 export type FileHandler = (file: GoldenFile) => CaseResult[];
@@ -40,6 +41,7 @@ export const handlers: Record<string, FileHandler> = {
   "layers/nn_ops.json": runNnOpsFile,
   "layers/optim2.json": runOptim2File,
   "layers/sched.json": runSchedFile,
+  "dp/dp.json": runDpFile,
 };
 
 /**
@@ -47,7 +49,6 @@ export const handlers: Record<string, FileHandler> = {
  * implemented yet: they are reported as pending with the issue, not run (see the file comment).
  */
 export const PENDING: Readonly<Record<string, string>> = {
-  "dp/": "issue 16: differential privacy",
   "io/": "issue 17: safetensors, checkpoints",
 };
 
