@@ -108,3 +108,47 @@ describe("recurrent layers reject bad options and inputs with clear errors", () 
     expect(() => new LSTM(4, 8).forward(tensor([1, 2, 3, 4]))).toThrow(/lstm: input must be \[T, B, in\] with in = 4 \(got \[4\]\)/);
   });
 });
+
+describe("recurrent layers run batch-major internally", () => {
+  /** Every node recorded under `out` (walks `node.inputs` before any backward releases them). */
+  function nodes(out: A.Var): A.Node[] {
+    const seen = new Set<A.Node>(), todo = [out.node!];
+    while (todo.length > 0) {
+      const n = todo.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const v of n.inputs) if (v?.node) todo.push(v.node);
+    }
+    return [...seen];
+  }
+  const I = 3, H = 5, B = 3, T = 4;
+  it.each([false, true])("the input projection's rows are sample-major (batchFirst %s)", (batchFirst) => {
+    const m = new LSTM(I, H, { batchFirst, rng: new Rng(1) }).train();
+    const xbf = randn([B, T, I], new Rng(2)); // sample-major reference layout
+    const x = batchFirst ? xbf : xbf.transpose(0, 1).contiguous();
+    const out = m.forward(x).output;
+    const wih = m.namedParameters().find(([n]) => n === "weight_ih_l0")![1];
+    const proj = nodes(out).filter((n) => n.op === "linear" && n.xs![1] === wih.value);
+    expect(proj.length).toBe(1);
+    const rows = proj[0]!.xs![0]!;
+    expect(rows.shape).toEqual([B * T, I]);
+    // row r belongs to sample ⌊r / T⌋ (time step r mod T)
+    expect(Array.from(rows.toFloat32Array())).toEqual(Array.from(xbf.reshape(B * T, I).toFloat32Array()));
+    // every other linear (the per-step h·W_hhᵀ) has one row per sample
+    for (const n of nodes(out)) if (n.op === "linear" && n !== proj[0]) expect(n.xs![0]!.shape).toEqual([B, H]);
+  });
+  it("per-sample gradients (each sample alone) sum to the batch gradient", () => {
+    const m = new LSTM(I, H, { batchFirst: true, rng: new Rng(1) });
+    const x = randn([B, T, I], new Rng(2));
+    const params = m.parameters();
+    const sum = params.map((p) => new Float64Array(p.size));
+    for (let b = 0; b < B; b++) {
+      m.zeroGrad();
+      A.sum(m.forward(x.select(0, b).unsqueeze(0)).output).backward();
+      params.forEach((p, i) => p.grad!.toFloat32Array().forEach((g, k) => (sum[i]![k]! += g)));
+    }
+    m.zeroGrad();
+    A.sum(m.forward(x).output).backward();
+    params.forEach((p, i) => p.grad!.toFloat32Array().forEach((g, k) => expect(g).toBeCloseTo(sum[i]![k]!, 4)));
+  });
+});

@@ -16,6 +16,10 @@
  *
  * The input projection `x W_ihᵀ + b_ih` of all time steps is one matmul; only the recurrent part
  * runs step by step.
+ *
+ * Internally the sequence is batch-major `[B, T, feat]` whatever the input layout, so every
+ * `linear` recorded here has sample-major rows (row r belongs to sample ⌊r / k⌋, k = rows / B):
+ * per-example gradient rules (DP-SGD, Opacus's batch_first convention) rely on that grouping.
  */
 import { Rng, ShapeError, defaultRng, zeros } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
@@ -103,10 +107,10 @@ abstract class RecurrentBase extends Module {
     }
   }
 
-  /** Checks `[T, B, in]` (or batch-first) input; returns it time-major. */
-  protected timeMajor(x: VarLike): Var {
+  /** Checks `[T, B, in]` (or batch-first) input; returns it batch-major `[B, T, in]`. */
+  protected batchMajor(x: VarLike): Var {
     const v = this.checkedInput(x);
-    return this.batchFirst ? A.transpose(v, 0, 1) : v;
+    return this.batchFirst ? v : A.transpose(v, 0, 1);
   }
 
   /** The batch size of a checked input. */
@@ -137,10 +141,12 @@ abstract class RecurrentBase extends Module {
   /**
    * Runs every layer over the sequence (both directions when bidirectional); `step` advances cell
    * `layer·D + direction` by one time step. `finals` holds each cell's last state, cell order.
+   * The sequence stays batch-major `[B, T, feat]` throughout (see the file comment): the input
+   * projection's rows are ordered (b, t), and the step inputs and states are `[B, ·]`.
    */
   protected run(x: VarLike, states: Var[][], step: (cell: number, gi: Var, state: Var[]) => Var[]): { output: Var; finals: Var[][] } {
-    let seq = this.timeMajor(x);
-    const T = seq.shape[0]!, B = seq.shape[1]!, D = this.numDirections;
+    let seq = this.batchMajor(x);
+    const B = seq.shape[0]!, T = seq.shape[1]!, D = this.numDirections;
     const finals: Var[][] = [];
     this.hh = this.weights.map((w) => ({ whh: this.param(w.whh)!, bhh: this.param(w.bhh) }));
     for (let l = 0; l < this.numLayers; l++) {
@@ -149,23 +155,25 @@ abstract class RecurrentBase extends Module {
         const cell = l * D + d;
         const w = this.weights[cell]!;
         const wih = this.param(w.wih)!;
-        // input projection of all steps at once: [T·B, in] · W_ihᵀ + b_ih
-        const proj = A.reshape(A.linear(A.reshape(seq, [T * B, seq.shape[2]!]), wih, this.param(w.bih)), [T, B, wih.shape[0]!]);
+        // input projection of all steps at once, sample-major rows: [B·T, in] · W_ihᵀ + b_ih
+        // (the reshape copies only a transposed view: a time-major input, or a layer's output after dropout)
+        const proj = A.reshape(A.linear(A.reshape(seq, [B * T, seq.shape[2]!]), wih, this.param(w.bih)), [B, T, wih.shape[0]!]);
         let state = states.map((s) => s[cell]!);
         const outs: Var[] = new Array<Var>(T);
         // the reverse cell reads the sequence from the end; its output at t is its state after x_t
         for (let i = 0; i < T; i++) {
           const t = d === 0 ? i : T - 1 - i;
-          state = step(cell, A.select(proj, 0, t), state);
+          state = step(cell, A.select(proj, 1, t), state);
           outs[t] = state[0]!;
         }
         finals.push(state);
-        dirOuts.push(T > 0 ? A.stack(outs, 0) : A.constant(zeros([0, B, this.hiddenSize])));
+        dirOuts.push(T > 0 ? A.stack(outs, 1) : A.constant(zeros([B, 0, this.hiddenSize])));
       }
       seq = D === 1 ? dirOuts[0]! : A.concat(dirOuts, 2);
-      if (this.dropoutP > 0 && l < this.numLayers - 1) seq = A.dropout(seq, this.dropoutP, { training: this.training, rng: this.rng });
+      // the mask is drawn over the time-major view, so a seeded rng gives the same mask as ever
+      if (this.dropoutP > 0 && l < this.numLayers - 1) seq = A.transpose(A.dropout(A.transpose(seq, 0, 1), this.dropoutP, { training: this.training, rng: this.rng }), 0, 1);
     }
-    return { output: this.batchFirst ? A.transpose(seq, 0, 1) : seq, finals };
+    return { output: this.batchFirst ? seq : A.transpose(seq, 0, 1), finals };
   }
 
   /** `h W_hhᵀ + b_hh` of cell `layer·D + direction`. */
