@@ -11,7 +11,7 @@ import { clipAndAccumulate, type PerExampleGrad } from "./clip.js";
 import { addNoise } from "./noise.js";
 import { gradDivisor } from "./scale.js";
 import { RDPAccountant } from "./accountant.js";
-import { checkDelta, checkNoiseMultiplier, checkSampleRate } from "./validate.js";
+import { checkDelta, checkNoiseMultiplier, checkPositiveSampleRate } from "./validate.js";
 
 /** Options of {@link DPOptimizer}. */
 export interface DPOptimizerOptions {
@@ -101,7 +101,7 @@ export class DPOptimizer {
 
   constructor(optimizer: Optimizer, options: DPOptimizerOptions) {
     checkNoiseMultiplier("DPOptimizer", options.noiseMultiplier);
-    checkSampleRate("DPOptimizer", options.sampleRate);
+    checkPositiveSampleRate("DPOptimizer", options.sampleRate);
     if (options.delta !== undefined) checkDelta("DPOptimizer", options.delta);
     const n = optimizer.flatParams().length;
     const cs = typeof options.maxGradNorm === "number" ? [options.maxGradNorm] : Array.from(options.maxGradNorm);

@@ -11,7 +11,7 @@ import { DPOptimizer } from "./optimizer.js";
 import { RDPAccountant } from "./accountant.js";
 import { getNoiseMultiplier } from "./calibrate.js";
 import { expectedBatchSize, poissonBatches } from "./poisson.js";
-import { checkDelta, checkSampleRate } from "./validate.js";
+import { checkDelta, checkPositiveSampleRate } from "./validate.js";
 
 /** Options of {@link makePrivate}: σ directly, or a target ε with the epochs it must last. */
 export interface MakePrivateOptions {
@@ -100,7 +100,7 @@ export function makePrivate(options: MakePrivateOptions): PrivateTraining {
     q = 1 / stepsPerEpoch;
   } else {
     q = options.sampleRate!;
-    checkSampleRate("makePrivate", q);
+    checkPositiveSampleRate("makePrivate", q);
     stepsPerEpoch = Math.floor(1 / q);
   }
   let sigma: number;

@@ -17,6 +17,19 @@ export function checkSampleRate(fn: string, q: number): void {
 }
 
 /**
+ * Throws unless `q` is in (0, 1]: a sampler or a private optimizer needs a positive rate.
+ *
+ * @example
+ * ```ts
+ * checkPositiveSampleRate("DPOptimizer", 256 / 60000); // ok
+ * ```
+ * @throws {RangeError} `<fn>: sample rate q must be in (0, 1], got <q>`.
+ */
+export function checkPositiveSampleRate(fn: string, q: number): void {
+  if (typeof q !== "number" || !(q > 0 && q <= 1)) throw new RangeError(`${fn}: sample rate q must be in (0, 1], got ${String(q)}`);
+}
+
+/**
  * Throws unless the noise multiplier σ is >= 0 (σ = 0 is allowed: infinite ε).
  *
  * @example
