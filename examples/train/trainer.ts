@@ -142,7 +142,8 @@ export function accuracy(model: Sequential, split: Split, batch = 1000): number 
   return accuracyOf(predictor(model), split, batch);
 }
 
-function subset(split: Split, n: number): Split {
+/** The first `n` samples of a split (all of it for `n` ≤ 0 or ≥ its size). */
+export function subset(split: Split, n: number): Split {
   if (n <= 0 || n >= split.y.length) return split;
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   return { x: indexSelect(split.x, 0, idx), y: split.y.slice(0, n) };

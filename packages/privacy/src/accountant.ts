@@ -50,6 +50,12 @@ export class RDPAccountant {
   static readonly DEFAULT_ALPHAS = DEFAULT_ALPHAS;
   /** The phases so far, oldest first (consecutive identical steps merged). */
   history: AccountantPhase[] = [];
+  /**
+   * One step's RDP at the default orders per (σ, q) seen: a phase's RDP is `steps ×` it (the
+   * same product `computeRdp` forms), so reporting ε after every step costs O(orders), not a
+   * series per order.
+   */
+  private readonly unitRdp = new Map<string, Float64Array>();
 
   /**
    * The mechanism name (`"rdp"`), as Opacus `RDPAccountant.mechanism()`.
@@ -95,6 +101,13 @@ export class RDPAccountant {
   getRdp(orders: ArrayLike<number> = DEFAULT_ALPHAS): Float64Array {
     const total = new Float64Array(orders.length);
     for (const p of this.history) {
+      if (orders === DEFAULT_ALPHAS && Number.isInteger(p.steps) && p.steps >= 0) {
+        const key = `${p.noiseMultiplier}/${p.sampleRate}`;
+        let unit = this.unitRdp.get(key);
+        if (unit === undefined) this.unitRdp.set(key, (unit = computeRdp(p.sampleRate, p.noiseMultiplier, 1, orders)));
+        for (let k = 0; k < total.length; k++) total[k] = total[k]! + unit[k]! * p.steps;
+        continue;
+      }
       const r = computeRdp(p.sampleRate, p.noiseMultiplier, p.steps, orders);
       for (let k = 0; k < total.length; k++) total[k] = total[k]! + r[k]!;
     }
