@@ -397,3 +397,26 @@ describe("Rng.fillUniform", () => {
     expect(a.nextUint32()).toBe(b.nextUint32());
   });
 });
+
+describe("Rng.fillNormal", () => {
+  it("is N(0, std²): mean, std, tails and neighbour correlation on 2^18 samples; seeded and reproducible", () => {
+    const K = 1 << 18, std = 0.5;
+    const z = new Rng(3).fillNormal(new Float32Array(K), std);
+    let s = 0, s2 = 0, c = 0, beyond2 = 0;
+    for (let i = 0; i < K; i++) (s += z[i]!), (s2 += z[i]! * z[i]!), (beyond2 += Math.abs(z[i]!) > 2 * std ? 1 : 0);
+    const mean = s / K, sd = Math.sqrt(s2 / K - mean * mean);
+    for (let i = 0; i + 1 < K; i++) c += (z[i]! - mean) * (z[i + 1]! - mean);
+    expect(Math.abs(mean)).toBeLessThan((5 * std) / Math.sqrt(K));
+    expect(Math.abs(sd / std - 1)).toBeLessThan(5 / Math.sqrt(2 * K));
+    expect(Math.abs(c / (K - 1) / (sd * sd))).toBeLessThan(5 / Math.sqrt(K));
+    expect(Math.abs(beyond2 / K - 0.0455)).toBeLessThan(0.002); // P(|z| > 2σ) = 4.55 %
+    expect(Array.from(new Rng(3).fillNormal(new Float32Array(9), std))).toEqual(Array.from(z.subarray(0, 9)));
+    expect(Array.from(new Rng(4).fillNormal(new Float32Array(9), std))).not.toEqual(Array.from(z.subarray(0, 9)));
+  });
+
+  it("fills odd lengths and rejects a non-finite std", () => {
+    const z = new Rng(1).fillNormal(new Float32Array(7));
+    expect(z.every((v) => Number.isFinite(v) && v !== 0)).toBe(true);
+    expect(() => new Rng(1).fillNormal(new Float32Array(2), NaN)).toThrow(/Rng.fillNormal: std must be a finite number \(got NaN\)/);
+  });
+});

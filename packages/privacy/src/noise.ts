@@ -11,7 +11,7 @@ export interface NoiseOptions {
   readonly noiseMultiplier: number;
   /** C > 0 (for per-layer clipping, the `effectiveMaxGradNorm`). */
   readonly maxGradNorm: number;
-  /** Seeded generator (reproducible noise). Exactly one of `rng` and `secure` is required when sigma > 0. */
+  /** Seeded generator (reproducible noise, drawn with `rng.fillNormal`). Exactly one of `rng` and `secure` is required when sigma > 0. */
   readonly rng?: Rng;
   /**
    * Draw from `globalThis.crypto.getRandomValues` as Opacus' secure mode does: one discarded
@@ -67,8 +67,8 @@ export function addNoise(summed: readonly Float32Array[], options: NoiseOptions)
   }
   const r = rng!;
   return summed.map((s) => {
-    const out = s.slice();
-    for (let k = 0; k < out.length; k++) out[k] = Math.fround(out[k]! + Math.fround(std * r.normal()));
+    const out = r.fillNormal(new Float32Array(s.length), std); // std·z rounded to float32, in bulk
+    for (let k = 0; k < out.length; k++) out[k] = Math.fround(s[k]! + out[k]!);
     return out;
   });
 }
