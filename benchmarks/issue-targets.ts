@@ -2,6 +2,8 @@
  * @file The issues' measurable targets, checked against one run (a Markdown table, printed after
  * the ratio table):
  *
+ * - issue 16: a DP-SGD step at batch 256 costs ≤ 3× the non-private step of the same model (the
+ *   `dp-step` topic's private record against its non-private partner, same backend and threads).
  * - issue 14: int8 GEMM throughput ≥ 1.5× the float32 GEMM's, same shape, same run (GOP/s of
  *   the `int8-gemm` topic; the 1-thread wasm int8 record against the float32 record of its shape,
  *   backend, thread count and SIMD mode; the 2-thread ratio is shown beside it).
@@ -22,6 +24,7 @@
  */
 import { num, speedup, table } from "./report.js";
 import { f32CaseName, INT8_SHAPES, int8CaseName } from "./int8-gemm.js";
+import { dpCaseName, plainCaseName } from "./dp.js";
 import { higherIsBetter, type ResultRecord } from "./types.js";
 
 interface TargetRow {
@@ -104,7 +107,25 @@ function targetTable(tg: readonly ResultRecord[], peers: readonly ResultRecord[]
     },
   });
   const cnn = (r: ResultRecord) => r.bench === "cnn-step";
+  // issue 16: a private step against the non-private step of the same model, same run and target
+  const plainOf = (r: ResultRecord, model: string) => tg.find((x) => x.bench === "dp-step" && x.name === plainCaseName(model) && x.backend === r.backend && x.threads === r.threads && (x.simd ?? "plain") === (r.simd ?? "plain"));
+  const dpRow = (model: string, threads: number): TargetRow => ({
+    target: `#16 private step (${model}, batch 256) ≤ 3× the non-private step, ${plural(threads)}`,
+    records: pick((r) => r.bench === "dp-step" && r.name === dpCaseName(model) && r.threads === threads && r.backend !== "js"),
+    check: (r) => {
+      const p = plainOf(r, model);
+      return p ? r.value / p.value <= 3 : undefined;
+    },
+    show: (r) => {
+      const p = plainOf(r, model);
+      return `${plain(r)}: ${p ? `${num(r.value / p.value)}× the non-private ${num(p.value)} ms` : "no non-private number"}`;
+    },
+  });
   const targets: TargetRow[] = [
+    dpRow("mlp", 1),
+    dpRow("mlp", 2),
+    dpRow("cnn", 1),
+    dpRow("cnn", 2),
     { target: "#15 CNN step (batch 64) ≥ 3× tfjs-wasm, 1 thread", records: pick((r) => cnn(r) && oneThread(r)), check: atLeast(3), show: vsWasm },
     { target: "#15 CNN step (batch 64) ≥ 3× tfjs-wasm, 2 threads", records: pick((r) => cnn(r) && r.threads === 2), check: atLeast(3), show: vsWasm },
     ...INT8_SHAPES.map(int8Row),
