@@ -46,6 +46,7 @@ export interface UnsupportedUse {
  * ps.materialize(0).shape;               // [32, ...w.shape]
  * ps.weightedSum(0, factors);            // Σ_i factors[i]·g_i(w)
  * ```
+ * @throws never when constructed (by {@link perSampleGrads}); its methods document theirs.
  */
 export class PerSampleGrads {
   private readonly cache = new Map<number, Float32Array>();

@@ -9,7 +9,16 @@ import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
 import type { PerSampleUse } from "./use.js";
 
-/** A tensor's data as a contiguous row-major array of `rows × cols` values. */
+/**
+ * A tensor's data as a contiguous row-major array of `rows × cols` values (a view when the
+ * tensor is contiguous, else a copy).
+ *
+ * @throws never for a tensor of `rows × cols` elements.
+ * @example
+ * ```ts
+ * asMatrix(dy, B, nOut); // Float32Array of B·nOut values
+ * ```
+ */
 export function asMatrix(t: Tensor, rows: number, cols: number): Float32Array {
   const c = t.isContiguous ? t : t.contiguous();
   return c.data.subarray(c.offset, c.offset + rows * cols);
@@ -19,6 +28,13 @@ export function asMatrix(t: Tensor, rows: number, cols: number): Float32Array {
  * The weight's per-sample use of a row product: `g_i = Σ_{r ∈ i} D_rᵀ X_r` (`[out, in]`, as
  * `linear` lays its weight out) or, with `transposed`, `Σ_{r ∈ i} X_rᵀ D_r` (`[in, out]`, the right
  * operand of `matmul`).
+ *
+ * @throws never when built by the rules (which check that `R` is a multiple of `B`).
+ * @example
+ * ```ts
+ * const use = new RowProductUse(x, d, B, nIn, nOut, false); // a Linear weight
+ * use.addNormsSquared(n2);                                  // ‖g_i‖² without forming g_i
+ * ```
  */
 export class RowProductUse implements PerSampleUse {
   private readonly k: number;
@@ -101,7 +117,15 @@ export class RowProductUse implements PerSampleUse {
   }
 }
 
-/** The bias's per-sample use: `g_i = Σ_{r ∈ i} D_r` (`[out]`). */
+/**
+ * The bias's per-sample use: `g_i = Σ_{r ∈ i} D_r` (`[out]`).
+ *
+ * @throws never when built by the rules.
+ * @example
+ * ```ts
+ * new RowSumUse(d, B, nOut).addMaterialized(out); // out [B, nOut]
+ * ```
+ */
 export class RowSumUse implements PerSampleUse {
   private readonly k: number;
   constructor(private readonly d: Float32Array, private readonly batch: number, private readonly nOut: number) {

@@ -210,5 +210,14 @@ export function perSampleRuleOf(op: string): PerSampleRule<unknown> | undefined 
   return Object.hasOwn(perSampleRules, op) ? (perSampleRules[op as PerSampleOp] as PerSampleRule<unknown>) : undefined;
 }
 
-/** Ops that mix the samples of a batch in training (their per-sample gradients are not defined). */
+/**
+ * Ops that mix the samples of a batch in training (their per-sample gradients are not defined):
+ * `perSampleGrads` refuses a graph containing one.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * BATCH_MIXING_OPS.has("batchNorm"); // true
+ * ```
+ */
 export const BATCH_MIXING_OPS: ReadonlySet<OpName> = new Set<OpName>(["batchNorm"]);
