@@ -1,6 +1,7 @@
 /**
  * @file Golden handler for rnn_explode.json (exploding gradients in a tanh RNN, Pascanu et al.
- * 2013), compared as the file's README prescribes: the ill-conditioned initial gradients
+ * 2013), compared as the file's README prescribes: the ill-conditioned initial forwards (output,
+ * h_last: ‖Δ‖ ≤ 1e-3·‖expected‖) and gradients
  * norm-wise (within 10× the float32-vs-float64 relative error), the first update relative to its
  * size, the chaotic trajectories only for their float32-reproducible leading steps, and the rest
  * qualitatively: finiteness as recorded, every clipped update within `lr · max_norm`, and the
@@ -11,7 +12,7 @@ import type { Var } from "@tapegrad/autograd";
 
 import { Linear, RNN } from "@tapegrad/nn";
 import { SGD, clipGradNorm } from "@tapegrad/optim";
-import { Checks, compareNumber, compareTensor, f32, num, runCase, toTensor, type CaseResult, type GTensor, type GoldenFile } from "./schema.js";
+import { Checks, compareNumber, f32, num, runCase, toTensor, type CaseResult, type GTensor, type GoldenFile } from "./schema.js";
 
 const NAMES: Record<string, [string, string]> = {
   W_ih: ["rnn", "weight_ih_l0"], W_hh: ["rnn", "weight_hh_l0"], b_ih: ["rnn", "bias_ih_l0"], b_hh: ["rnn", "bias_hh_l0"], W_out: ["head", "weight"], b_out: ["head", "bias"],
@@ -66,8 +67,17 @@ function runRnnCase(file: GoldenFile, c: Record<string, unknown>): CaseResult {
   // Initial forward/backward.
   const f0 = forward();
   checks.add(compareNumber("initial.loss", f0.loss.item(), p.initial.loss, { rtol: 1e-3, atol: 0 }));
-  checks.add(compareTensor("initial.output", f0.out.value, p.initial.output, { rtol: 1e-3, atol: 1e-5 }));
-  checks.add(compareTensor("initial.h_last", f0.hT.value, p.initial.h_last, { rtol: 1e-3, atol: 1e-5 }));
+  // Forwards through 40 steps of an expanding recurrence: the operation order alone moves single
+  // elements by ~1e-3, so (as the golden README recommends) compare norm-wise: ‖Δ‖ ≤ 1e-3·‖expected‖.
+  for (const [label, actual, expected] of [["initial.output", f0.out.value, p.initial.output], ["initial.h_last", f0.hT.value, p.initial.h_last]] as const) {
+    if (JSON.stringify(actual.shape) !== JSON.stringify(expected.shape)) {
+      checks.add(`${label}: shape ${JSON.stringify(actual.shape)} != expected ${JSON.stringify(expected.shape)}`);
+      continue;
+    }
+    const e = f32(expected);
+    const err = diffNorm([actual.toFloat32Array()], [e]);
+    if (!(err <= 1e-3 * l2([e]))) checks.add(`${label}: ‖Δ‖ ${err} > 1e-3·‖expected‖ = ${1e-3 * l2([e])}`);
+  }
   f0.loss.backward();
   params.forEach((v, i) => {
     const e = f32(p.initial.grads[i]!);

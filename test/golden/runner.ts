@@ -87,8 +87,10 @@ export function runGoldenFile(path: string, name = path.split(/[\\/]/).pop()!): 
   const dir = name.includes("/") ? name.slice(0, name.lastIndexOf("/") + 1) : "";
   const handler = handlers[name] ?? (typeof file.file === "string" ? handlers[dir + file.file] : undefined) ?? byBaseName(name);
   let results: CaseResult[];
-  if (!handler && cases.length === 0) {
-    results = [{ name: "(file)", status: "failed", message: `no handler for golden file ${name} (and no cases)` }];
+  if (cases.length === 0) {
+    // A file that tests nothing is a broken file, not a pass.
+    const what = Array.isArray(file.cases) ? "an empty case list" : "no case list";
+    results = [{ name: "(file)", status: "failed", message: `golden file ${name} has ${what}: nothing would be tested${handler ? "" : " (and no handler)"}` }];
   } else if (!handler) {
     results = cases.map((c) => ({ name: c.name, status: "failed" as const, message: `no handler for golden file ${name}` }));
   } else {
@@ -98,6 +100,7 @@ export function runGoldenFile(path: string, name = path.split(/[\\/]/).pop()!): 
       results = cases.map((c) => ({ name: c.name, status: "failed" as const, message: `handler threw: ${(e as Error).message}` }));
     }
   }
+  if (results.length === 0) results = [{ name: "(file)", status: "failed", message: `the handler of ${name} returned no results for ${cases.length} cases` }];
   const count = (s: CaseResult["status"]) => results.filter((r) => r.status === s).length;
   return { file: name, results, passed: count("passed"), failed: count("failed"), skipped: count("skipped"), total: results.length };
 }
