@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import * as A from "@tapegrad/autograd";
 import { Rng, Tensor, matmul, randn, tensor, zeros } from "@tapegrad/tensor";
-import { Dropout, Embedding, LayerNorm, Linear, Module, ReLU, Sequential, init } from "@tapegrad/nn";
+import { Dropout, Embedding, LSTM, LayerNorm, Linear, Module, ReLU, Sequential, StateDictError, init } from "@tapegrad/nn";
 
 class Net extends Module {
   fc1 = this.addModule("fc1", new Linear(4, 8, { rng: new Rng(1) }));
@@ -50,9 +50,48 @@ describe("Module", () => {
     const sd = net.stateDict();
     delete sd["fc2.weight"];
     sd["extra"] = zeros([1]);
-    expect(() => net.loadStateDict(sd)).toThrow(/loadStateDict: missing keys \["fc2.weight"\]; unexpected keys \["extra"\]/);
+    expect(() => net.loadStateDict(sd)).toThrow(/loadStateDict: Error\(s\) in loading state_dict for \w+:\n\tMissing key\(s\) in state_dict: "fc2.weight"\.\n\tUnexpected key\(s\) in state_dict: "extra"\./);
     expect(() => net.loadStateDict(sd, { strict: false })).not.toThrow();
-    expect(() => net.loadStateDict({ ...net.stateDict(), "fc1.bias": zeros([9]) })).toThrow(/loadStateDict: shape mismatch for "fc1.bias": the model has \[8\] \(got \[9\] and \[8\]\)/);
+    expect(() => net.loadStateDict({ ...net.stateDict(), "fc1.bias": zeros([9]) })).toThrow(/size mismatch for fc1.bias: copying a param with shape \[9\] from checkpoint, the shape in current model is \[8\]\./);
+  });
+  it("loads PyTorch's key names and reports every problem at once, as load_state_dict does", () => {
+    class Tagger extends Module {
+      readonly rnn = this.addModule("rnn", new LSTM(3, 4, { numLayers: 2 }));
+      readonly head = this.addModule("head", new Sequential(new Linear(4, 5), new ReLU(), new Linear(5, 2)));
+      forward() { return null; }
+    }
+    const m = new Tagger();
+    // the keys torch.nn.LSTM(3, 4, num_layers=2) and nn.Sequential(Linear, ReLU, Linear) have
+    const torchKeys = [0, 1].flatMap((l) => ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map((w) => `rnn.${w}_l${l}`)).concat(["head.0.weight", "head.0.bias", "head.2.weight", "head.2.bias"]);
+    expect(Object.keys(m.stateDict()).sort()).toEqual(torchKeys.sort());
+    const sd = m.stateDict();
+    const loaded = Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, v.clone()]));
+    loaded["head.2.bias"]!.data.fill(0.25);
+    expect(m.loadStateDict(loaded)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(Array.from(m.head.layers[2]!.getParameter("bias")!.value.toFloat32Array())).toEqual([0.25, 0.25]);
+    const bad = { ...loaded, "rnn.weight_ih_l0": zeros([16, 5]), "head.0.bias": zeros([4]), "head.9.weight": zeros([1]) };
+    delete (bad as Record<string, unknown>)["rnn.bias_hh_l1"];
+    let err: unknown;
+    try {
+      m.loadStateDict(bad);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StateDictError);
+    const e = err as StateDictError;
+    expect(e.missingKeys).toEqual(["rnn.bias_hh_l1"]);
+    expect(e.unexpectedKeys).toEqual(["head.9.weight"]);
+    expect(e.sizeMismatches).toEqual([{ key: "rnn.weight_ih_l0", checkpoint: [16, 5], model: [16, 3] }, { key: "head.0.bias", checkpoint: [4], model: [5] }]);
+    expect(e.message).toBe(
+      "loadStateDict: Error(s) in loading state_dict for Tagger:\n" +
+        '\tMissing key(s) in state_dict: "rnn.bias_hh_l1".\n' +
+        '\tUnexpected key(s) in state_dict: "head.9.weight".\n' +
+        "\tsize mismatch for rnn.weight_ih_l0: copying a param with shape [16,5] from checkpoint, the shape in current model is [16,3].\n" +
+        "\tsize mismatch for head.0.bias: copying a param with shape [4] from checkpoint, the shape in current model is [5].",
+    );
+    // non-strict: keys are reported, size mismatches still refused, nothing written
+    expect(() => m.loadStateDict(bad, { strict: false })).toThrow(/size mismatch for rnn.weight_ih_l0/);
+    expect(Array.from(m.head.layers[2]!.getParameter("bias")!.value.toFloat32Array())).toEqual([0.25, 0.25]);
   });
   it("rejects duplicate or dotted names", () => {
     class Bad extends Module {

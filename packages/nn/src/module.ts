@@ -27,6 +27,45 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
+/** A key whose tensor has another shape than the module's (PyTorch's "size mismatch for …"). */
+export interface SizeMismatch {
+  key: string;
+  /** The shape in the state dict (the checkpoint). */
+  checkpoint: number[];
+  /** The shape in the module. */
+  model: number[];
+}
+
+/**
+ * The error of {@link Module.loadStateDict}, listing every problem at once as PyTorch's
+ * `load_state_dict` does: missing keys and unexpected keys (with `strict`) and size mismatches
+ * (always). Nothing was loaded.
+ *
+ * @example
+ * ```ts
+ * try { model.loadStateDict(sd); } catch (e) { if (e instanceof StateDictError) console.log(e.sizeMismatches); }
+ * ```
+ * @throws never (an error class).
+ */
+export class StateDictError extends Error {
+  constructor(
+    readonly moduleName: string,
+    readonly missingKeys: string[],
+    readonly unexpectedKeys: string[],
+    readonly sizeMismatches: SizeMismatch[],
+  ) {
+    const q = (keys: string[]) => keys.map((k) => JSON.stringify(k)).join(", ");
+    const lines: string[] = [];
+    if (missingKeys.length > 0) lines.push(`Missing key(s) in state_dict: ${q(missingKeys)}.`);
+    if (unexpectedKeys.length > 0) lines.push(`Unexpected key(s) in state_dict: ${q(unexpectedKeys)}.`);
+    for (const m of sizeMismatches) {
+      lines.push(`size mismatch for ${m.key}: copying a param with shape ${fmt(m.checkpoint)} from checkpoint, the shape in current model is ${fmt(m.model)}.`);
+    }
+    super(`loadStateDict: Error(s) in loading state_dict for ${moduleName}:\n\t${lines.join("\n\t")}`);
+    this.name = "StateDictError";
+  }
+}
+
 /**
  * Base class of layers and models. Subclasses register parameters with
  * {@link Module.addParameter} and children with {@link Module.addModule}, and implement
@@ -328,13 +367,15 @@ export abstract class Module {
 
   /**
    * Loads values by dotted name into the parameters and persistent buffers (copying data in
-   * place, so optimizers that hold the parameters keep working), as PyTorch's `load_state_dict`.
-   * With `strict` (default), missing and unexpected keys are an error naming them; with
-   * `strict: false` the matching keys are loaded and the others reported in the result. Shapes
-   * must always match. Nothing is written unless every check passes.
+   * place, so optimizers that hold the parameters keep working), as PyTorch's `load_state_dict`,
+   * with PyTorch's key names (`0.weight` in a `Sequential`, `rnn.weight_ih_l0`, BatchNorm's
+   * `running_mean`/`running_var`/`num_batches_tracked`). With `strict` (default), missing and
+   * unexpected keys are errors; with `strict: false` the matching keys are loaded and the others
+   * reported in the result. Size mismatches are errors either way. Every problem is reported in
+   * one {@link StateDictError}, as PyTorch does; nothing is written unless every check passes.
    *
-   * @throws {ShapeError} for a shape mismatch (strict or not); {Error} for missing/unexpected keys
-   * with `strict`; {TypeError} for a value that is not a Tensor.
+   * @throws {StateDictError} listing missing and unexpected keys (with `strict`) and every size
+   * mismatch; {TypeError} for a value that is not a Tensor.
    * @example
    * ```ts
    * model.loadStateDict(saved);
@@ -346,19 +387,15 @@ export abstract class Module {
     const named = new Map(this.stateEntries());
     const missingKeys = [...named.keys()].filter((k) => !Object.hasOwn(sd, k));
     const unexpectedKeys = Object.keys(sd).filter((k) => !named.has(k));
-    if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
-      const parts = [];
-      if (missingKeys.length) parts.push(`missing keys ${JSON.stringify(missingKeys)}`);
-      if (unexpectedKeys.length) parts.push(`unexpected keys ${JSON.stringify(unexpectedKeys)}`);
-      throw new Error(`loadStateDict: ${parts.join("; ")} (loading into ${this.constructor.name}; pass { strict: false } to load the matching keys)`);
-    }
+    const sizeMismatches: SizeMismatch[] = [];
     for (const [k, v] of named) {
       if (!Object.hasOwn(sd, k)) continue;
       const t = sd[k];
-      if (!(t instanceof Tensor)) throw new TypeError(`loadStateDict: "${k}" must be a Tensor`);
-      if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-        throw new ShapeError("loadStateDict", `shape mismatch for "${k}": the model has ${fmt(v.shape)}`, [t.shape, v.shape]);
-      }
+      if (!(t instanceof Tensor)) throw new TypeError(`loadStateDict: "${k}" must be a Tensor (got ${t === null ? "null" : typeof t})`);
+      if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) sizeMismatches.push({ key: k, checkpoint: [...t.shape], model: [...v.shape] });
+    }
+    if (sizeMismatches.length > 0 || (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0))) {
+      throw new StateDictError(this.constructor.name, strict ? missingKeys : [], strict ? unexpectedKeys : [], sizeMismatches);
     }
     for (const [k, v] of named) {
       if (Object.hasOwn(sd, k)) v.data.set(sd[k]!.toFloat32Array(), v.offset);
