@@ -90,7 +90,7 @@ export function runGoldenFile(path: string, name = path.split(/[\\/]/).pop()!): 
   if (cases.length === 0) {
     // A file that tests nothing is a broken file, not a pass.
     const what = Array.isArray(file.cases) ? "an empty case list" : "no case list";
-    results = [{ name: "(file)", status: "failed", message: `golden file ${name} has ${what}: nothing would be tested${handler ? "" : " (and no handler)"}` }];
+    results = [{ name: "(file)", status: "failed", message: `golden file ${name} has ${what}: nothing would be tested${handler === undefined ? " (and no handler)" : ""}` }];
   } else if (!handler) {
     results = cases.map((c) => ({ name: c.name, status: "failed" as const, message: `no handler for golden file ${name}` }));
   } else {
