@@ -3,8 +3,8 @@
  */
 import { describe, expect, it } from "vitest";
 import * as A from "@tapegrad/autograd";
-import { Rng, arange, randn, tensor } from "@tapegrad/tensor";
-import { DataLoader, decodeIdx, distillationLoss, gunzip, idxToImages, idxToLabels, readIdx } from "@tapegrad/nn";
+import { Rng, Tensor, arange, randn, tensor } from "@tapegrad/tensor";
+import { DataLoader, decodeIdx, distillationLoss, gunzip, idxToImages, idxToLabels, readIdx, type LoaderState } from "@tapegrad/nn";
 
 describe("DataLoader", () => {
   const x = arange(10).reshape(10, 1);
@@ -112,5 +112,57 @@ describe("distillationLoss", () => {
     expect(() => distillationLoss(s, t, labels, { temperature: 0 })).toThrow(/temperature must be a positive number/);
     expect(() => distillationLoss(s, t, labels, { alpha: 2 })).toThrow(/alpha must be in \[0, 1\]/);
     expect(() => distillationLoss(s, tensor([[1, 2]]), labels)).toThrow(/shapes cannot be broadcast|must have/);
+  });
+});
+
+describe("DataLoader state (exact resume)", () => {
+  const x = new Tensor(Float32Array.from({ length: 23 * 2 }, (_, i) => i), [23, 2]);
+  const y = Int32Array.from({ length: 23 }, (_, i) => i);
+  const take = (loader: DataLoader, n: number): number[][] => {
+    const out: number[][] = [];
+    for (const b of loader) {
+      out.push(Array.from(b.indices));
+      if (out.length === n) break;
+    }
+    return out;
+  };
+
+  it("stopped mid-epoch and restored into a fresh loader, it gives the same batches as an uninterrupted run", () => {
+    const straight = new DataLoader(x, y, { batchSize: 5, rng: new Rng(3) });
+    const all = [...take(straight, 5), ...take(straight, 5), ...take(straight, 2)]; // epochs 1, 2 and part of 3
+    const a = new DataLoader(x, y, { batchSize: 5, rng: new Rng(3) });
+    const first = [...take(a, 5), ...take(a, 2)]; // epoch 1, then 2 batches of epoch 2
+    const saved = JSON.parse(JSON.stringify(a.stateDict())) as LoaderState;
+    expect(saved.position).toBe(2);
+    const b = new DataLoader(x, y, { batchSize: 5, rng: new Rng(99) });
+    b.loadStateDict(saved);
+    const rest = take(b, 5); // the rest of epoch 2: 3 batches
+    expect(rest.length).toBe(3);
+    expect([...first, ...rest]).toEqual(all.slice(0, 10));
+    expect(take(b, 2)).toEqual(all.slice(10, 12));
+    expect(b.stateDict().position).toBe(2);
+  });
+
+  it("between epochs the state is the generator's and position 0; bad states are refused", () => {
+    const a = new DataLoader(x, y, { batchSize: 5, rng: new Rng(1) });
+    take(a, 5);
+    expect(a.stateDict().position).toBe(0);
+    expect(() => a.loadStateDict({ rng: a.stateDict().rng, position: 6 })).toThrow(/DataLoader.loadStateDict: position must be an integer in \[0, 5\] \(got 6\)/);
+    expect(() => a.loadStateDict({ rng: { s: [0, 0, 0, 0], spare: null }, position: 0 })).toThrow(/Rng.setState: state.s must be four integers/);
+  });
+});
+
+describe("Rng state", () => {
+  it("getState/setState continue the exact stream, normal()'s cached sample included", () => {
+    const r = new Rng(5);
+    r.normal(); // leaves a spare
+    const saved = JSON.parse(JSON.stringify(r.getState()));
+    const expected = [r.normal(), r.random(), r.nextUint32(), ...r.fillNormal(new Float32Array(3))];
+    const q = new Rng(0);
+    q.setState(saved);
+    expect([q.normal(), q.random(), q.nextUint32(), ...q.fillNormal(new Float32Array(3))]).toEqual(expected);
+    expect(() => q.setState({ s: [1, 2, 3], spare: null } as never)).toThrow(/Rng.setState/);
+    expect(() => q.setState({ s: [1, 2, 3, 2 ** 32], spare: null })).toThrow(/four integers in \[0, 2\^32\)/);
+    expect(() => q.setState({ s: [1, 2, 3, 4], spare: NaN })).toThrow(/spare must be a finite number or null/);
   });
 });

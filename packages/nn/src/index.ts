@@ -19,7 +19,7 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dLayerOptions, ty
 export { RNN, LSTM, GRU, type RecurrentOptions, type RecurrentOutput } from "./layers/recurrent.js";
 export * as init from "./init.js";
 export { distillationLoss, type DistillationOptions, crossEntropy, nllLoss, bceWithLogits, klDiv, mseLoss, l1Loss, huberLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "./losses.js";
-export { DataLoader, type Batch, type LoaderOptions } from "./data/loader.js";
+export { DataLoader, type Batch, type LoaderOptions, type LoaderState } from "./data/loader.js";
 export { decodeIdx, readIdx, gunzip, isGzip, idxToImages, idxToLabels, type IdxArray, type IdxType } from "./data/idx.js";
 export { BatchNorm1d, BatchNorm2d, GroupNorm, type BatchNormOptions } from "./layers/norm.js";
 export { Dropout2d } from "./layers/dropout2d.js";

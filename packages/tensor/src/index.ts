@@ -16,7 +16,7 @@ export { ShapeError, internalError, fmt, assertArg } from "./errors.js";
 export { type Shape, shapeSize, contiguousStrides, broadcastShapes, normalizeAxis, normalizeAxes, shapesEqual, checkShape } from "./shape.js";
 export { type Nested } from "./format.js";
 export { type TensorLike, tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint } from "./create.js";
-export { Rng, defaultRng, manualSeed } from "./random.js";
+export { Rng, defaultRng, manualSeed, type RngState } from "./random.js";
 export {
   type TensorOrScalar, asTensor, binaryOp, add, sub, mul, div, pow, maximum, minimum, atan2,
   eq, ne, lt, le, gt, ge, where,

@@ -11,6 +11,12 @@
  */
 import { portableLogUnit } from "./math.js";
 
+/** The state of an {@link Rng} (xoshiro128** words and the cached second normal sample). */
+export interface RngState {
+  readonly s: readonly [number, number, number, number];
+  readonly spare: number | null;
+}
+
 /**
  * A seeded random number generator (xoshiro128**).
  *
@@ -71,6 +77,42 @@ export class Rng {
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
     this.spare = NaN;
+  }
+
+  /**
+   * The generator's complete state (for checkpoints): restoring it with {@link Rng.setState}
+   * continues the exact same stream. A plain JSON-serialisable object.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const saved = rng.getState(); const a = rng.normal();
+   * rng.setState(saved); rng.normal() === a; // true
+   * ```
+   */
+  getState(): RngState {
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: Number.isNaN(this.spare) ? null : this.spare };
+  }
+
+  /**
+   * Restores a state saved by {@link Rng.getState}.
+   *
+   * @throws {TypeError} unless `state.s` holds four integers in [0, 2^32) that are not all 0 and
+   * `state.spare` is a finite number or null.
+   * @example
+   * ```ts
+   * other.setState(rng.getState()); // other now continues rng's stream
+   * ```
+   */
+  setState(state: RngState): void {
+    const s: unknown = state?.s;
+    if (!Array.isArray(s) || s.length !== 4 || s.some((v: unknown) => !Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) || s.every((v: unknown) => v === 0)) {
+      throw new TypeError(`Rng.setState: state.s must be four integers in [0, 2^32), not all 0 (got ${JSON.stringify(s)})`);
+    }
+    const spare = state.spare;
+    if (spare !== null && (typeof spare !== "number" || !Number.isFinite(spare))) throw new TypeError(`Rng.setState: state.spare must be a finite number or null (got ${String(spare)})`);
+    [this.s0, this.s1, this.s2, this.s3] = (s as number[]).map((v) => v | 0) as [number, number, number, number];
+    this.spare = spare === null ? NaN : spare;
   }
 
   /**
@@ -218,6 +260,7 @@ export class Rng {
    * ```
    */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`Rng.permutation: n must be a non-negative integer (got ${String(n)})`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     return this.shuffle(p);
@@ -318,5 +361,6 @@ export const defaultRng: Rng = new Rng(0);
  * ```
  */
 export function manualSeed(seed: number): void {
+  if (typeof seed !== "number" || !Number.isFinite(seed)) throw new TypeError(`manualSeed: seed must be a finite number (got ${String(seed)})`);
   defaultRng.seed(seed);
 }

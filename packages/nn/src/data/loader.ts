@@ -1,7 +1,7 @@
 /**
  * @file Mini-batch iteration over in-memory datasets with seeded shuffling.
  */
-import { Rng, ShapeError, Tensor, defaultRng, indexSelect } from "@tapegrad/tensor";
+import { Rng, ShapeError, Tensor, defaultRng, indexSelect, type RngState } from "@tapegrad/tensor";
 
 /** One mini-batch: the rows of `x` (and `y`) at `indices`. */
 export interface Batch {
@@ -9,6 +9,16 @@ export interface Batch {
   /** Labels as integers (Int32Array) or rows of a target tensor; null when there are none. */
   y: Int32Array | Tensor | null;
   indices: Int32Array;
+}
+
+/**
+ * Where a {@link DataLoader} is in its stream (for checkpoints): the generator's state at the
+ * start of the current epoch (or now, between epochs) and the number of batches already given
+ * out in that epoch.
+ */
+export interface LoaderState {
+  rng: RngState;
+  position: number;
 }
 
 /** Options of {@link DataLoader}. */
@@ -37,6 +47,12 @@ export interface LoaderOptions {
 export class DataLoader implements Iterable<Batch> {
   readonly size: number;
   private readonly rng: Rng;
+  /** The generator's state before the current epoch's shuffle (null between epochs). */
+  private epochStart: RngState | null = null;
+  /** Batches given out in the current epoch. */
+  private given = 0;
+  /** Batches the next epoch skips (set by `loadStateDict` to resume mid-epoch). */
+  private resumeAt = 0;
   constructor(readonly x: Tensor, readonly y: Int32Array | Tensor | null, readonly opts: LoaderOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new RangeError(`DataLoader: batchSize must be a positive integer (got ${opts.batchSize})`);
     if (x.ndim === 0) throw new ShapeError("DataLoader", "x needs a sample axis", [x.shape]);
@@ -62,6 +78,11 @@ export class DataLoader implements Iterable<Batch> {
    * ```
    */
   *[Symbol.iterator](): Iterator<Batch> {
+    const start = this.rng.getState();
+    let skip = this.resumeAt;
+    this.resumeAt = 0;
+    this.epochStart = start;
+    this.given = skip;
     const order = new Int32Array(this.size);
     for (let i = 0; i < this.size; i++) order[i] = i;
     if (this.opts.shuffle ?? true) this.rng.shuffle(order);
@@ -69,6 +90,10 @@ export class DataLoader implements Iterable<Batch> {
     for (let start = 0; start < this.size; start += b) {
       const end = Math.min(start + b, this.size);
       if (end - start < b && this.opts.dropLast) break;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
       const indices = order.slice(start, end);
       const x = indexSelect(this.x, 0, indices);
       let y: Int32Array | Tensor | null = null;
@@ -78,7 +103,49 @@ export class DataLoader implements Iterable<Batch> {
         for (let i = 0; i < indices.length; i++) labels[i] = this.y[indices[i]!]!;
         y = labels;
       }
+      this.given++;
       yield { x, y, indices };
     }
+    this.epochStart = null;
+    this.given = 0;
+  }
+
+  /**
+   * Where the loader is (see {@link LoaderState}), so that a resumed run gives the same batches:
+   * mid-epoch, the generator's state before that epoch's shuffle and the batches given out. For
+   * an exact resume the loader should own its `rng` (a generator shared with other consumers is
+   * rewound with it).
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * const saved = loader.stateDict(); // { rng: {...}, position: 17 }
+   * ```
+   */
+  stateDict(): LoaderState {
+    // an epoch whose last batch was given out (even if the loop was left there) is finished
+    const between = this.epochStart === null || this.given >= this.length;
+    return between ? { rng: this.rng.getState(), position: 0 } : { rng: this.epochStart!, position: this.given };
+  }
+
+  /**
+   * Restores a position saved by {@link stateDict}: the next `for…of` reshuffles exactly as the
+   * saved epoch did and starts after its first `position` batches.
+   *
+   * @throws {TypeError} for a bad generator state (from `Rng.setState`); {RangeError} for a
+   * position that is not an integer in [0, batches per epoch].
+   * @example
+   * ```ts
+   * loader.loadStateDict(saved);
+   * for (const batch of loader) { ... } // continues the saved epoch
+   * ```
+   */
+  loadStateDict(state: LoaderState): void {
+    const p = state?.position;
+    if (!Number.isInteger(p) || p < 0 || p > this.length) throw new RangeError(`DataLoader.loadStateDict: position must be an integer in [0, ${this.length}] (got ${String(p)})`);
+    this.rng.setState(state.rng);
+    this.resumeAt = p;
+    this.epochStart = null;
+    this.given = 0;
   }
 }
