@@ -13,7 +13,7 @@
  * input gradient, its input gradient that convolution's forward.
  */
 import { ShapeError } from "./errors.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, checkTensor } from "./tensor.js";
 import { kernels } from "./backend.js";
 import { checkLive, dispose } from "./memory.js";
 import { im2col, col2im } from "./conv-im2col.js";
@@ -223,6 +223,8 @@ function convNdBackward(op: string, dy: Tensor, x: Tensor, weight: Tensor, opts:
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  checkTensor("conv2d", "x", x);
+  checkTensor("conv2d", "weight", weight);
   return convNd("conv2d", x, weight, bias, opts, false);
 }
 
@@ -237,6 +239,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
  * ```
  */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+  checkTensor("conv1d", "x", x);
+  checkTensor("conv1d", "weight", weight);
   return convNd("conv1d", x, weight, bias, conv1dAs2d("conv1d", opts), true);
 }
 
@@ -251,6 +255,7 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
  * ```
  */
 export function conv2dBackward(dy: Tensor, x: Tensor, weight: Tensor, opts: Conv2dOptions = {}, need: ConvNeeds = {}): ConvGrads {
+  checkTensor("conv2dBackward", "dy", dy);
   return convNdBackward("conv2d", dy, x, weight, opts, need, false);
 }
 

@@ -123,6 +123,26 @@ export function full(shape: ArrayLike<number>, value: number): Tensor {
 }
 
 /** A fresh tensor of `shape` filled with `value`; errors name `op`. */
+/** The shape of `t`, after checking that it is a Tensor (for the `*Like` creators). */
+function likeShape(op: string, t: Tensor): readonly number[] {
+  if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor (got ${t === null ? "null" : typeof t})`);
+  return t.shape;
+}
+
+/** Checks that every named number is finite (creation bounds and parameters). */
+function checkFinite(op: string, values: Record<string, number>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new RangeError(`${op}: ${name} must be a finite number (got ${String(v)})`);
+  }
+}
+
+/** Checks that `rng` is an Rng (anything with its methods). */
+function checkRng(op: string, rng: Rng, method: "fillUniform" | "normal"): void {
+  if (rng === null || typeof rng !== "object" || typeof rng[method] !== "function") {
+    throw new TypeError(`${op}: rng must be an Rng (got ${rng === null ? "null" : typeof rng})`);
+  }
+}
+
 function filled(op: string, shape: ArrayLike<number>, value: number, options: AllocOptions = {}): Tensor {
   const sh = checkShape(op, shape);
   if (typeof value !== "number") throw new TypeError(`${op}: value must be a number (got ${typeof value})`);
@@ -169,7 +189,7 @@ export function ones(shape: ArrayLike<number>): Tensor {
  * ```
  */
 export function zerosLike(t: Tensor, options: AllocOptions = {}): Tensor {
-  return filled("zerosLike", t.shape, 0, options);
+  return filled("zerosLike", likeShape("zerosLike", t), 0, options);
 }
 
 /**
@@ -182,7 +202,7 @@ export function zerosLike(t: Tensor, options: AllocOptions = {}): Tensor {
  * ```
  */
 export function onesLike(t: Tensor): Tensor {
-  return filled("onesLike", t.shape, 1);
+  return filled("onesLike", likeShape("onesLike", t), 1);
 }
 
 /**
@@ -195,7 +215,7 @@ export function onesLike(t: Tensor): Tensor {
  * ```
  */
 export function fullLike(t: Tensor, value: number): Tensor {
-  return filled("fullLike", t.shape, value);
+  return filled("fullLike", likeShape("fullLike", t), value);
 }
 
 /**
@@ -233,6 +253,7 @@ export function arange(start: number, end?: number, step = 1): Tensor {
  */
 export function linspace(start: number, end: number, num: number): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new RangeError(`linspace: num must be a non-negative integer (got ${num})`);
+  checkFinite("linspace", { start, end });
   const data = new Float32Array(num);
   if (num === 1) data[0] = start;
   const step = num > 1 ? (end - start) / (num - 1) : 0;
@@ -267,6 +288,8 @@ export function eye(n: number, m = n): Tensor {
  */
 export function rand(shape: ArrayLike<number>, rng: Rng = defaultRng, low = 0, high = 1): Tensor {
   const sh = checkShape("rand", shape);
+  checkRng("rand", rng, "fillUniform");
+  checkFinite("rand", { low, high });
   const data = rng.fillUniform(new Float32Array(shapeSize(sh)));
   const span = high - low;
   if (low !== 0 || span !== 1) for (let i = 0; i < data.length; i++) data[i] = low + span * data[i]!;
@@ -284,6 +307,9 @@ export function rand(shape: ArrayLike<number>, rng: Rng = defaultRng, low = 0, h
  */
 export function randn(shape: ArrayLike<number>, rng: Rng = defaultRng, mean = 0, std = 1): Tensor {
   const sh = checkShape("randn", shape);
+  checkRng("randn", rng, "normal");
+  checkFinite("randn", { mean, std });
+  if (std < 0) throw new RangeError(`randn: std must be non-negative (got ${std})`);
   const data = new Float32Array(shapeSize(sh));
   for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
   return new Tensor(data, sh);

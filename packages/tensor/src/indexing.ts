@@ -5,7 +5,7 @@
  */
 import { ShapeError, fmt } from "./errors.js";
 import { checkShape, contiguousStrides, normalizeAxis, shapeSize, shapesEqual } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, checkTensor } from "./tensor.js";
 import { makeWalker, stridedCopy } from "./kernels/walker.js";
 import { laneStarts } from "./kernels/lanes.js";
 import { checkLive } from "./memory.js";
@@ -65,6 +65,7 @@ function checkIndexFits(op: string, shape: readonly number[], indexShape: readon
  * ```
  */
 export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
+  checkTensor("indexSelect", "x", x);
   checkLive("indexSelect", x.data);
   const ax = normalizeAxis("indexSelect", axis, x.ndim, x.shape);
   const idx = toIndexArray("indexSelect", indices, x.shape[ax]!, x.shape);
@@ -144,6 +145,8 @@ export function indexAdd(shape: readonly number[], axis: number, indices: Indice
  * ```
  */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  checkTensor("gather", "x", x);
+  checkTensor("gather", "index", index);
   checkLive("gather", x.data);
   checkLive("gather", index.data);
   const ax = normalizeAxis("gather", axis, x.ndim, x.shape);
@@ -178,6 +181,9 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
  * ```
  */
 export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
+  checkTensor("scatterAdd", "base", base);
+  checkTensor("scatterAdd", "index", index);
+  checkTensor("scatterAdd", "src", src);
   for (const t of [base, index, src]) checkLive("scatterAdd", t.data);
   const ax = normalizeAxis("scatterAdd", axis, base.ndim, base.shape);
   if (index.ndim !== base.ndim || !shapesEqual(index.shape, src.shape)) {
@@ -212,7 +218,9 @@ export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tenso
  * ```
  */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors)) throw new TypeError(`concat: tensors must be an array of Tensors (got ${tensors === null ? "null" : typeof tensors})`);
   if (tensors.length === 0) throw new ShapeError("concat", "needs at least one tensor");
+  tensors.forEach((t, i) => checkTensor("concat", `tensors[${i}]`, t));
   for (const t of tensors) checkLive("concat", t.data);
   const first = tensors[0]!;
   if (first.ndim === 0) throw new ShapeError("concat", "cannot concatenate 0-d tensors (use stack)", tensors.map((t) => t.shape));
@@ -255,7 +263,9 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
  * ```
  */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors)) throw new TypeError(`stack: tensors must be an array of Tensors (got ${tensors === null ? "null" : typeof tensors})`);
   if (tensors.length === 0) throw new ShapeError("stack", "needs at least one tensor");
+  tensors.forEach((t, i) => checkTensor("stack", `tensors[${i}]`, t));
   const first = tensors[0]!;
   for (const t of tensors) if (!shapesEqual(t.shape, first.shape)) throw new ShapeError("stack", "all tensors must have the same shape", tensors.map((x) => x.shape));
   const ax = normalizeAxis("stack", axis, first.ndim + 1, first.shape);
@@ -274,6 +284,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * ```
  */
 export function split(x: Tensor, sizeOrSizes: number | readonly number[], axis = 0): Tensor[] {
+  checkTensor("split", "x", x);
   const ax = normalizeAxis("split", axis, x.ndim, x.shape);
   const n = x.shape[ax]!;
   let sizes: number[];

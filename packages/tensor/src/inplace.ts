@@ -4,6 +4,7 @@
  * without materialising full-size zero tensors.
  */
 import { ShapeError } from "./errors.js";
+import { broadcastShapes, shapesEqual } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { runMap } from "./kernels/map-layout.js";
 import { BINARY_KERNELS, BinOp } from "./map/elementwise-defs.js";
@@ -24,7 +25,10 @@ import { asTensor, type TensorOrScalar } from "./elementwise.js";
 export function addInto(src: TensorOrScalar, out: Tensor): Tensor {
   if (!(out instanceof Tensor)) throw new TypeError("addInto: out must be a Tensor");
   checkLive("addInto", out.data);
-  let x = asTensor(src, "addInto").broadcastTo(out.shape);
+  const s = asTensor(src, "addInto");
+  const b = broadcastShapes("addInto", s.shape, out.shape);
+  if (!shapesEqual(b, out.shape)) throw new ShapeError("addInto", "src does not broadcast to the shape of out", [s.shape, out.shape]);
+  let x = s.broadcastTo(out.shape);
   for (let i = 0; i < out.ndim; i++) {
     if (out.strides[i] === 0 && out.shape[i]! > 1) throw new ShapeError("addInto", "out must not have broadcast (stride 0) dimensions", [out.shape]);
   }

@@ -8,7 +8,7 @@
  * apply a per-channel affine map `y = x̂·weight[c] + bias[c]`.
  */
 import { ShapeError } from "./errors.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, checkTensor } from "./tensor.js";
 
 /**
  * Options of {@link batchNorm} (torch's `F.batch_norm` arguments).
@@ -101,8 +101,15 @@ function perChannel(op: string, name: string, t: Tensor | null, c: number, x: Te
  * const { value } = batchNorm(x, weight, bias, rm, rv, { training: true, momentum: 0.1, eps: 1e-5 }); // rm, rv updated
  * ```
  */
+/** eps must be a finite non-negative number (NaN would make every output NaN). */
+function checkEps(op: string, eps: number): void {
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`${op}: eps must be a finite non-negative number (got ${String(eps)})`);
+}
+
 export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions): NormResult {
   const op = "batchNorm";
+  checkTensor(op, "x", x);
+  checkEps(op, opts.eps);
   const { n, c, s } = layoutOf(op, x);
   const w = perChannel(op, "weight", weight, c, x), b = perChannel(op, "bias", bias, c, x);
   if ((runningMean === null) !== (runningVar === null)) throw new ShapeError(op, "runningMean and runningVar must both be given or both be null", [x.shape]);
@@ -233,6 +240,8 @@ function groupSize(op: string, x: Tensor, c: number, numGroups: number): number 
  */
 export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number): NormResult {
   const op = "groupNorm";
+  checkTensor(op, "x", x);
+  checkEps(op, eps);
   const { n, c, s } = layoutOf(op, x);
   const cpg = groupSize(op, x, c, numGroups);
   const w = perChannel(op, "weight", weight, c, x), b = perChannel(op, "bias", bias, c, x);

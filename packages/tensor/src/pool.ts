@@ -5,7 +5,7 @@
  * bound); window bounds are computed per output row and column, never per element.
  */
 import { ShapeError, fmt } from "./errors.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, checkTensor } from "./tensor.js";
 import { checkLive } from "./memory.js";
 import { spatialPair, type Spatial2 } from "./conv-geometry.js";
 
@@ -110,6 +110,7 @@ function tapRange(D: Dim): { lo: Int32Array; hi: Int32Array } {
  * ```
  */
 export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): { value: Tensor; indices: Int32Array } {
+  checkTensor("maxPool2d", "x", x);
   checkLive("maxPool2d", x.data);
   const g = poolGeometry("maxPool2d", x.shape, opts.kernelSize, opts.stride, opts.padding, opts.dilation, opts.ceilMode === true);
   const { h, w, y: Y, x: X } = g;
@@ -224,6 +225,7 @@ function avgGeometry(op: string, shape: readonly number[], opts: AvgPool2dOption
  * ```
  */
 export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
+  checkTensor("avgPool2d", "x", x);
   checkLive("avgPool2d", x.data);
   const g = avgGeometry("avgPool2d", x.shape, opts);
   const xd = x.contiguous(), d = xd.data, hw = g.h * g.w, w = g.w;
@@ -295,6 +297,7 @@ function adaptiveSize(shape: readonly number[], outputSize: Spatial2): [number, 
  * ```
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Spatial2): Tensor {
+  checkTensor("adaptiveAvgPool2d", "x", x);
   checkLive("adaptiveAvgPool2d", x.data);
   const [oh, ow] = adaptiveSize(x.shape, outputSize);
   const [n, c, h, w] = x.shape as [number, number, number, number];

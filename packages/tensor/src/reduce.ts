@@ -284,9 +284,15 @@ export function logsumexp(x: TensorOrScalar, axes?: Axes, keepDims = false): Ten
  * ```
  */
 export function variance(x: TensorOrScalar, axes?: Axes, opts: { correction?: number; keepDims?: boolean } = {}): Tensor {
-  const t = asTensor(x, "variance");
+  return varianceOf("variance", x, axes, opts);
+}
+
+/** {@link variance}, with the op name its errors carry (`variance` or `std`). */
+function varianceOf(op: string, x: TensorOrScalar, axes: Axes | undefined, opts: { correction?: number; keepDims?: boolean }): Tensor {
+  const t = asTensor(x, op);
   const correction = opts.correction ?? 1;
-  const p = plan("variance", t, axes, opts.keepDims ?? false);
+  if (typeof correction !== "number" || !Number.isFinite(correction)) throw new RangeError(`${op}: correction must be a finite number (got ${String(correction)})`);
+  const p = plan(op, t, axes, opts.keepDims ?? false);
   const mu = reduceRaw(SUM, t, p);
   for (let i = 0; i < mu.length; i++) mu[i] = mu[i]! / p.count;
   const sq = reduceRaw(SQDEV, t, p, mu);
@@ -304,5 +310,5 @@ export function variance(x: TensorOrScalar, axes?: Axes, opts: { correction?: nu
  * ```
  */
 export function std(x: TensorOrScalar, axes?: Axes, opts: { correction?: number; keepDims?: boolean } = {}): Tensor {
-  return unaryOp("std", UnOp.SQRT, variance(x, axes, opts));
+  return unaryOp("std", UnOp.SQRT, varianceOf("std", x, axes, opts));
 }

@@ -422,3 +422,17 @@ export class Tensor {
     return formatTensor(this.toFloat32Array(), this.shape);
   }
 }
+
+/**
+ * Throws a `TypeError` naming `op` and the argument when `x` is not a Tensor (for ops whose
+ * arguments are read before any other check).
+ *
+ * @throws {TypeError} when `x` is not a Tensor.
+ * @example
+ * ```ts
+ * checkTensor("gather", "index", index);
+ * ```
+ */
+export function checkTensor(op: string, name: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor (got ${x === null ? "null" : Array.isArray(x) ? "an array" : typeof x})`);
+}

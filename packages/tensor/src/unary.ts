@@ -98,6 +98,7 @@ export function logicalNot(x: TensorOrScalar, out?: Tensor): Tensor { return una
  * ```
  */
 export function leakyRelu(x: TensorOrScalar, negativeSlope = 0.01, out?: Tensor): Tensor {
+  if (typeof negativeSlope !== "number" || !Number.isFinite(negativeSlope)) throw new RangeError(`leakyRelu: negativeSlope must be a finite number (got ${String(negativeSlope)})`);
   return unaryOp("leakyRelu", UnOp.LEAKY_RELU, x, out, negativeSlope);
 }
 
@@ -126,6 +127,7 @@ export function gelu(x: TensorOrScalar, approximate: "none" | "tanh" = "none", o
  */
 export function softplus(x: TensorOrScalar, beta = 1, threshold = 20, out?: Tensor): Tensor {
   if (!Number.isFinite(beta) || beta === 0) throw new RangeError(`softplus: beta must be finite and non-zero (got ${beta})`);
+  if (typeof threshold !== "number" || Number.isNaN(threshold)) throw new RangeError(`softplus: threshold must be a number, not NaN (got ${String(threshold)})`);
   return unaryOp("softplus", UnOp.SOFTPLUS, x, out, beta, threshold);
 }
 
@@ -139,6 +141,7 @@ export function softplus(x: TensorOrScalar, beta = 1, threshold = 20, out?: Tens
  * ```
  */
 export function clamp(x: TensorOrScalar, min: number | null = null, max: number | null = null, out?: Tensor): Tensor {
+  for (const b of [min, max]) if (b !== null && b !== undefined && typeof b !== "number") throw new TypeError(`clamp: min and max must be numbers or null (got ${typeof b})`);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
   if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) throw new RangeError(`clamp: need min <= max (got min ${min}, max ${max})`);
@@ -155,6 +158,9 @@ export function clamp(x: TensorOrScalar, min: number | null = null, max: number 
  * ```
  */
 export function affine(x: TensorOrScalar, scale: number, shift: number, out?: Tensor): Tensor {
+  if (typeof scale !== "number" || typeof shift !== "number" || Number.isNaN(scale) || Number.isNaN(shift)) {
+    throw new RangeError(`affine: scale and shift must be numbers, not NaN (got ${String(scale)}, ${String(shift)})`);
+  }
   return unaryOp("affine", UnOp.AFFINE, x, out, scale, shift);
 }
 
