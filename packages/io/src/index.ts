@@ -21,3 +21,4 @@ export { type SafeTensor, type SafetensorsFile, MAX_HEADER_SIZE, readSafetensors
 export { type DtypeArrays, type RawTensor, values, toFloat32, toTensor } from "./values.js";
 export { type RawInput, type ValuesInput, type TensorInput, encodeTensor } from "./encode.js";
 export { type WriteOptions, type WriteTensors, compareUtf8, writeSafetensors } from "./write.js";
+export { crc32 } from "./crc32.js";

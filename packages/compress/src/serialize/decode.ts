@@ -10,7 +10,7 @@ import {
 } from "./types.js";
 import { channelDims, scatterCsr, scatterMasked, type IndexArray, type Lanes } from "./sparse.js";
 import { describeValue, headerTensor, shapeElements } from "./plan.js";
-import { crc32 } from "./crc32.js";
+import { crc32 } from "@tapegrad/io";
 
 const OP = "decodeModel";
 const DTYPES: readonly EntryDtype[] = ["float32", "qint8", "quint8"];

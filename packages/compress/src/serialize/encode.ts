@@ -6,7 +6,7 @@
 import { FORMAT_VERSION, LITTLE_ENDIAN, MAGIC, PREFIX_BYTES, csrDims, swapBytes, type ModelEntry, type SectionRef } from "./types.js";
 import { csrFromMask, gatherMasked, type IndexArray, type Lanes } from "./sparse.js";
 import { planModel, type PlannedTensor } from "./plan.js";
-import { crc32 } from "./crc32.js";
+import { crc32 } from "@tapegrad/io";
 
 /** An unsigned index view of `count` elements of `width` bytes at byte `offset` of `buf`. */
 function indexView(buf: ArrayBuffer, offset: number, count: number, width: number): IndexArray {

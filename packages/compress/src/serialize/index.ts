@@ -2,7 +2,7 @@
 export { encodeModel } from "./encode.js";
 export { decodeModel } from "./decode.js";
 export { fp32Bytes, type NamedShape } from "./size.js";
-export { crc32 } from "./crc32.js";
+export { crc32 } from "@tapegrad/io"; // defined in @tapegrad/io (checksums of checkpoints too)
 export { tensorEntry, qtensorEntry, entryTensor, entryQTensor } from "./entries.js";
 export {
   FORMAT_VERSION,
