@@ -11,6 +11,8 @@ import { kernels, numThreads, setNumThreads, threadsReady } from "@tapegrad/tens
 import { DEFAULT_DATA_DIR, loadFashionMnist } from "./data.js";
 import { CLIP_METHODS, CNN_DEFAULTS, DEFAULTS, MODELS, OPTIMIZERS, train, type ClipMethod, type ModelName, type OptimizerName, type TrainOptions } from "./trainer.js";
 import { Progress, formatSeconds } from "../lib/progress.js";
+import type { Module } from "@tapegrad/nn";
+import { saveSafetensors } from "./save.js";
 import { DP_CNN_DEFAULTS, DP_MLP_DEFAULTS, PRIVACY_DEFAULTS, trainPrivate, type PrivacyOptions } from "./private.js";
 
 /** Every core, up to 4 (beyond that an MLP step this size gains little). */
@@ -47,6 +49,8 @@ const HELP = `Usage: pnpm train [options]
   --delta <x>              (--dp) δ of the (ε, δ) guarantee                 [${PRIVACY_DEFAULTS.delta}]
   --max-grad-norm <x>      (--dp) per-example clipping norm C               [${PRIVACY_DEFAULTS.maxGradNorm}]
   --secure                 (--dp) noise from crypto.getRandomValues
+  --save <file>            write the trained model's state dict as safetensors (PyTorch's nn.Sequential
+                           keys "0.weight", "0.bias", …; F32; metadata {"format":"pt"})
   --json                   print a final JSON line with the results
   -h, --help               this help`;
 
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
       hidden: { type: "string" }, dropout: { type: "string" }, "no-cosine": { type: "boolean", default: false }, seed: { type: "string" }, threads: { type: "string" },
       "train-subset": { type: "string" }, "test-subset": { type: "string" },
       dp: { type: "boolean", default: false }, "target-epsilon": { type: "string" }, "noise-multiplier": { type: "string" }, delta: { type: "string" },
-      "max-grad-norm": { type: "string" }, secure: { type: "boolean", default: false }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false },
+      "max-grad-norm": { type: "string" }, secure: { type: "boolean", default: false }, save: { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
   });
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
       secure: values.secure,
     };
     if (p.targetEpsilon !== null && p.noiseMultiplier !== null) throw new Error("--target-epsilon and --noise-multiplier exclude each other");
-    runPrivate(data, opts, p, values.json);
+    runPrivate(data, opts, p, values.json, values.save);
     return;
   }
   const arch = model === "cnn" ? `CNN conv${opts.channels.join("-conv")} (3×3, BatchNorm, ReLU, 2×2 max pool) + ${opts.hidden.join("-")}-10` : `MLP 784-${opts.hidden.join("-")}-10`;
@@ -134,14 +138,15 @@ async function main(): Promise<void> {
     `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${result.epochs} epochs (${result.steps} steps) in ${formatSeconds(result.trainSeconds)} of training` +
       ` (${Math.round(result.samplesPerSecond)} samples/s); clipped ${c.clippedSteps}/${result.steps} steps, mean pre-clip norm ${c.meanPreClipNorm.toFixed(3)}, max ${c.maxPreClipNorm.toFixed(3)}`,
   );
+  if (values.save !== undefined) save(values.save, result.model);
   if (values.json) {
-    const { history, ...rest } = result;
+    const { history, model: _, ...rest } = result;
     console.log(JSON.stringify({ ...rest, backend: kernels().name, threads: numThreads(), epochsDetail: history }));
   }
 }
 
 /** `pnpm train --dp`: the private run, its progress and its result line. */
-function runPrivate(data: Awaited<ReturnType<typeof loadFashionMnist>>, opts: TrainOptions, p: PrivacyOptions, json: boolean): void {
+function runPrivate(data: Awaited<ReturnType<typeof loadFashionMnist>>, opts: TrainOptions, p: PrivacyOptions, json: boolean, savePath: string | undefined): void {
   const arch = opts.model === "cnn" ? `tanh CNN conv${opts.channels.slice(0, 2).join("-conv")} + ${opts.hidden.join("-")}-10` : `MLP 784-${opts.hidden.join("-")}-10 (tanh)`;
   const target = p.targetEpsilon !== null ? `target ε ${p.targetEpsilon}` : `σ ${p.noiseMultiplier}`;
   console.log(`DP-SGD on Fashion-MNIST: ${arch}, expected batch ${opts.batchSize}, ${opts.optimizer} lr ${opts.lr}, C ${p.maxGradNorm}, ${target}, δ ${p.delta}${p.secure ? ", secure noise" : ""}, ${kernels().name} kernels, ${numThreads()} thread${numThreads() === 1 ? "" : "s"}`);
@@ -158,10 +163,17 @@ function runPrivate(data: Awaited<ReturnType<typeof loadFashionMnist>>, opts: Tr
       ` after ${result.epochs} epochs (${result.steps} steps, q = ${result.sampleRate.toFixed(5)}) in ${formatSeconds(result.trainSeconds)} of training (${Math.round(result.samplesPerSecond)} samples/s);` +
       ` ${(100 * result.clip.clipRate).toFixed(1)}% of per-example gradients clipped, mean norm ${result.clip.meanPerSampleNorm.toFixed(3)}`,
   );
+  if (savePath !== undefined) save(savePath, result.model);
   if (json) {
-    const { history, ...rest } = result;
+    const { history, model: _, ...rest } = result;
     console.log(JSON.stringify({ ...rest, dp: true, backend: kernels().name, threads: numThreads(), epochsDetail: history }));
   }
+}
+
+/** `--save`: the state dict as safetensors (see `save.ts`). */
+function save(path: string, model: Module): void {
+  const bytes = saveSafetensors(path, model);
+  console.log(`saved ${Object.keys(model.stateDict()).length} tensors (${bytes} bytes) to ${path}`);
 }
 
 main().catch((e: unknown) => {

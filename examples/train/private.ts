@@ -138,5 +138,6 @@ export function trainPrivate(
     testAccuracy: history[history.length - 1]!.testAccuracy, trainSeconds, steps, epochs: o.epochs, samplesPerSecond: samples / trainSeconds, options: o, history,
     epsilon: priv.epsilon(), delta: p.delta, noiseMultiplier: priv.noiseMultiplier, maxGradNorm: p.maxGradNorm, sampleRate: priv.sampleRate, expectedBatchSize: priv.expectedBatchSize,
     clip: { method: "per-example", threshold: p.maxGradNorm, clipRate: clippedSamples / samples, meanPerSampleNorm: normSum / samples, maxPerSampleNorm: normMax },
+    model,
   };
 }

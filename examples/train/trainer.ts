@@ -79,6 +79,8 @@ export interface TrainResult {
   options: TrainOptions;
   clip: { method: ClipMethod; threshold: number | null; clippedSteps: number; clipRate: number; meanPreClipNorm: number; maxPreClipNorm: number; nonFiniteSteps: number };
   history: EpochReport[];
+  /** The trained model (for `--save`; left out of the `--json` line). */
+  model: Sequential;
 }
 
 function makeClip(o: TrainOptions): GradTransform[] {
@@ -218,6 +220,7 @@ export function train(
       clippedSteps, clipRate: clippedSteps / steps, meanPreClipNorm: normSum / Math.max(1, normCount), maxPreClipNorm: normMax, nonFiniteSteps,
     },
     history,
+    model,
   };
 }
 
