@@ -90,10 +90,10 @@ describe("readSafetensors: accepted variants", () => {
     const f = readSafetensors(file(h, buf));
     expect(f.metadata).toEqual({ "\u{1F600}": "/\b" });
     expect(f.tensors.map((t) => [t.name, t.dtype, t.shape, t.dataOffsets])).toEqual([["flag", "BOOL", [1], [0, 1]], ["w", "F32", [2], [1, 9]]]);
-    expect(Array.from(values(f.tensors[1]!))).toEqual([1.5, -0]);
+    expect(Array.from(values(f.tensors[1]!) as ArrayLike<number>)).toEqual([1.5, -0]);
     expect(Object.is(values(f.tensors[1]!)[1], -0)).toBe(true);
     expect(f.tensors[1]!.bytes.byteOffset).toBe(0);
-    expect(Array.from(values(f.tensors[0]!))).toEqual([1]);
+    expect(Array.from(values(f.tensors[0]!) as ArrayLike<number>)).toEqual([1]);
   });
   it("no tensors, no metadata", () => {
     expect(readSafetensors(file("{}      "))).toEqual({ metadata: null, tensors: [], headerLength: 8 });

@@ -16,7 +16,7 @@ describe("writeSafetensors → readSafetensors: every dtype", () => {
     const by = Object.fromEntries(f.tensors.map((t) => [t.name, t]));
     expect(by.w!.dtype).toBe("F32");
     expect(by.w!.shape).toEqual([3, 2]);
-    expect(Array.from(values(by.w!))).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(values(by.w!) as ArrayLike<number>)).toEqual([1, 4, 2, 5, 3, 6]);
     expect(by.s!.shape).toEqual([]);
     expect(toTensor(by.s!).item()).toBe(2.75);
     expect(by.e!.shape).toEqual([0]);
@@ -26,11 +26,11 @@ describe("writeSafetensors → readSafetensors: every dtype", () => {
     const data32 = new Float32Array([1.5, -0, Infinity, -Infinity, NaN, 1e-45, 3.4028234663852886e38]);
     const data64 = [1 / 3, -5e-324, 1e308, NaN];
     const f = roundTrip([["a", { dtype: "F32", shape: [7], data: data32 }], ["b", { dtype: "F64", shape: [2, 2], data: data64 }]]);
-    const a = values(f.tensors.find((t) => t.name === "a")! as { dtype: "F32"; shape: number[]; bytes: Uint8Array });
+    const a = values(f.tensors.find((t) => t.name === "a")!) as Float32Array;
     expect(Array.from(a)).toEqual(Array.from(data32));
     expect(Object.is(a[1], -0)).toBe(true);
     const b = f.tensors.find((t) => t.name === "b")!;
-    expect(Array.from(values(b))).toEqual(data64);
+    expect(Array.from(values(b) as ArrayLike<number>)).toEqual(data64);
     expect(Array.from(b.bytes.slice(24))).toEqual([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]); // canonical quiet NaN
   });
   it("F16: subnormals, ±0, ±inf, NaN, max, rounding ties to even, overflow to inf", () => {
@@ -41,7 +41,7 @@ describe("writeSafetensors → readSafetensors: every dtype", () => {
     expect(bits.map((b) => b.toString(16))).toEqual([
       "0", "8000", "3c00", "c100", "2e66", "7bff", "fbff", "400", "1", "0", "2", "7c00", "fc00", "7e00", "4248", "63d1", "7c00", "7bff", "6800", "6802",
     ]);
-    const v = Array.from(values(t));
+    const v = Array.from(values(t) as ArrayLike<number>);
     expect(v.slice(0, 9)).toEqual([0, -0, 1, -2.5, 0.0999755859375, 65504, -65504, 6.103515625e-5, 5.960464477539063e-8]);
     expect(v[10]).toBe(2 ** -23); // 1.5 ulp of the subnormal step rounds to 2 (even)
     expect(v.slice(11, 13)).toEqual([Infinity, -Infinity]);

@@ -19,7 +19,7 @@ export interface RawInput {
 export interface ValuesInput {
   readonly dtype: EngineDtype;
   readonly shape: readonly number[];
-  readonly data: ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean>;
+  readonly data: ArrayLike<number | bigint | boolean>;
 }
 
 /** One tensor to write: a float32 `Tensor` (written as F32), raw bytes, or typed values. */
