@@ -229,6 +229,21 @@ describe("ReduceLROnPlateau", () => {
     expect(() => new ReduceLROnPlateau(sgd([1]), { minLr: [0, 0] })).toThrow("ReduceLROnPlateau: expected 1 values for minLr, one per parameter group (got 2: [0,0])");
     expect(() => s.step(NaN)).toThrow("ReduceLROnPlateau.step: metric must be a number (got NaN)");
   });
+  it("a state dict from before the first metric survives JSON (best = ±Infinity arrives as null)", () => {
+    for (const mode of ["min", "max"] as const) {
+      const a = new ReduceLROnPlateau(sgd([1]), { mode, patience: 0 });
+      const b = new ReduceLROnPlateau(sgd([1]), { mode, patience: 0 });
+      const saved = JSON.parse(JSON.stringify(a.stateDict())) as ReturnType<typeof a.stateDict>;
+      expect(saved.best).toBe(null);
+      b.loadStateDict(saved);
+      expect(b.best).toBe(mode === "min" ? Infinity : -Infinity);
+      for (const m of [3, 3, 1]) {
+        a.step(m);
+        b.step(m);
+      }
+      expect([b.best, b.numBadEpochs, b.getLastLr()]).toEqual([a.best, a.numBadEpochs, a.getLastLr()]);
+    }
+  });
 });
 
 describe("state dicts and composition errors", () => {

@@ -187,7 +187,8 @@ export class ReduceLROnPlateau {
   }
 
   /**
-   * Restores a {@link ReduceLROnPlateau.stateDict}.
+   * Restores a {@link ReduceLROnPlateau.stateDict}, also after a JSON round trip: a `best` of
+   * `null` (what JSON makes of the initial ±Infinity) restores the initial value of the mode.
    *
    * @throws {TypeError} / {RangeError} for missing or unexpected keys or bad values.
    * @example
@@ -198,7 +199,9 @@ export class ReduceLROnPlateau {
   loadStateDict(state: PlateauState): void {
     const op = "ReduceLROnPlateau.loadStateDict";
     checkStateKeys(op, state, ["best", "numBadEpochs", "cooldownCounter", "lastEpoch", "lastLr"]);
-    const best = checkNumber(op, "best", state.best);
+    // JSON has no Infinity: the initial best (±Infinity, nothing seen yet) comes back as null
+    // from JSON.stringify/parse, so null restores it.
+    const best = (state.best as unknown) === null ? (this.mode === "min" ? Infinity : -Infinity) : checkNumber(op, "best", state.best);
     const nb = checkInt(op, "numBadEpochs", state.numBadEpochs, 0);
     const cc = checkInt(op, "cooldownCounter", state.cooldownCounter, 0);
     const le = checkInt(op, "lastEpoch", state.lastEpoch, 0);
