@@ -21,6 +21,7 @@ import { runBackward, type BackwardOptions } from "./backward.js";
  * ```
  */
 export function backward(root: Var, seed?: Tensor | number, opts: BackwardOptions = {}): void {
+  if (!(root instanceof Var)) throw new TypeError(`backward: root must be a Var (got ${describeArg(root)})`);
   runBackward(root, seed, opts);
 }
 
@@ -35,6 +36,8 @@ export function backward(root: Var, seed?: Tensor | number, opts: BackwardOption
  * ```
  */
 export function gradients(root: Var, inputs: readonly Var[], seed?: Tensor | number, opts: BackwardOptions = {}): Tensor[] {
+  if (!(root instanceof Var)) throw new TypeError(`gradients: root must be a Var (got ${describeArg(root)})`);
+  if (!Array.isArray(inputs)) throw new TypeError(`gradients: inputs must be an array of Vars (got ${describeArg(inputs)})`);
   for (const v of inputs) if (!(v instanceof Var)) throw new TypeError("gradients: inputs must be Vars");
   if (!root.requiresGrad) return inputs.map((v) => new Tensor(new Float32Array(v.size), v.shape));
   return runBackward(root, seed, opts, inputs)!;
@@ -58,16 +61,27 @@ export interface GradOptions {
  * ```
  */
 export function valueAndGrad<F extends (...args: Var[]) => Var | Tensor | number>(f: F, opts: GradOptions = {}): (...args: VarLike[]) => { value: Tensor; grad: Tensor | Tensor[] } {
+  return valueAndGradOf("valueAndGrad", f, opts);
+}
+
+/** A short description of a bad argument for messages (`null`, `an array`, `string`, ...). */
+function describeArg(x: unknown): string {
+  return x === null ? "null" : Array.isArray(x) ? "an array" : x instanceof Tensor ? "a Tensor" : typeof x;
+}
+
+/** {@link valueAndGrad}, with the name its errors carry (`valueAndGrad` or `grad`). */
+function valueAndGradOf<F extends (...args: Var[]) => Var | Tensor | number>(op: string, f: F, opts: GradOptions): (...args: VarLike[]) => { value: Tensor; grad: Tensor | Tensor[] } {
+  if (typeof f !== "function") throw new TypeError(`${op}: f must be a function (got ${describeArg(f)})`);
   const multi = Array.isArray(opts.argnums);
   const argnums = opts.argnums === undefined ? [0] : typeof opts.argnums === "number" ? [opts.argnums] : Array.from(opts.argnums);
   return (...args: VarLike[]) => {
     for (const i of argnums) {
-      if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new RangeError(`valueAndGrad: argnum ${i} is out of range for ${args.length} arguments`);
+      if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new RangeError(`${op}: argnum ${i} is out of range for ${args.length} arguments`);
     }
-    const vars = args.map((a, i) => (argnums.includes(i) ? new Var(a instanceof Var ? a.value : asTensor(a, "valueAndGrad"), true) : toVar(a, "valueAndGrad")));
+    const vars = args.map((a, i) => (argnums.includes(i) ? new Var(a instanceof Var ? a.value : asTensor(a, op), true) : toVar(a, op)));
     const out = f(...vars);
-    const value = out instanceof Var ? out.value : asTensor(out, "valueAndGrad");
-    if (value.size !== 1) throw new ShapeError("valueAndGrad", "f must return a scalar (one element)", [value.shape]);
+    const value = out instanceof Var ? out.value : asTensor(out, op);
+    if (value.size !== 1) throw new ShapeError(op, "f must return a scalar (one element)", [value.shape]);
     const targets = argnums.map((i) => vars[i]!);
     const grads = out instanceof Var ? gradients(out, targets) : targets.map((v) => new Tensor(new Float32Array(v.size), v.shape));
     return { value, grad: multi ? grads : grads[0]! };
@@ -86,7 +100,7 @@ export function valueAndGrad<F extends (...args: Var[]) => Var | Tensor | number
  * ```
  */
 export function grad<F extends (...args: Var[]) => Var | Tensor | number>(f: F, opts: GradOptions = {}): (...args: VarLike[]) => Tensor | Tensor[] {
-  const vg = valueAndGrad(f, opts);
+  const vg = valueAndGradOf("grad", f, opts);
   return (...args: VarLike[]) => vg(...args).grad;
 }
 
@@ -109,6 +123,7 @@ export function grad<F extends (...args: Var[]) => Var | Tensor | number>(f: F, 
  * ```
  */
 export function defineOp<S = undefined>(name: string, rule: OpRule<NoAttrs, S>): (...inputs: VarLike[]) => Var {
+  if (typeof name !== "string" || name === "") throw new TypeError(`defineOp: name must be a non-empty string (got ${describeArg(name)})`);
   if (typeof rule?.forward !== "function" || typeof rule?.backward !== "function") throw new TypeError(`defineOp: ${name} needs forward and backward functions`);
   return (...inputs: VarLike[]) => applyRule(name, rule, {}, inputs);
 }

@@ -29,6 +29,7 @@ export function isGradEnabled(): boolean {
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") throw new TypeError(`noGrad: fn must be a function (got ${fn === null ? "null" : typeof fn})`);
   return withGradMode(false, fn);
 }
 
@@ -42,6 +43,7 @@ export function noGrad<T>(fn: () => T): T {
  * ```
  */
 export function enableGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") throw new TypeError(`enableGrad: fn must be a function (got ${fn === null ? "null" : typeof fn})`);
   return withGradMode(true, fn);
 }
 

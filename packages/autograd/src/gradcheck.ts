@@ -59,6 +59,13 @@ export function gradcheck(f: (...xs: Var[]) => Var, inputs: readonly Tensor[], o
   const eps = opts.eps ?? 1e-3;
   const rtol = opts.rtol ?? 1e-2;
   const atol = opts.atol ?? 1e-3;
+  if (typeof f !== "function") throw new TypeError(`gradcheck: f must be a function (got ${f === null ? "null" : typeof f})`);
+  if (!Array.isArray(inputs)) throw new TypeError(`gradcheck: inputs must be an array of Tensors (got ${inputs === null ? "null" : typeof inputs})`);
+  inputs.forEach((t, i) => { if (!(t instanceof Tensor)) throw new TypeError(`gradcheck: inputs[${i}] must be a Tensor (got ${t === null ? "null" : typeof t})`); });
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps <= 0) throw new RangeError(`gradcheck: eps must be a finite number > 0 (got ${String(eps)})`);
+  for (const [name, tol] of [["rtol", rtol], ["atol", atol]] as const) {
+    if (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0) throw new RangeError(`gradcheck: ${name} must be a finite number >= 0 (got ${String(tol)})`);
+  }
   const base = inputs.map((t) => t.clone());
   const vars = base.map((t) => new Var(t, true));
   const out = f(...vars);

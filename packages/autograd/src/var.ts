@@ -8,7 +8,7 @@
  * a plain loop. Nothing global keeps nodes alive: a graph that is never backpropagated is freed by
  * the garbage collector like any other object, and `backward` releases the graph it walked.
  */
-import { Tensor, asTensor, dispose, fmt } from "@tapegrad/tensor";
+import { ShapeError, Tensor, asTensor, dispose, fmt, shapesEqual } from "@tapegrad/tensor";
 import { Node } from "./node.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
 
@@ -92,6 +92,7 @@ export class Var {
 
   set grad(g: Tensor | null) {
     if (g !== null && !(g instanceof Tensor)) throw new TypeError(`grad: expected a Tensor or null for ${this.describe()} (got ${typeof g})`);
+    if (g !== null && !shapesEqual(g.shape, this.value.shape)) throw new ShapeError("grad", `the gradient's shape must equal the shape of ${this.describe()}`, [g.shape, this.value.shape]);
     this.gradValue = g;
   }
 
@@ -167,6 +168,7 @@ export class Var {
    * ```
    */
   registerHook(hook: GradHook): RemovableHandle {
+    if (typeof hook !== "function") throw new TypeError(`registerHook: hook must be a function (got ${hook === null ? "null" : typeof hook})`);
     if (!this.requiresGrad) throw new Error(`registerHook: cannot register a hook on ${this.describe()}, which does not require grad`);
     const list = (this.hooks ??= []);
     list.push(hook);
@@ -184,6 +186,7 @@ export class Var {
    * ```
    */
   registerPostAccumulateGradHook(hook: PostAccumulateGradHook): RemovableHandle {
+    if (typeof hook !== "function") throw new TypeError(`registerPostAccumulateGradHook: hook must be a function (got ${hook === null ? "null" : typeof hook})`);
     if (!this.isLeaf || !this.requiresGrad) {
       throw new Error(`registerPostAccumulateGradHook: only leaf Vars that require grad accumulate gradients (got ${this.describe()})`);
     }

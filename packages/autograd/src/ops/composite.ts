@@ -81,11 +81,18 @@ export function huberLoss(input: VarLike, target: VarLike, opts: { reduction?: R
  * ```
  */
 export function variance(x: VarLike, axes?: T.Axes, opts: { correction?: number; keepDims?: boolean } = {}): Var {
-  const v = toVar(x, "variance");
-  const ax = normalizeAxes("variance", axes, v.ndim, v.shape);
+  return varianceOf("variance", x, axes, opts);
+}
+
+/** {@link variance}, with the op name its errors carry (`variance` or `std`). */
+function varianceOf(op: string, x: VarLike, axes: T.Axes | undefined, opts: { correction?: number; keepDims?: boolean }): Var {
+  const v = toVar(x, op);
+  const correction = opts.correction ?? 1;
+  if (typeof correction !== "number" || !Number.isFinite(correction)) throw new RangeError(`${op}: correction must be a finite number (got ${String(correction)})`);
+  const ax = normalizeAxes(op, axes, v.ndim, v.shape);
   const n = ax.reduce((p, i) => p * v.shape[i]!, 1);
   const dev = sub(v, mean(v, ax, true));
-  return mul(sum(square(dev), ax, opts.keepDims ?? false), 1 / Math.max(0, n - (opts.correction ?? 1)));
+  return mul(sum(square(dev), ax, opts.keepDims ?? false), 1 / Math.max(0, n - correction));
 }
 
 /**
@@ -98,7 +105,7 @@ export function variance(x: VarLike, axes?: T.Axes, opts: { correction?: number;
  * ```
  */
 export function std(x: VarLike, axes?: T.Axes, opts: { correction?: number; keepDims?: boolean } = {}): Var {
-  return sqrt(variance(x, axes, opts));
+  return sqrt(varianceOf("std", x, axes, opts));
 }
 
 /**
@@ -137,6 +144,12 @@ export function layerNorm(x: VarLike, normalizedShape: readonly number[], weight
   const k = normalizedShape.length;
   const tail = v.shape.slice(v.ndim - k);
   if (k > v.ndim || !shapesEqual(tail, normalizedShape)) throw new ShapeError("layerNorm", "trailing dims must equal normalizedShape", [v.shape, normalizedShape]);
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`layerNorm: eps must be a finite number >= 0 (got ${String(eps)})`);
+  for (const [name, p] of [["weight", weight], ["bias", bias]] as const) {
+    if (p === undefined || p === null) continue;
+    const pv = toVar(p, "layerNorm");
+    if (!shapesEqual(pv.shape, normalizedShape)) throw new ShapeError("layerNorm", `${name} must have the normalized shape`, [pv.shape, normalizedShape]);
+  }
   const axes = Array.from({ length: k }, (_, i) => v.ndim - k + i);
   const mu = mean(v, axes, true);
   const dev = sub(v, mu);

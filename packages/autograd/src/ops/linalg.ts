@@ -7,7 +7,8 @@
 import * as T from "@tapegrad/tensor";
 import type { Tensor } from "@tapegrad/tensor";
 import type { Var } from "../var.js";
-import { apply, type VarLike } from "../apply.js";
+import { apply, toVar, type VarLike } from "../apply.js";
+import { ShapeError } from "@tapegrad/tensor";
 import { GRAD_WRITTEN, defineRule, type NoAttrs } from "../rule.js";
 import { sumToShape } from "../backward.js";
 import { add } from "./arith.js";
@@ -107,6 +108,15 @@ export function matmul(a: VarLike, b: VarLike): Var {
 export function linear(x: VarLike, weight: VarLike, bias?: VarLike | null, activation: T.LinearActivation = "none"): Var {
   if (activation !== "none" && activation !== "relu") throw new TypeError(`linear: activation must be "none" or "relu" (got ${String(activation)})`);
   const hasBias = bias !== undefined && bias !== null;
+  const xv = toVar(x, "linear"), wv = toVar(weight, "linear");
+  if (xv.ndim === 0 || wv.ndim < 2 || xv.shape[xv.ndim - 1] !== wv.shape[wv.ndim - 1]) {
+    throw new ShapeError("linear", "x's last dimension must equal weight's in-features (its last dimension)", [xv.shape, wv.shape]);
+  }
+  if (hasBias) {
+    const bv = toVar(bias, "linear");
+    const outF = wv.shape[wv.ndim - 2]!, bLast = bv.ndim === 0 ? 1 : bv.shape[bv.ndim - 1]!;
+    if (bLast !== outF && bLast !== 1) throw new ShapeError("linear", "bias must broadcast to the out-features (weight's rows)", [bv.shape, wv.shape]);
+  }
   if (fitsLinear(x, weight, hasBias ? bias : null)) {
     return apply("linear", activation === "relu" ? reluLinear : plainLinear, hasBias ? [x, weight, bias] : [x, weight]);
   }

@@ -169,6 +169,9 @@ export const lossRules = {
 
 /** Class labels as an Int32Array of length `n`. */
 function labelArray(op: string, target: T.Indices | Var, n: number, classes: number, ignoreIndex: number): Int32Array {
+  if (!(target instanceof Tensor || target instanceof Var || target instanceof Int32Array || Array.isArray(target))) {
+    throw new TypeError(`${op}: target must be labels (an array, Int32Array or Tensor) or a Var (got ${target === null ? "null" : typeof target})`);
+  }
   const src: ArrayLike<number> = target instanceof Tensor ? target.toFloat32Array() : target instanceof Int32Array || Array.isArray(target) ? target : (target as Var).value.toFloat32Array();
   if (src.length !== n) throw new ShapeError(op, `expected ${n} labels, got ${src.length}`, [[n], [src.length]]);
   const out = new Int32Array(n);
@@ -266,6 +269,7 @@ export function nllLoss(input: VarLike, target: T.Indices, opts: { reduction?: R
  */
 export function reduceLoss(l: Var, reduction: Reduction, op = "reduceLoss"): Var {
   checkReduction(op, reduction);
+  if (!(l instanceof Var)) throw new TypeError(`${op}: the loss must be a Var (got ${l === null ? "null" : typeof l})`);
   return reduction === "none" ? l : reduction === "sum" ? sum(l) : mean(l);
 }
 
@@ -281,7 +285,9 @@ export function reduceLoss(l: Var, reduction: Reduction, op = "reduceLoss"): Var
  */
 export function bceWithLogits(logits: VarLike, target: VarLike, opts: { reduction?: Reduction } = {}): Var {
   const reduction = checkReduction("bceWithLogits", opts.reduction ?? "mean");
-  return reduceLoss(apply("bceWithLogits", {}, [logits, target]), reduction);
+  const z = toVar(logits, "bceWithLogits"), y = toVar(target, "bceWithLogits");
+  if (!shapesEqual(z.shape, y.shape)) throw new ShapeError("bceWithLogits", "target must have the shape of the logits", [z.shape, y.shape]);
+  return reduceLoss(apply("bceWithLogits", {}, [z, y]), reduction);
 }
 
 /** Reductions accepted by {@link klDiv}. */
@@ -303,7 +309,9 @@ export function klDiv(input: VarLike, target: VarLike, opts: { reduction?: KLRed
   const r = opts.reduction ?? "mean";
   if (r !== "batchmean") checkReduction("klDiv", r);
   const q = toVar(input, "klDiv");
-  const l = apply("klDiv", { logTarget: opts.logTarget ?? false }, [q, target]);
+  const p = toVar(target, "klDiv");
+  T.broadcastShapes("klDiv", q.shape, p.shape);
+  const l = apply("klDiv", { logTarget: opts.logTarget ?? false }, [q, p]);
   if (r === "batchmean") return mul(sum(l), 1 / (q.ndim === 0 ? 1 : q.shape[0]!));
   return reduceLoss(l, r);
 }

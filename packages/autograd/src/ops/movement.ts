@@ -149,6 +149,7 @@ export function unsqueeze(x: VarLike, axis: number): Var {
 
 /** Join along an existing axis. @throws {ShapeError} for mismatched shapes. @example `concat([a, b], 1)` */
 export function concat(xs: readonly VarLike[], axis = 0): Var {
+  if (!Array.isArray(xs)) throw new TypeError(`concat: xs must be an array (got ${xs === null ? "null" : typeof xs})`);
   if (xs.length === 0) throw new ShapeError("concat", "needs at least one tensor");
   const vs = xs.map((x) => toVar(x, "concat"));
   const ax = normalizeAxis("concat", axis, Math.max(vs[0]!.ndim, 1), vs[0]!.shape);
@@ -157,6 +158,7 @@ export function concat(xs: readonly VarLike[], axis = 0): Var {
 
 /** Stack along a new axis (composite: unsqueeze + concat). @throws {ShapeError} for differing shapes. @example `stack([a, b], -1)` */
 export function stack(xs: readonly VarLike[], axis = 0): Var {
+  if (!Array.isArray(xs)) throw new TypeError(`stack: xs must be an array (got ${xs === null ? "null" : typeof xs})`);
   if (xs.length === 0) throw new ShapeError("stack", "needs at least one tensor");
   const vs = xs.map((x) => toVar(x, "stack"));
   for (const v of vs) if (!T.shapesEqual(v.shape, vs[0]!.shape)) throw new ShapeError("stack", "all tensors must have the same shape", vs.map((u) => u.shape));

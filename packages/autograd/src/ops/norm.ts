@@ -206,5 +206,6 @@ export function groupNorm(x: VarLike, numGroups: number, weight: VarLike | null 
 export function instanceNorm(x: VarLike, weight: VarLike | null = null, bias: VarLike | null = null, eps = 1e-5): Var {
   const v = toVar(x, "instanceNorm");
   if (v.ndim < 2) throw new ShapeError("instanceNorm", "input must be [N, C, *] (at least 2-D)", [v.shape]);
+  if (typeof eps !== "number" || !(eps >= 0)) throw new RangeError(`instanceNorm: eps must be a number >= 0 (got ${String(eps)})`);
   return groupNorm(v, v.shape[1]!, weight, bias, eps);
 }

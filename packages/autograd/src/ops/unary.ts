@@ -209,5 +209,6 @@ export function clamp(x: VarLike, min: number | null = null, max: number | null 
  */
 export function powScalar(x: VarLike, exponent: number): Var {
   if (typeof exponent !== "number") throw new TypeError(`powScalar: exponent must be a number (got ${typeof exponent})`);
+  if (Number.isNaN(exponent)) throw new RangeError("powScalar: exponent must not be NaN");
   return apply("powScalar", { exponent }, [x]);
 }

@@ -204,6 +204,7 @@ class PerSampleObserver implements NodeObserver {
  */
 export function perSampleGrads(root: Var, params: readonly Var[], opts: PerSampleOptions): PerSampleGrads {
   const B = opts.batchSize;
+  if (!(root instanceof Var)) throw new TypeError(`perSampleGrads: root must be a Var (got ${root === null ? "null" : typeof root})`);
   if (!Number.isInteger(B) || B < 0) throw new RangeError(`perSampleGrads: batchSize must be a non-negative integer, got ${String(B)}`);
   const index = new Map<Var, number>();
   params.forEach((v, i) => {
