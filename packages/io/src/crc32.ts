@@ -25,7 +25,8 @@ function buildTables(): Uint32Array {
 
 /**
  * CRC-32 of `bytes[start, end)` (IEEE polynomial; `crc32(utf8("123456789")) === 0xCBF43926`),
- * as an unsigned 32-bit number.
+ * as an unsigned 32-bit number. `prev` continues a running checksum (zlib's `crc32(crc, buf)`):
+ * `crc32(b, 0, b.length, crc32(a))` is the CRC of `a` followed by `b`.
  *
  * @throws {RangeError} when `start`/`end` are not integers with `0 <= start <= end <= bytes.length`.
  * @example
@@ -33,12 +34,12 @@ function buildTables(): Uint32Array {
  * crc32(new TextEncoder().encode("123456789")).toString(16); // "cbf43926"
  * ```
  */
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, prev = 0): number {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > bytes.length) {
     throw new RangeError(`crc32: range [${start}, ${end}) is not inside the ${bytes.length} bytes`);
   }
   const t = (tables ??= buildTables());
-  let c = 0xffffffff;
+  let c = (prev ^ 0xffffffff) >>> 0;
   let i = start;
   const end4 = start + ((end - start) & ~3);
   for (; i < end4; i += 4) {

@@ -22,3 +22,6 @@ export { type DtypeArrays, type RawTensor, values, toFloat32, toTensor } from ".
 export { type RawInput, type ValuesInput, type TensorInput, encodeTensor } from "./encode.js";
 export { type WriteOptions, type WriteTensors, compareUtf8, writeSafetensors } from "./write.js";
 export { crc32 } from "./crc32.js";
+export { type Tree, type TreeArray, type TreeTensor, splitTree, joinTree } from "./checkpoint/tree.js";
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, encodeCheckpoint, decodeCheckpoint } from "./checkpoint/checkpoint.js";
+export { type Stateful, type Seeded, type TrainingParts, type TrainingInfo, saveTrainingState, loadTrainingState } from "./checkpoint/training.js";
