@@ -6,7 +6,13 @@
  */
 import { SafetensorsError } from "./errors.js";
 
-/** A JSON number kept as its source text (see {@link parseJsonStrict}). */
+/**
+ * A JSON number kept as its source text (see {@link parseJsonStrict}), so large or fractional
+ * values can be checked exactly (`BigInt(n.text)`).
+ *
+ * @throws never.
+ * @example `(parseJsonStrict("[18446744073709551615]") as JsonNumber[])[0].text; // "18446744073709551615"`
+ */
 export class JsonNumber {
   constructor(readonly text: string) {}
 }
