@@ -1,13 +1,12 @@
 /**
  * @file `pnpm train --save FILE.safetensors`: the trained model's state dict as a safetensors file
  * PyTorch loads into the `nn.Sequential` of the same shape (keys `0.weight`, `0.bias`, …; F32, and
- * BatchNorm's `num_batches_tracked` as I64 like torch's; metadata `{"format":"pt"}`). Written to a
- * temporary file in the same directory, flushed, then renamed, so a crash never leaves half a file.
+ * BatchNorm's `num_batches_tracked` as I64 like torch's; metadata `{"format":"pt"}`), written
+ * atomically (`writeFileAtomic`: a crash never leaves half a file).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import type { Module } from "@tapegrad/nn";
 import { type TensorInput, writeSafetensors } from "@tapegrad/io";
+import { writeFileAtomic } from "../lib/atomic-file.js";
 
 /** The model's state dict as writer inputs, with torch's dtypes. */
 export function stateDictTensors(model: Module): [string, TensorInput][] {
@@ -21,17 +20,6 @@ export function stateDictTensors(model: Module): [string, TensorInput][] {
 /** Writes `model`'s state dict to `path` atomically (temporary file, fsync, rename); returns the byte count. */
 export function saveSafetensors(path: string, model: Module): number {
   const bytes = writeSafetensors(stateDictTensors(model), { metadata: { format: "pt" } });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFileAtomic(path, bytes);
   return bytes.length;
 }
