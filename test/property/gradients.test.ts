@@ -108,7 +108,7 @@ function as2d<T>(A: Alg<T>, x: T): T {
 /** Applies one gene to the nodes built so far; the result's shape depends only on shapes. */
 function step<T>(A: Alg<T>, g: Gene, nodes: readonly T[]): T {
   const a = nodes[g.i % nodes.length]!;
-  let b = nodes[g.j % nodes.length]!;
+  let b: T = nodes[g.j % nodes.length]!;
   const sa = A.shape(a);
   if (!broadcasts(sa, A.shape(b))) b = A.sum(b, null, false); // a 0-d operand broadcasts with anything
   const n = sizeOf(sa);
