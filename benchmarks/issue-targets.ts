@@ -164,13 +164,15 @@ function targetTable(tg: readonly ResultRecord[], peers: readonly ResultRecord[]
   const mem = tg.filter((r) => r.bench === "memory");
   if (mem.length === 0) {
     rows.push(["#12 heap flat over a 10,000-step training run", opts.memoryRequested ? "not measured (failed)" : "not run (pnpm bench --memory)", "—"]);
+    rows.push(["#17 soak: memory flat over 100,000 training steps", opts.memoryRequested ? "not measured (failed)" : "not run (pnpm bench --memory --memory-steps 100000)", "—"]);
   } else {
     for (const m of mem) {
       const steps = Number(m.size);
       const slope = Number(m.heapSlopeMBPer1kSteps);
       const measured = `${m.flat ? "flat" : "growing"} over ${steps} steps: heapUsed ${num(m.value)} MB at the end, slope ${slope >= 0 ? "+" : ""}${slope.toFixed(3)} MB/1k steps (${m.backend})`;
       rows.push(["#12 heap flat over a 10,000-step training run", measured, m.flat === true && steps >= 10_000 ? "yes" : "no"]);
+      rows.push(["#17 soak: memory flat over 100,000 training steps", measured, steps < 100_000 ? "— (run with --memory-steps 100000)" : m.flat === true ? "yes" : "no"]);
     }
   }
-  return `## targets of issues 15, 14, 13, 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
+  return `## targets of issues 17, 16, 15, 14, 13, 12 and 6 (this run, this machine; SIMD: ${mode})\n\n${table(["target", "measured", "met"], rows)}`;
 }
