@@ -8,7 +8,7 @@
  * a plain loop. Nothing global keeps nodes alive: a graph that is never backpropagated is freed by
  * the garbage collector like any other object, and `backward` releases the graph it walked.
  */
-import { ShapeError, Tensor, asTensor, dispose, fmt, shapesEqual } from "@tapegrad/tensor";
+import { Tensor, asTensor, dispose, fmt } from "@tapegrad/tensor";
 import { Node } from "./node.js";
 import { runBackward, type BackwardOptions } from "./backward.js";
 
@@ -92,7 +92,6 @@ export class Var {
 
   set grad(g: Tensor | null) {
     if (g !== null && !(g instanceof Tensor)) throw new TypeError(`grad: expected a Tensor or null for ${this.describe()} (got ${typeof g})`);
-    if (g !== null && !shapesEqual(g.shape, this.value.shape)) throw new ShapeError("grad", `the gradient's shape must equal the shape of ${this.describe()}`, [g.shape, this.value.shape]);
     this.gradValue = g;
   }
 
