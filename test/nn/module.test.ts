@@ -118,7 +118,7 @@ describe("Linear", () => {
   });
   it("rejects bad sizes and inputs", () => {
     expect(() => new Linear(0, 3)).toThrow(/Linear: sizes must be positive integers \(got 0, 3\)/);
-    expect(() => new Linear(4, 2).forward(zeros([3, 5]))).toThrow(/matmul: inner dimensions differ \(got \[3,5\] and \[4,2\]\)/);
+    expect(() => new Linear(4, 2).forward(zeros([3, 5]))).toThrow(/linear: x's last dimension must equal weight's in-features \(its last dimension\) \(got \[3,5\] and \[2,4\]\)/);
   });
 });
 
@@ -192,6 +192,6 @@ describe("initialisers", () => {
   it("calculateGain follows PyTorch's table", () => {
     expect(init.calculateGain("tanh")).toBeCloseTo(5 / 3);
     expect(init.calculateGain("leaky_relu", 0.2)).toBeCloseTo(Math.sqrt(2 / 1.04));
-    expect(() => init.fans([3])).toThrow(/init: fan in and fan out need a weight with at least 2 dimensions \(got \[3\]\)/);
+    expect(() => init.fans([3])).toThrow(/fans: fan in and fan out need a weight with at least 2 dimensions \(got \[3\]\)/);
   });
 });

@@ -5,7 +5,7 @@
  *
  * Fans follow PyTorch: for a weight `[out, in, ...k]`, `fanIn = in·Πk` and `fanOut = out·Πk`.
  */
-import { Rng, ShapeError, Tensor, defaultRng, rand, randn } from "@tapegrad/tensor";
+import { Rng, ShapeError, Tensor, checkShape, defaultRng, rand, randn } from "@tapegrad/tensor";
 
 /** Nonlinearities known to {@link calculateGain}. */
 export type Nonlinearity = "linear" | "identity" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu" | "conv2d";
@@ -21,13 +21,19 @@ export type Nonlinearity = "linear" | "identity" | "sigmoid" | "tanh" | "relu" |
  * ```
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  return gainOf("calculateGain", nonlinearity, param);
+}
+
+/** {@link calculateGain}, with the name its errors carry. */
+function gainOf(op: string, nonlinearity: Nonlinearity, param?: number): number {
+  if (param !== undefined && (typeof param !== "number" || !Number.isFinite(param))) throw new RangeError(`${op}: param must be a finite number (got ${String(param)})`);
   switch (nonlinearity) {
     case "linear": case "identity": case "sigmoid": case "conv2d": return 1;
     case "tanh": return 5 / 3;
     case "relu": return Math.SQRT2;
     case "leaky_relu": { const s = param ?? 0.01; return Math.sqrt(2 / (1 + s * s)); }
     case "selu": return 3 / 4;
-    default: throw new TypeError(`calculateGain: unknown nonlinearity ${String(nonlinearity)}`);
+    default: throw new TypeError(`${op}: unknown nonlinearity ${String(nonlinearity)}`);
   }
 }
 
@@ -41,7 +47,13 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * ```
  */
 export function fans(shape: readonly number[]): [number, number] {
-  if (shape.length < 2) throw new ShapeError("init", "fan in and fan out need a weight with at least 2 dimensions", [shape]);
+  return fansOf("fans", shape);
+}
+
+/** {@link fans}, with the name its errors carry. */
+function fansOf(op: string, shape: readonly number[]): [number, number] {
+  checkShape(op, shape);
+  if (shape.length < 2) throw new ShapeError(op, "fan in and fan out need a weight with at least 2 dimensions", [shape]);
   let receptive = 1;
   for (let i = 2; i < shape.length; i++) receptive *= shape[i]!;
   return [shape[1]! * receptive, shape[0]! * receptive];
@@ -61,7 +73,18 @@ export interface InitOptions {
  * uniform([3], -0.1, 0.1, { rng: new Rng(0) });
  * ```
  */
+/** Checks an initialiser's shape, rng and numeric arguments, naming the initialiser. */
+function checkInit(op: string, shape: readonly number[], opts: InitOptions, nums: Record<string, number | undefined>): void {
+  checkShape(op, shape);
+  if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`${op}: rng must be an Rng (got ${opts.rng === null ? "null" : typeof opts.rng})`);
+  for (const [name, v] of Object.entries(nums)) {
+    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new RangeError(`${op}: ${name} must be a finite number (got ${String(v)})`);
+  }
+}
+
 export function uniform(shape: readonly number[], low = 0, high = 1, opts: InitOptions = {}): Tensor {
+  checkInit("uniform", shape, opts, { low, high });
+  if (low > high) throw new RangeError(`uniform: need low <= high (got ${low}, ${high})`);
   return rand(shape, opts.rng ?? defaultRng, low, high);
 }
 
@@ -75,6 +98,8 @@ export function uniform(shape: readonly number[], low = 0, high = 1, opts: InitO
  * ```
  */
 export function normal(shape: readonly number[], mean = 0, std = 1, opts: InitOptions = {}): Tensor {
+  checkInit("normal", shape, opts, { mean, std });
+  if (std < 0) throw new RangeError(`normal: std must be non-negative (got ${std})`);
   return randn(shape, opts.rng ?? defaultRng, mean, std);
 }
 
@@ -88,7 +113,8 @@ export function normal(shape: readonly number[], mean = 0, std = 1, opts: InitOp
  * ```
  */
 export function xavierUniform(shape: readonly number[], opts: InitOptions & { gain?: number } = {}): Tensor {
-  const [fi, fo] = fans(shape);
+  checkInit("xavierUniform", shape, opts, { gain: opts.gain });
+  const [fi, fo] = fansOf("xavierUniform", shape);
   const a = (opts.gain ?? 1) * Math.sqrt(6 / (fi + fo));
   return uniform(shape, -a, a, opts);
 }
@@ -103,7 +129,8 @@ export function xavierUniform(shape: readonly number[], opts: InitOptions & { ga
  * ```
  */
 export function xavierNormal(shape: readonly number[], opts: InitOptions & { gain?: number } = {}): Tensor {
-  const [fi, fo] = fans(shape);
+  checkInit("xavierNormal", shape, opts, { gain: opts.gain });
+  const [fi, fo] = fansOf("xavierNormal", shape);
   return normal(shape, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fi + fo)), opts);
 }
 
@@ -114,10 +141,13 @@ export interface KaimingOptions extends InitOptions {
   nonlinearity?: Nonlinearity;
 }
 
-function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
-  const [fi, fo] = fans(shape);
-  const fan = (o.mode ?? "fanIn") === "fanIn" ? fi : fo;
-  return calculateGain(o.nonlinearity ?? "leaky_relu", o.a ?? 0) / Math.sqrt(fan);
+function kaimingStd(op: string, shape: readonly number[], o: KaimingOptions): number {
+  checkInit(op, shape, o, { a: o.a });
+  const mode = o.mode ?? "fanIn";
+  if (mode !== "fanIn" && mode !== "fanOut") throw new TypeError(`${op}: mode must be "fanIn" or "fanOut" (got ${String(mode)})`);
+  const [fi, fo] = fansOf(op, shape);
+  const fan = mode === "fanIn" ? fi : fo;
+  return gainOf(op, o.nonlinearity ?? "leaky_relu", o.a ?? 0) / Math.sqrt(fan);
 }
 
 /**
@@ -130,7 +160,7 @@ function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
  * ```
  */
 export function kaimingUniform(shape: readonly number[], opts: KaimingOptions = {}): Tensor {
-  const b = Math.sqrt(3) * kaimingStd(shape, opts);
+  const b = Math.sqrt(3) * kaimingStd("kaimingUniform", shape, opts);
   return uniform(shape, -b, b, opts);
 }
 
@@ -144,7 +174,7 @@ export function kaimingUniform(shape: readonly number[], opts: KaimingOptions = 
  * ```
  */
 export function kaimingNormal(shape: readonly number[], opts: KaimingOptions = {}): Tensor {
-  return normal(shape, 0, kaimingStd(shape, opts), opts);
+  return normal(shape, 0, kaimingStd("kaimingNormal", shape, opts), opts);
 }
 
 /**
@@ -159,6 +189,7 @@ export function kaimingNormal(shape: readonly number[], opts: KaimingOptions = {
  * ```
  */
 export function orthogonal(shape: readonly number[], opts: InitOptions & { gain?: number } = {}): Tensor {
+  checkInit("orthogonal", shape, opts, { gain: opts.gain });
   if (shape.length < 2) throw new ShapeError("orthogonal", "needs at least 2 dimensions", [shape]);
   const rows = shape[0]!;
   const cols = shape.slice(1).reduce((a, b) => a * b, 1);

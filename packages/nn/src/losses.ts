@@ -4,7 +4,7 @@
  */
 import * as A from "@tapegrad/autograd";
 import { Var, type VarLike } from "@tapegrad/autograd";
-import type { Indices } from "@tapegrad/tensor";
+import { ShapeError, shapesEqual, type Indices } from "@tapegrad/tensor";
 
 export { crossEntropy, nllLoss, bceWithLogits, klDiv, mseLoss, l1Loss, huberLoss, type Reduction, type KLReduction, type CrossEntropyOptions } from "@tapegrad/autograd";
 
@@ -37,6 +37,7 @@ export function distillationLoss(studentLogits: VarLike, teacherLogits: VarLike,
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`distillationLoss: alpha must be in [0, 1] (got ${alpha})`);
   const s = A.toVar(studentLogits, "distillationLoss");
   const t = teacherLogits instanceof Var ? teacherLogits.detach() : A.toVar(teacherLogits, "distillationLoss");
+  if (!shapesEqual(s.shape, t.shape)) throw new ShapeError("distillationLoss", "student and teacher logits must have the same shape", [s.shape, t.shape]);
   const soft = A.mul(A.klDiv(A.logSoftmax(A.div(s, T), -1), A.softmax(A.div(t, T), -1), { reduction: "batchmean" }), T * T);
   if (alpha === 1) return soft;
   const hard = A.crossEntropy(s, labels);

@@ -93,13 +93,19 @@ function ownMap(module: Module): Map<string, Parametrization> {
  * fc.namedParameters().map(([n]) => n); // ["bias", "weight_orig"]
  * ```
  */
+/** Throws a TypeError naming `op` unless `module` is a Module. */
+function checkModule(op: string, module: unknown): void {
+  if (!(module instanceof Module)) throw new TypeError(`${op}: expected a Module (got ${describe(module)})`);
+}
+
 export function registerParametrization(module: Module, name: string, spec: ParametrizationSpec): Parametrization {
   const fn = "registerParametrization";
   if (!(module instanceof Module)) throw new TypeError(`${fn}: expected a Module (got ${describe(module)})`);
   const map = ownMap(module);
-  if (map.has(name)) throw new Error(`${fn}: "${name}" of ${module.constructor.name} is already parametrized (kind "${map.get(name)!.kind}")`);
+  if (spec === null || typeof spec !== "object" || typeof spec.compute !== "function") throw new TypeError(`${fn}: spec.compute must be a function (got ${spec === null || typeof spec !== "object" ? describe(spec) : typeof spec.compute})`);
+  if (map.has(name)) throw new RangeError(`${fn}: "${name}" of ${module.constructor.name} is already parametrized (kind "${map.get(name)!.kind}")`);
   const original = module.getParameter(name);
-  if (original === undefined) throw new Error(`${fn}: ${module.constructor.name} has no parameter "${name}"`);
+  if (original === undefined) throw new RangeError(`${fn}: ${module.constructor.name} has no parameter "${name}"`);
   const keys = Object.keys(spec.buffers ?? {});
   for (const taken of [`${name}_orig`, ...keys.map((k) => `${name}_${k}`)]) {
     if (module.getParameter(taken) !== undefined || module.getBuffer(taken) !== undefined) {
@@ -149,6 +155,7 @@ export function registerParametrization(module: Module, name: string, spec: Para
  * ```
  */
 export function getParametrization(module: Module, name: string): Parametrization | undefined {
+  checkModule("getParametrization", module);
   return registry.get(module)?.get(name);
 }
 
@@ -162,6 +169,7 @@ export function getParametrization(module: Module, name: string): Parametrizatio
  * ```
  */
 export function parametrizationsOf(module: Module): Parametrization[] {
+  checkModule("parametrizationsOf", module);
   return [...(registry.get(module)?.values() ?? [])];
 }
 
@@ -176,6 +184,7 @@ export function parametrizationsOf(module: Module): Parametrization[] {
  * ```
  */
 export function isParametrized(module: Module, name?: string, kind?: string): boolean {
+  checkModule("isParametrized", module);
   const map = registry.get(module);
   if (map === undefined) return false;
   const list = name === undefined ? [...map.values()] : map.has(name) ? [map.get(name)!] : [];
@@ -195,8 +204,9 @@ export function isParametrized(module: Module, name?: string, kind?: string): bo
  * ```
  */
 export function removeParametrization(module: Module, name: string, opts: { leaveParametrized?: boolean } = {}): Var {
+  checkModule("removeParametrization", module);
   const p = getParametrization(module, name);
-  if (p === undefined) throw new Error(`removeParametrization: "${name}" of ${describe(module)} is not parametrized`);
+  if (p === undefined) throw new RangeError(`removeParametrization: "${name}" of ${describe(module)} is not parametrized`);
   const orig = p.original;
   if (opts.leaveParametrized !== false) {
     const effective = noGrad(() => p.value().value).toFloat32Array();

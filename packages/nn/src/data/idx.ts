@@ -29,6 +29,7 @@ const TYPES: Record<number, [IdxType, number]> = {
  * ```
  */
 export function isGzip(bytes: Uint8Array): boolean {
+  checkBytes("isGzip", bytes);
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
@@ -39,40 +40,53 @@ export function isGzip(bytes: Uint8Array): boolean {
  * typed-array loops slower (about 2x for simple kernels). In Node, prefer `node:zlib`'s
  * `gunzipSync` and {@link decodeIdx}; this function is for browsers.
  *
- * @throws {Error} when the platform lacks DecompressionStream or the data is corrupt.
+ * @throws {Error} when the platform lacks DecompressionStream; {TypeError} when `bytes` is not a
+ * Uint8Array; {RangeError} when the data is not valid gzip.
  * @example
  * ```ts
  * const raw = await gunzip(gzBytes);
  * ```
  */
+/** Throws a TypeError naming `op` unless `bytes` is a Uint8Array. */
+function checkBytes(op: string, bytes: unknown): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${op}: bytes must be a Uint8Array (got ${bytes === null ? "null" : typeof bytes})`);
+}
+
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (typeof DecompressionStream !== "function") throw new Error("gunzip: this platform has no DecompressionStream (needs Node >= 18 or a modern browser)");
+  checkBytes("gunzip", bytes);
   const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  try {
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new RangeError(`gunzip: not valid gzip data (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 /**
  * Decodes an uncompressed IDX buffer.
  *
- * @throws {Error} for a bad magic number, unknown type or truncated data.
+ * @throws {TypeError} when `bytes` is not a Uint8Array; {RangeError} for a bad magic number,
+ * unknown type or truncated data.
  * @example
  * ```ts
  * const { dims, data } = decodeIdx(raw); // dims [60000, 28, 28] for MNIST images
  * ```
  */
 export function decodeIdx(bytes: Uint8Array): IdxArray {
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new Error("decodeIdx: not an IDX file (bad magic number)");
+  checkBytes("decodeIdx", bytes);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new RangeError("decodeIdx: not an IDX file (bad magic number)");
   const t = TYPES[bytes[2]!];
-  if (!t) throw new Error(`decodeIdx: unknown element type 0x${bytes[2]!.toString(16)}`);
+  if (!t) throw new RangeError(`decodeIdx: unknown element type 0x${bytes[2]!.toString(16)}`);
   const [type, width] = t;
   const rank = bytes[3]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 4 + 4 * rank) throw new Error("decodeIdx: truncated header");
+  if (bytes.length < 4 + 4 * rank) throw new RangeError("decodeIdx: truncated header");
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * rank;
-  if (bytes.length < start + count * width) throw new Error(`decodeIdx: truncated data (expected ${count * width} bytes after the header, got ${bytes.length - start})`);
+  if (bytes.length < start + count * width) throw new RangeError(`decodeIdx: truncated data (expected ${count * width} bytes after the header, got ${bytes.length - start})`);
   let data: IdxArray["data"];
   switch (type) {
     case "uint8": data = bytes.slice(start, start + count); break;
@@ -99,20 +113,21 @@ export function decodeIdx(bytes: Uint8Array): IdxArray {
  * ```
  */
 export async function readIdx(bytes: Uint8Array): Promise<IdxArray> {
+  checkBytes("readIdx", bytes);
   return decodeIdx(isGzip(bytes) ? await gunzip(bytes) : bytes);
 }
 
 /**
  * IDX images (`uint8`, `[N, ...]`) as a float tensor `[N, prod(rest)]` scaled to [0, 1].
  *
- * @throws {Error} for a non-uint8 array.
+ * @throws {TypeError} for a non-uint8 array (or not an IdxArray).
  * @example
  * ```ts
  * const x = idxToImages(await readIdx(bytes)); // [60000, 784]
  * ```
  */
 export function idxToImages(a: IdxArray): Tensor {
-  if (a.type !== "uint8") throw new Error(`idxToImages: expected uint8 pixels (got ${a.type})`);
+  if (a === null || typeof a !== "object" || a.type !== "uint8") throw new TypeError(`idxToImages: expected uint8 pixels (got ${a === null || typeof a !== "object" ? String(a) : a.type})`);
   const n = a.dims[0] ?? 0;
   const per = a.dims.slice(1).reduce((x, y) => x * y, 1);
   const out = new Float32Array(n * per);
@@ -124,13 +139,14 @@ export function idxToImages(a: IdxArray): Tensor {
 /**
  * IDX labels as an Int32Array.
  *
- * @throws {Error} for a non-1-D array.
+ * @throws {TypeError} when `a` is not an IdxArray; {RangeError} for a non-1-D array.
  * @example
  * ```ts
  * const y = idxToLabels(await readIdx(labelBytes));
  * ```
  */
 export function idxToLabels(a: IdxArray): Int32Array {
-  if (a.dims.length !== 1) throw new Error(`idxToLabels: expected a 1-D array (got dims ${JSON.stringify(a.dims)})`);
+  if (a === null || typeof a !== "object" || !Array.isArray(a.dims)) throw new TypeError(`idxToLabels: expected an IdxArray (got ${a === null ? "null" : typeof a})`);
+  if (a.dims.length !== 1) throw new RangeError(`idxToLabels: expected a 1-D array (got dims ${JSON.stringify(a.dims)})`);
   return Int32Array.from(a.data as ArrayLike<number>);
 }

@@ -55,6 +55,7 @@ export class DataLoader implements Iterable<Batch> {
   private resumeAt = 0;
   constructor(readonly x: Tensor, readonly y: Int32Array | Tensor | null, readonly opts: LoaderOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new RangeError(`DataLoader: batchSize must be a positive integer (got ${opts.batchSize})`);
+    if (!(x instanceof Tensor)) throw new TypeError(`DataLoader: x must be a Tensor (got ${x === null ? "null" : typeof x})`);
     if (x.ndim === 0) throw new ShapeError("DataLoader", "x needs a sample axis", [x.shape]);
     this.size = x.shape[0]!;
     const ny = y === null ? this.size : y instanceof Tensor ? y.shape[0] : y.length;

@@ -2,7 +2,7 @@
  * @file Small layers: `Sequential`, activation modules, `Identity`, `Flatten`, `Dropout`
  * (seeded), `Embedding` and `LayerNorm`.
  */
-import { Rng, ShapeError, defaultRng, fmt, ones, zeros, type Indices } from "@tapegrad/tensor";
+import { Rng, ShapeError, checkShape, defaultRng, fmt, ones, zeros, type Indices } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
 import type { Var, VarLike } from "@tapegrad/autograd";
 import { Module } from "../module.js";
@@ -28,6 +28,9 @@ export class Sequential extends Module {
   readonly layers: UnaryModule[];
   constructor(...layers: UnaryModule[]) {
     super();
+    layers.forEach((l, i) => {
+      if (!(l instanceof Module)) throw new TypeError(`Sequential: layer ${i} must be a Module (got ${l === null ? "null" : typeof l})`);
+    });
     this.layers = layers.map((l, i) => this.addModule(String(i), l));
   }
   /**
@@ -65,7 +68,7 @@ export class Tanh extends Module { forward(x: VarLike): Var { return A.tanh(x); 
 /** Logistic sigmoid. @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new Sigmoid().forward(x)` */
 export class Sigmoid extends Module { forward(x: VarLike): Var { return A.sigmoid(x); } }
 /** Passes the input through (a Tensor or number becomes a constant Var). @throws {TypeError} from `forward` for an input that is not a Var, Tensor or number; {Error} for a disposed tensor. @example `new Identity().forward(x)` */
-export class Identity extends Module { forward(x: VarLike): Var { return A.toVar(x); } }
+export class Identity extends Module { forward(x: VarLike): Var { return A.toVar(x, "Identity"); } }
 
 /**
  * GELU (exact or tanh approximation).
@@ -118,8 +121,9 @@ export class Flatten extends Module {
 export class Unflatten extends Module {
   constructor(readonly dim: number, readonly sizes: readonly number[]) { super(); }
   forward(x: VarLike): Var {
-    const v = A.toVar(x);
+    const v = A.toVar(x, "Unflatten");
     const shape = v.shape, nd = shape.length;
+    if (!this.sizes.every((s) => Number.isInteger(s) && s >= 0)) throw new ShapeError("Unflatten", `sizes must be non-negative integers (got ${fmt(this.sizes)})`, [shape]);
     const d = this.dim < 0 ? this.dim + nd : this.dim;
     if (!(d >= 0 && d < nd)) throw new ShapeError("Unflatten", `dim ${this.dim} out of range for a ${nd}-d input`, [shape]);
     const n = this.sizes.reduce((a, b) => a * b, 1);
@@ -219,7 +223,8 @@ export class LayerNorm extends Module {
   readonly bias: Var | null;
   constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, elementwiseAffine = true) {
     super();
-    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : Array.from(normalizedShape);
+    this.normalizedShape = checkShape("LayerNorm", typeof normalizedShape === "number" ? [normalizedShape] : Array.from(normalizedShape));
+    if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`LayerNorm: eps must be a finite number >= 0 (got ${String(eps)})`);
     this.weight = elementwiseAffine ? this.addParameter("weight", ones(this.normalizedShape)) : null;
     this.bias = elementwiseAffine ? this.addParameter("bias", zeros(this.normalizedShape)) : null;
   }

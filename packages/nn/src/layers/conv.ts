@@ -74,8 +74,8 @@ function checkChannels(layer: string, inC: number, outC: number, groups: number)
 }
 
 /** Runs `f` on a batched input; an unbatched one (rank `batched − 1`) gets a batch dim of 1. */
-function batched(x: VarLike, rank: number, f: (v: Var) => Var): Var {
-  const v = toVar(x);
+function batched(layer: string, x: VarLike, rank: number, f: (v: Var) => Var): Var {
+  const v = toVar(x, layer);
   return v.ndim === rank - 1 ? squeeze(f(unsqueeze(v, 0)), 0) : f(v);
 }
 
@@ -145,7 +145,7 @@ export class Conv2d extends ConvBase {
    * ```
    */
   forward(x: VarLike): Var {
-    return batched(x, 4, (v) => {
+    return batched("Conv2d", x, 4, (v) => {
       convGeometry("Conv2d", v.shape, this.weight.shape, this.opts);
       return conv2d(v, this.weight, this.bias, this.opts);
     });
@@ -196,7 +196,7 @@ export class Conv1d extends ConvBase {
    * ```
    */
   forward(x: VarLike): Var {
-    return batched(x, 3, (v) => {
+    return batched("Conv1d", x, 3, (v) => {
       convGeometry("Conv1d", v.shape, this.weight.shape, conv1dAs2d("Conv1d", this.opts), true);
       return conv1d(v, this.weight, this.bias, this.opts);
     });
@@ -249,7 +249,7 @@ export class ConvTranspose2d extends ConvBase {
    * ```
    */
   forward(x: VarLike): Var {
-    return batched(x, 4, (v) => {
+    return batched("ConvTranspose2d", x, 4, (v) => {
       convTransposeGeometry("ConvTranspose2d", v.shape, this.weight.shape, this.opts);
       return convTranspose2d(v, this.weight, this.bias, this.opts);
     });

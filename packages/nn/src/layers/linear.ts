@@ -36,6 +36,7 @@ export class Linear extends Module {
     if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures <= 0 || outFeatures <= 0) {
       throw new RangeError(`Linear: sizes must be positive integers (got ${inFeatures}, ${outFeatures})`);
     }
+    if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`Linear: rng must be an Rng (got ${opts.rng === null ? "null" : typeof opts.rng})`);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const rng = opts.rng ?? defaultRng;

@@ -10,7 +10,7 @@ import { Module } from "../module.js";
 
 /** Runs `f` on `[N,C,H,W]`; an unbatched `[C,H,W]` input gets a batch dim of 1. */
 function batched4(layer: string, x: VarLike, f: (v: Var) => Var): Var {
-  const v = toVar(x);
+  const v = toVar(x, layer);
   if (v.ndim === 3) return squeeze(f(unsqueeze(v, 0)), 0);
   if (v.ndim !== 4) throw new ShapeError(layer, "input must be [N,C,H,W] or [C,H,W]", [v.shape]);
   return f(v);
