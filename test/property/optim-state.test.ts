@@ -101,7 +101,7 @@ describe("optimizer state round trips", () => {
         expect(b.opt.paramGroups.map((g) => g.lr)).toEqual(a.opt.paramGroups.map((g) => g.lr));
         expect(throughJson(b.opt.stateDict())).toEqual(throughJson(a.opt.stateDict()));
       }),
-      runs(5100, 300),
+      runs(5100, 600),
     );
   });
 });

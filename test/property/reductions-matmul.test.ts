@@ -101,7 +101,7 @@ describe("reductions against a float64 reference", () => {
           const scale = refOf(x, axes, keepDims, fold.absSum);
           expectWithin(got, want, (i) => tol(want.data[i]!, scale.data[i]!), label);
         }),
-        runs(2100 + k, 250),
+        runs(2100 + k, 400),
       );
     });
   });
@@ -145,7 +145,7 @@ describe("matmul against a float64 reference", () => {
         const want = refMatmul(fromTensor(a), fromTensor(b));
         expectWithin(got, want, (i) => (k + 1) * EPS32 * want.scale[i]!, `matmul(${JSON.stringify(sa)}${stA ? " strided" : ""}, ${JSON.stringify(sb)}${stB ? " strided" : ""})`);
       }),
-      runs(2200, 250),
+      runs(2200, 500),
     );
   });
   it("larger blocked GEMMs (up to 70×70×70) on transposed views", () => {

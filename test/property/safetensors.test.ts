@@ -86,7 +86,7 @@ describe("safetensors write → read identity", () => {
         const again = writeSafetensors(file.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, bytes: t.bytes }] as const), { metadata: file.metadata });
         expect(again).toEqual(bytes);
       }),
-      runs(6100, 200),
+      runs(6100, 400),
     );
   });
 });
