@@ -4,7 +4,7 @@
  * extra gradient transforms, and the optimizer's step (which runs its own clip chain).
  */
 import { Var } from "@tapegrad/autograd";
-import { Tensor, type Indices } from "@tapegrad/tensor";
+import { ShapeError, Tensor, type Indices } from "@tapegrad/tensor";
 import { applyTransform, type GradTransform, type Optimizer, type StepStats } from "@tapegrad/optim";
 import { distillationLossParts, type DistillLossOptions } from "./loss.js";
 import { teacherLogits, type TeacherModel } from "./teacher.js";
@@ -70,9 +70,12 @@ function labelValues(labels: Indices): ArrayLike<number> {
  * ```
  */
 export function countCorrect(logits: Tensor, labels: Indices): number {
+  if (!(logits instanceof Tensor)) throw new TypeError(`countCorrect: logits must be a Tensor (got ${logits === null ? "null" : typeof logits})`);
+  if (logits.ndim !== 2) throw new ShapeError("countCorrect", "logits must be [N, C]", [logits.shape]);
   const [n, c] = logits.shape as [number, number];
   const d = logits.toFloat32Array();
   const y = labelValues(labels);
+  if (y === null || y === undefined || y.length !== n) throw new ShapeError("countCorrect", `expected ${n} labels (got ${y?.length ?? String(y)})`, [logits.shape]);
   let correct = 0;
   for (let i = 0, row = 0; i < n; i++, row += c) {
     let best = 0;

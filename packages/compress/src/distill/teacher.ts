@@ -33,6 +33,7 @@ export function teacherLogits(teacher: TeacherModel, x: Tensor | Var): Tensor {
   if (teacher === null || typeof teacher !== "object" || typeof teacher.forward !== "function") {
     throw new TypeError(`teacherLogits: the teacher needs a forward(x) method (got ${teacher === null ? "null" : typeof teacher})`);
   }
+  if (!(x instanceof Var) && !(x instanceof Tensor)) throw new TypeError(`teacherLogits: x must be a Tensor or a Var (got ${x === null ? "null" : typeof x})`);
   const input = x instanceof Var ? x.value : x;
   const prev = teacher.training;
   const switchMode = typeof teacher.train === "function" && prev !== undefined;

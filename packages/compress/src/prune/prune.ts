@@ -12,7 +12,7 @@
  * importance scores default to the current effective weight, only entries (channels) not pruned
  * yet are candidates, and a fractional amount refers to them. A call that throws changes nothing.
  */
-import { Tensor, fmt, defaultRng, type Rng } from "@tapegrad/tensor";
+import { Rng, Tensor, fmt, defaultRng } from "@tapegrad/tensor";
 import { constant, mul, type Var } from "@tapegrad/autograd";
 import { Module, getParametrization, registerParametrization, removeParametrization, type Parametrization } from "@tapegrad/nn";
 import { type PruneAmount, validateAmount } from "./amount.js";
@@ -63,11 +63,11 @@ function target(fn: string, module: Module, name: string): Target {
   if (!(module instanceof Module)) throw new TypeError(`${fn}: expected a Module (got ${module === null ? "null" : typeof module})`);
   if (typeof name !== "string") throw new TypeError(`${fn}: name must be a string (got ${typeof name})`);
   const p = getParametrization(module, name);
-  if (p !== undefined && p.kind !== PRUNE_KIND) throw new Error(`${fn}: "${name}" of ${module.constructor.name} is parametrized by "${p.kind}", not pruning`);
+  if (p !== undefined && p.kind !== PRUNE_KIND) throw new RangeError(`${fn}: "${name}" of ${module.constructor.name} is parametrized by "${p.kind}", not pruning`);
   const param = p?.original ?? module.getParameter(name);
   if (param === undefined) {
     const names = module.namedParameters("", false).map(([n]) => n);
-    throw new Error(`${fn}: ${module.constructor.name} has no parameter "${name}" (has ${JSON.stringify(names)})`);
+    throw new RangeError(`${fn}: ${module.constructor.name} has no parameter "${name}" (has ${JSON.stringify(names)})`);
   }
   return { module, name, shape: param.shape, p, param };
 }
@@ -150,6 +150,7 @@ export function l1Unstructured<M extends Module>(module: M, name: string, amount
 export function randomUnstructured<M extends Module>(module: M, name: string, amount: PruneAmount, opts: { rng?: Rng } = {}): M {
   const fn = "randomUnstructured";
   validateAmount(fn, amount);
+  if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`${fn}: rng must be an Rng (got ${opts.rng === null ? "null" : typeof opts.rng})`);
   const t = target(fn, module, name);
   setMask(t, randomUnstructuredMask(t.param.size, currentMask(t), amount, opts.rng ?? defaultRng, fn));
   return module;
@@ -195,6 +196,8 @@ export function globalUnstructured(parameters: readonly PruneTarget[], amount: P
   const fn = "globalUnstructured";
   validateAmount(fn, amount);
   if (!Array.isArray(parameters)) throw new TypeError(`${fn}: parameters must be an array of [module, name] pairs`);
+  const method = opts.pruningMethod ?? "l1Unstructured";
+  if (method !== "l1Unstructured" && method !== "randomUnstructured") throw new TypeError(`${fn}: pruningMethod must be "l1Unstructured" or "randomUnstructured" (got ${JSON.stringify(method)})`);
   const targets = parameters.map((pair) => {
     if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${fn}: each entry must be a [module, name] pair`);
     return target(fn, pair[0], pair[1]);
@@ -236,7 +239,7 @@ export function customFromMask<M extends Module>(module: M, name: string, mask: 
  * Applies the pruning reparametrization without pruning anything (an all-ones mask on the first
  * call). Returns the module.
  *
- * @throws {Error}/{TypeError} as {@link l1Unstructured}.
+ * @throws {RangeError}/{TypeError} as {@link l1Unstructured}.
  * @example
  * ```ts
  * identity(fc, "weight").getBuffer("weight_mask"); // all ones
@@ -253,7 +256,7 @@ export function identity<M extends Module>(module: M, name: string): M {
  * again (the same Var as `name_orig`, so optimizers keep working) holding `orig * mask`;
  * `name_orig` and `name_mask` are removed. Pruning is not undone. Returns the module.
  *
- * @throws {Error} `remove: Parameter 'weight' of module Linear has to be pruned before pruning
+ * @throws {RangeError} `remove: Parameter 'weight' of module Linear has to be pruned before pruning
  * can be removed` when it is not pruned.
  * @example
  * ```ts
@@ -264,7 +267,7 @@ export function remove<M extends Module>(module: M, name: string): M {
   const p = module instanceof Module ? getParametrization(module, name) : undefined;
   if (p === undefined || p.kind !== PRUNE_KIND) {
     const cls = module instanceof Module ? module.constructor.name : String(module);
-    throw new Error(`remove: Parameter '${name}' of module ${cls} has to be pruned before pruning can be removed`);
+    throw new RangeError(`remove: Parameter '${name}' of module ${cls} has to be pruned before pruning can be removed`);
   }
   removeParametrization(module, name);
   return module;
@@ -309,6 +312,7 @@ export function pruneMask(module: Module, name: string): Tensor | null {
  * ```
  */
 export function prunedNames(module: Module): string[] {
+  if (!(module instanceof Module)) throw new TypeError(`prunedNames: expected a Module (got ${module === null ? "null" : typeof module})`);
   const out: string[] = [];
   for (const [n] of module.namedParameters("", false)) {
     if (!n.endsWith("_orig")) continue;

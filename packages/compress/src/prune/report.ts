@@ -45,6 +45,7 @@ export interface SparsityReport {
  */
 export function sparsityReport(model: Module, opts: { only?: "pruned" | "all" } = {}): SparsityReport {
   if (!(model instanceof Module)) throw new TypeError(`sparsityReport: expected a Module (got ${model === null ? "null" : typeof model})`);
+  if (opts.only !== undefined && opts.only !== "pruned" && opts.only !== "all") throw new TypeError(`sparsityReport: only must be "pruned" or "all" (got ${JSON.stringify(opts.only)})`);
   const onlyPruned = opts.only === "pruned";
   const parameters: ParameterSparsity[] = [];
   const seen = new Set<Module>();

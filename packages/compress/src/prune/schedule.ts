@@ -48,8 +48,8 @@ export class CubicSparsitySchedule {
   readonly numSteps: number;
   readonly frequency: number;
 
-  constructor(opts: CubicScheduleOptions) {
-    const fn = "CubicSparsitySchedule";
+  /** @param fn the name errors carry (`cubicSparsity` builds one to evaluate a single step). */
+  constructor(opts: CubicScheduleOptions, fn = "CubicSparsitySchedule") {
     const sf = opts.finalSparsity, si = opts.initialSparsity ?? 0;
     const t0 = opts.beginStep ?? 0, n = opts.numSteps, dt = opts.frequency ?? 1;
     if (!(sf >= 0 && sf <= 1)) throw new RangeError(`${fn}: finalSparsity must be in [0, 1] (got ${String(sf)})`);
@@ -171,5 +171,6 @@ export class CubicSparsitySchedule {
  * ```
  */
 export function cubicSparsity(step: number, opts: CubicScheduleOptions): number {
-  return new CubicSparsitySchedule(opts).sparsityAt(step);
+  if (typeof step !== "number" || Number.isNaN(step)) throw new RangeError(`cubicSparsity: step must be a number (got ${String(step)})`);
+  return new CubicSparsitySchedule(opts, "cubicSparsity").sparsityAt(step);
 }

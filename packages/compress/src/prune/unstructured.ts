@@ -65,6 +65,7 @@ export function l1UnstructuredMask(scores: Float32Array, mask: Float32Array | nu
  * ```
  */
 export function randomUnstructuredMask(size: number, mask: Float32Array | null, amount: PruneAmount, rng: Rng, fn = "randomUnstructured"): Float32Array {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError(`${fn}: size must be a non-negative integer (got ${String(size)})`);
   return unstructuredMasks([new Float32Array(size)], [mask], amount, "randomUnstructured", rng, fn)[0]!;
 }
 

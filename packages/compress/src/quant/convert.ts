@@ -101,6 +101,9 @@ export interface DynamicOptions {
 export function quantizeDynamic(model: Sequential, opts: DynamicOptions = {}): QuantizedSequential {
   const layers = mlpLayers("quantizeDynamic", model);
   const weightQscheme = opts.weightQscheme ?? "per_tensor_symmetric";
+  if (weightQscheme !== "per_tensor_symmetric" && weightQscheme !== "per_channel_symmetric") {
+    throw new TypeError(`quantizeDynamic: weightQscheme must be per_channel_symmetric or per_tensor_symmetric (got ${JSON.stringify(weightQscheme)})`);
+  }
   return convertLayers("quantizeDynamic", layers, (l) => l instanceof Linear, (l, _i, relu) => {
     const fc = l as Linear;
     return QuantizedLinear.fromFloat(fc.weight.value, fc.bias?.value ?? null, "dynamic", { relu, weightQscheme, reduceRange: opts.reduceRange ?? true });

@@ -54,6 +54,8 @@ export type WeightQScheme = "per_channel_symmetric" | "per_tensor_symmetric";
 export function quantizeWeight(weight: Tensor, qscheme: WeightQScheme = "per_channel_symmetric"): { data: Int8Array; scales: Float32Array } {
   if (!(weight instanceof Tensor) || weight.ndim !== 2) throw new ShapeError("quantizeWeight", "weight must be a 2-d Tensor [out, in]", weight instanceof Tensor ? [weight.shape] : []);
   const out = weight.shape[0]!;
+  const w = weight.toFloat32Array();
+  for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new RangeError(`quantizeWeight: weight holds a non-finite value ${w[i]} at index ${i}`);
   let scales: Float32Array;
   if (qscheme === "per_channel_symmetric") {
     const obs = new PerChannelMinMaxObserver({ dtype: "qint8", qscheme, chAxis: 0 });
@@ -106,6 +108,7 @@ export class QuantizedLinear {
 
   constructor(p: QuantizedLinearParams) {
     const fn = "QuantizedLinear";
+    if (p === null || typeof p !== "object") throw new TypeError(`${fn}: expected QuantizedLinearParams (got ${p === null ? "null" : typeof p})`);
     const { outFeatures: O, inFeatures: I } = p;
     if (!Number.isInteger(O) || !Number.isInteger(I) || O <= 0 || I <= 0) throw new RangeError(`${fn}: sizes must be positive integers (got ${O}, ${I})`);
     if (!(p.weight instanceof Int8Array) || p.weight.length !== O * I) throw new ShapeError(fn, `weight must be an Int8Array of ${O}·${I} = ${O * I} values (got ${p.weight?.length})`, [[O, I]]);

@@ -54,6 +54,7 @@ export type QuantizedLayer = QuantizedLinear | FloatStep;
 export class QuantizedSequential {
   readonly layers: readonly QuantizedLayer[];
   constructor(layers: readonly QuantizedLayer[]) {
+    if (!Array.isArray(layers)) throw new TypeError(`QuantizedSequential: layers must be an array (got ${layers === null ? "null" : typeof layers})`);
     layers.forEach((l, i) => {
       if (!(l instanceof QuantizedLinear) && !(l instanceof FloatStep)) throw new TypeError(`QuantizedSequential: layer ${i} must be a QuantizedLinear or a FloatStep`);
     });
