@@ -102,10 +102,10 @@ export function registerParametrization(module: Module, name: string, spec: Para
   const fn = "registerParametrization";
   if (!(module instanceof Module)) throw new TypeError(`${fn}: expected a Module (got ${describe(module)})`);
   const map = ownMap(module);
-  if (spec === null || typeof spec !== "object" || typeof spec.compute !== "function") throw new TypeError(`${fn}: spec.compute must be a function (got ${spec === null || typeof spec !== "object" ? describe(spec) : typeof spec.compute})`);
   if (map.has(name)) throw new RangeError(`${fn}: "${name}" of ${module.constructor.name} is already parametrized (kind "${map.get(name)!.kind}")`);
   const original = module.getParameter(name);
   if (original === undefined) throw new RangeError(`${fn}: ${module.constructor.name} has no parameter "${name}"`);
+  if (spec === null || typeof spec !== "object" || typeof spec.compute !== "function") throw new TypeError(`${fn}: spec.compute must be a function (got ${spec === null || typeof spec !== "object" ? describe(spec) : typeof spec.compute})`);
   const keys = Object.keys(spec.buffers ?? {});
   for (const taken of [`${name}_orig`, ...keys.map((k) => `${name}_${k}`)]) {
     if (module.getParameter(taken) !== undefined || module.getBuffer(taken) !== undefined) {
