@@ -3,7 +3,7 @@
  * merged, and the ε spent for a δ over the RDP orders (default `DEFAULT_ALPHAS`).
  */
 import { computeRdp, getPrivacySpent, type PrivacySpent } from "./rdp.js";
-import { checkDelta, checkNoiseMultiplier, checkSampleRate } from "./validate.js";
+import { checkDelta, checkNoiseMultiplier, checkOrders, checkSampleRate } from "./validate.js";
 
 /**
  * Opacus `RDPAccountant.DEFAULT_ALPHAS`: `1 + x/10` for x = 1..99, then 12, 13, ..., 63 (151 orders).
@@ -81,6 +81,7 @@ export class RDPAccountant {
    * @throws {RangeError} when σ < 0 or q is outside [0, 1].
    */
   step(args: { noiseMultiplier: number; sampleRate: number }): void {
+    if (args === null || typeof args !== "object") throw new TypeError(`RDPAccountant.step: expected { noiseMultiplier, sampleRate } (got ${args === null ? "null" : typeof args})`);
     const { noiseMultiplier, sampleRate } = args;
     checkNoiseMultiplier("RDPAccountant.step", noiseMultiplier);
     checkSampleRate("RDPAccountant.step", sampleRate);
@@ -99,6 +100,7 @@ export class RDPAccountant {
    * @throws {RangeError} when an order is <= 1 or a phase is invalid.
    */
   getRdp(orders: ArrayLike<number> = DEFAULT_ALPHAS): Float64Array {
+    if (orders !== DEFAULT_ALPHAS) checkOrders("RDPAccountant.getRdp", orders);
     const total = new Float64Array(orders.length);
     for (const p of this.history) {
       if (orders === DEFAULT_ALPHAS && Number.isInteger(p.steps) && p.steps >= 0) {

@@ -61,7 +61,12 @@ export interface NoiseCalibration {
  * reaches the target ε.
  */
 export function calibrateNoiseMultiplier(options: NoiseMultiplierOptions): NoiseCalibration {
-  const fn = "getNoiseMultiplier";
+  return calibrate("calibrateNoiseMultiplier", options);
+}
+
+/** {@link calibrateNoiseMultiplier}, with the name its errors carry. */
+function calibrate(fn: string, options: NoiseMultiplierOptions): NoiseCalibration {
+  if (options === null || typeof options !== "object") throw new TypeError(`${fn}: options must be an object (got ${options === null ? "null" : typeof options})`);
   const { targetEpsilon, delta, sampleRate, epochs, accountant = "rdp", epsilonTolerance = 0.01, alphas } = options;
   if (accountant !== "rdp") throw new RangeError(`${fn}: accountant ${JSON.stringify(accountant)} is not supported (only "rdp")`);
   if (!(targetEpsilon > 0) || !Number.isFinite(targetEpsilon)) {
@@ -130,5 +135,5 @@ export function calibrateNoiseMultiplier(options: NoiseMultiplierOptions): Noise
  * or no σ <= {@link MAX_SIGMA} reaches the target ε ("the privacy budget is too low").
  */
 export function getNoiseMultiplier(options: NoiseMultiplierOptions): number {
-  return calibrateNoiseMultiplier(options).noiseMultiplier;
+  return calibrate("getNoiseMultiplier", options).noiseMultiplier;
 }

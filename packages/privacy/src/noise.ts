@@ -48,6 +48,8 @@ export function addNoise(summed: readonly Float32Array[], options: NoiseOptions)
   if (typeof c !== "number" || !(c > 0) || !Number.isFinite(c)) {
     throw new RangeError(`addNoise: maxGradNorm must be a finite number > 0, got ${String(c)}`);
   }
+  if (!Array.isArray(summed)) throw new TypeError(`addNoise: summed must be an array of Float32Arrays (got ${summed === null ? "null" : typeof summed})`);
+  if (rng !== undefined && (rng === null || typeof (rng as { fillNormal?: unknown }).fillNormal !== "function")) throw new TypeError(`addNoise: rng must be an Rng (got ${rng === null ? "null" : typeof rng})`);
   const std = sigma * c;
   if (std === 0) return summed.map((s) => s.slice());
   if (secure && rng !== undefined) throw new TypeError("addNoise: pass either rng or secure: true, not both");

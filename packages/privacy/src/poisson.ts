@@ -53,15 +53,20 @@ export function expectedBatchSize(size: number, sampleRate: number): number {
  * @throws {RangeError} `poissonBatches: ...` as {@link poissonBatches}.
  */
 export function poissonSteps(options: PoissonOptions): number {
+  return stepsOf("poissonSteps", options);
+}
+
+/** {@link poissonSteps}, with the name its errors carry (`poissonSteps` or `poissonBatches`). */
+function stepsOf(fn: string, options: PoissonOptions): number {
   const { size, sampleRate, steps, epochs } = options;
-  checkCount("poissonBatches", "size", size);
-  checkRate("poissonBatches", sampleRate);
-  if ((steps === undefined) === (epochs === undefined)) throw new RangeError("poissonBatches: give exactly one of steps and epochs");
+  checkCount(fn, "size", size);
+  checkRate(fn, sampleRate);
+  if ((steps === undefined) === (epochs === undefined)) throw new RangeError(`${fn}: give exactly one of steps and epochs`);
   if (steps !== undefined) {
-    checkCount("poissonBatches", "steps", steps);
+    checkCount(fn, "steps", steps);
     return steps;
   }
-  checkCount("poissonBatches", "epochs", epochs);
+  checkCount(fn, "epochs", epochs);
   return epochs * Math.floor(1 / sampleRate);
 }
 
@@ -82,7 +87,10 @@ export function poissonSteps(options: PoissonOptions): number {
  * non-negative integer.
  */
 export function poissonBatches(options: PoissonOptions): Generator<Int32Array, void, undefined> {
-  const steps = poissonSteps(options);
+  const steps = stepsOf("poissonBatches", options);
+  if (options.rng === null || typeof options.rng !== "object" || typeof (options.rng as { random?: unknown }).random !== "function") {
+    throw new TypeError(`poissonBatches: rng must be an Rng (got ${options.rng === null ? "null" : typeof options.rng})`);
+  }
   return generate(options.size, options.sampleRate, steps, options.rng);
 }
 

@@ -125,10 +125,16 @@ export interface PrivacySpent {
  * @throws {RangeError} when δ is outside (0, 1) or `orders` and `rdp` differ in length.
  */
 export function epsilonPerAlpha(args: { orders: ArrayLike<number>; rdp: ArrayLike<number>; delta: number }): Float64Array {
+  return epsilonsOf("epsilonPerAlpha", args);
+}
+
+/** {@link epsilonPerAlpha}, with the name its errors carry. */
+function epsilonsOf(fn: string, args: { orders: ArrayLike<number>; rdp: ArrayLike<number>; delta: number }): Float64Array {
+  if (args === null || typeof args !== "object") throw new TypeError(`${fn}: expected { orders, rdp, delta } (got ${args === null ? "null" : typeof args})`);
   const { orders, rdp, delta } = args;
-  checkDelta("epsilonPerAlpha", delta);
+  checkDelta(fn, delta);
   if (orders.length !== rdp.length) {
-    throw new RangeError(`epsilonPerAlpha: orders (${orders.length}) and rdp (${rdp.length}) must have the same length`);
+    throw new RangeError(`${fn}: orders (${orders.length}) and rdp (${rdp.length}) must have the same length`);
   }
   const logDelta = Math.log(delta);
   const eps = new Float64Array(orders.length);
@@ -153,8 +159,9 @@ export function epsilonPerAlpha(args: { orders: ArrayLike<number>; rdp: ArrayLik
  * @throws {RangeError} when δ is outside (0, 1), `orders` is empty or `orders` and `rdp` differ in length.
  */
 export function getPrivacySpent(args: { orders: ArrayLike<number>; rdp: ArrayLike<number>; delta: number }): PrivacySpent {
+  if (args === null || typeof args !== "object") throw new TypeError(`getPrivacySpent: expected { orders, rdp, delta } (got ${args === null ? "null" : typeof args})`);
   if (args.orders.length === 0) throw new RangeError("getPrivacySpent: orders must not be empty");
-  const eps = epsilonPerAlpha(args);
+  const eps = epsilonsOf("getPrivacySpent", args);
   let best = -1;
   let bestValue = Infinity;
   for (let k = 0; k < eps.length; k++) {

@@ -31,21 +31,26 @@ export interface ScaleOptions {
  * by), or `accumulatedIterations` not a positive integer.
  */
 export function gradDivisor(options: ScaleOptions): number {
+  return divisorOf("gradDivisor", options);
+}
+
+/** {@link gradDivisor}, with the name its errors carry (`gradDivisor` or `scaleGrad`). */
+function divisorOf(fn: string, options: ScaleOptions): number {
   const { lossReduction, divisor = "expected", accumulatedIterations = 1 } = options;
   if (lossReduction !== "mean" && lossReduction !== "sum") {
-    throw new RangeError(`gradDivisor: lossReduction must be "mean" or "sum", got ${String(lossReduction)}`);
+    throw new RangeError(`${fn}: lossReduction must be "mean" or "sum", got ${String(lossReduction)}`);
   }
   if (!Number.isInteger(accumulatedIterations) || accumulatedIterations < 1) {
-    throw new RangeError(`gradDivisor: accumulatedIterations must be a positive integer, got ${String(accumulatedIterations)}`);
+    throw new RangeError(`${fn}: accumulatedIterations must be a positive integer, got ${String(accumulatedIterations)}`);
   }
   if (lossReduction === "sum") return 1;
   if (divisor !== "expected" && divisor !== "actual") {
-    throw new RangeError(`gradDivisor: divisor must be "expected" or "actual", got ${String(divisor)}`);
+    throw new RangeError(`${fn}: divisor must be "expected" or "actual", got ${String(divisor)}`);
   }
   const name = divisor === "expected" ? "expectedBatchSize" : "actualBatchSize";
   const b = divisor === "expected" ? options.expectedBatchSize : options.actualBatchSize;
   if (typeof b !== "number" || !Number.isInteger(b) || b < 1) {
-    throw new RangeError(`gradDivisor: ${name} must be a positive integer for lossReduction "mean" with divisor "${divisor}", got ${String(b)}`);
+    throw new RangeError(`${fn}: ${name} must be a positive integer for lossReduction "mean" with divisor "${divisor}", got ${String(b)}`);
   }
   return b * accumulatedIterations;
 }
@@ -62,7 +67,8 @@ export function gradDivisor(options: ScaleOptions): number {
  * @throws {RangeError} as {@link gradDivisor} (messages start with `gradDivisor:`).
  */
 export function scaleGrad(grads: readonly Float32Array[], options: ScaleOptions): Float32Array[] {
-  const d = gradDivisor(options);
+  const d = divisorOf("scaleGrad", options);
+  if (!Array.isArray(grads)) throw new TypeError(`scaleGrad: grads must be an array of Float32Arrays (got ${grads === null ? "null" : typeof grads})`);
   return grads.map((g) => {
     const out = g.slice();
     if (d !== 1) for (let k = 0; k < out.length; k++) out[k] = Math.fround(out[k]! / d);

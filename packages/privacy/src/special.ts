@@ -116,7 +116,12 @@ export function logErfc(x: number): number {
  * @throws {RangeError} `binom: k must be a non-negative integer` when k is not.
  */
 export function binom(alpha: number, k: number): number {
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`binom: k must be a non-negative integer, got ${k}`);
+  return binomOf("binom", alpha, k);
+}
+
+/** {@link binom}, with the name its errors carry (`binom` or `logBinom`). */
+function binomOf(fn: string, alpha: number, k: number): number {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`${fn}: k must be a non-negative integer, got ${k}`);
   if (Number.isInteger(alpha) && alpha >= 0) {
     if (k > alpha) return 0;
     if (k > alpha - k) k = alpha - k; // symmetric, fewer factors
@@ -139,7 +144,7 @@ export function binom(alpha: number, k: number): number {
  * @throws {RangeError} when k is not a non-negative integer (see {@link binom}).
  */
 export function logBinom(alpha: number, k: number): number {
-  return Math.log(Math.abs(binom(alpha, k)));
+  return Math.log(Math.abs(binomOf("logBinom", alpha, k)));
 }
 
 /**
