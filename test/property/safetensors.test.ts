@@ -5,7 +5,9 @@
  * Tensors (contiguous or strided views, with ±0, ±Infinity and NaN among the values) and optional
  * `__metadata__` with Unicode keys and values. read(write(x)) must return exactly x: same names,
  * dtypes, shapes, bit-identical bytes, same metadata; and writing what was read gives the same
- * file again (the writer is canonical).
+ * file again (the writer is canonical). For the engine dtypes (F64 … BOOL) the typed values
+ * (`values`, bigint for I64, F16/BF16 widened to float32) written back as `{dtype, shape, data}`
+ * give the same values again (Object.is per element) and, without NaNs, the same bytes.
  *
  * Not covered on purpose: float32 signaling-NaN payloads. Writing a Tensor goes through
  * `DataView.setFloat32` and `toFloat32` through `getFloat32`, which quiet them (0x7fa00001 comes
@@ -14,7 +16,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Rng, Tensor } from "@tapegrad/tensor";
-import { DTYPE_ORDER, dtypeBits, readSafetensors, toTensor, writeSafetensors, type Dtype } from "@tapegrad/io";
+import { DTYPE_ORDER, ENGINE_DTYPES, dtypeBits, readSafetensors, toTensor, values, writeSafetensors, type Dtype, type EngineDtype } from "@tapegrad/io";
 import { makeInput, runs, seedArb, shapeArb } from "./arbitraries.js";
 
 /** Any well-formed Unicode string (no lone surrogates) of 1–8 code points, never "__metadata__". */
@@ -87,6 +89,52 @@ describe("safetensors write → read identity", () => {
         expect(again).toEqual(bytes);
       }),
       runs(6100, 400),
+    );
+  });
+});
+
+/**
+ * Plants edge patterns into every other element of `w` bytes (little-endian): 0, the sign bit
+ * alone (−0, the most negative integer), all ones (−1, NaN), 1 in the lowest byte (the smallest
+ * subnormal), and the largest finite float / integer below the sign bit.
+ */
+function withSpecials(bytes: Uint8Array, w: number, bool: boolean, seed: number): Uint8Array {
+  if (bool) return bytes;
+  const rng = new Rng(seed ^ 0xabc);
+  for (let e = 0; e * w < bytes.length; e += 2) {
+    const kind = rng.int(0, 5);
+    for (let b = 0; b < w; b++) {
+      const last = b === w - 1;
+      bytes[e * w + b] = kind === 0 ? 0 : kind === 1 ? (last ? 0x80 : 0) : kind === 2 ? 0xff : kind === 3 ? (b === 0 ? 1 : 0) : last ? 0x7f : 0xff;
+    }
+  }
+  return bytes;
+}
+
+const show = (x: number | bigint): string => (Object.is(x, -0) ? "-0" : typeof x === "bigint" ? `${x}n` : String(x));
+
+describe("safetensors typed values round trip", () => {
+  const valuesArb = fc.record({ dtype: fc.constantFrom<EngineDtype>(...ENGINE_DTYPES), shape: shapeArb(0, 3, 4, 0), seed: seedArb, name: nameArb });
+  it("values(read(write({dtype, shape, data: values(x)}))) equals values(x), and the bytes too when there is no NaN", () => {
+    fc.assert(
+      fc.property(valuesArb, ({ dtype, shape, seed, name }) => {
+        const n = (shape.reduce((a, b) => a * b, 1) * dtypeBits(dtype)) / 8;
+        const raw = { name, dtype, shape, bytes: withSpecials(randomBytes(n, seed, dtype === "BOOL"), dtypeBits(dtype) / 8, dtype === "BOOL", seed) };
+        const data = values(raw);
+        const file = readSafetensors(writeSafetensors([[name, { dtype, shape, data }]]));
+        const got = file.tensors[0]!;
+        expect([got.name, got.dtype, got.shape]).toEqual([name, dtype, shape]);
+        const back = values(got);
+        expect(back.length).toBe(data.length);
+        let nan = false;
+        for (let i = 0; i < data.length; i++) {
+          const a = data[i]!, b = back[i]!;
+          if (typeof a === "number" && Number.isNaN(a)) nan = true;
+          if (!Object.is(a, b)) expect.fail(`${dtype} element ${i}: wrote ${show(a)}, read ${show(b)}`);
+        }
+        if (!nan) expect(got.bytes).toEqual(raw.bytes);
+      }),
+      runs(6101, 400),
     );
   });
 });
