@@ -180,6 +180,7 @@ function maxPool2x2(d: Float32Array, off: number, planes: number, h: number, w: 
  * ```
  */
 export function maxPool2dBackward(dy: Tensor, indices: Int32Array, inputShape: readonly number[]): Tensor {
+  checkTensor("maxPool2dBackward", "dy", dy);
   if (dy.size !== indices.length || inputShape.length !== 4 || dy.ndim !== 4 || dy.shape[0] !== inputShape[0] || dy.shape[1] !== inputShape[1]) {
     throw new ShapeError("maxPool2dBackward", "dy and indices disagree with the input", [dy.shape, inputShape]);
   }
@@ -257,6 +258,7 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
  * ```
  */
 export function avgPool2dBackward(dy: Tensor, inputShape: readonly number[], opts: AvgPool2dOptions): Tensor {
+  checkTensor("avgPool2dBackward", "dy", dy);
   const g = avgGeometry("avgPool2dBackward", inputShape, opts);
   const want = [g.n, g.c, g.y.out, g.x.out];
   if (dy.ndim !== 4 || dy.shape.some((v, i) => v !== want[i])) throw new ShapeError("avgPool2dBackward", "dy does not match the output shape", [dy.shape, want]);
