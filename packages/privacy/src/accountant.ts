@@ -181,7 +181,7 @@ export class RDPAccountant {
    * acc2.loadStateDict(JSON.parse(saved));
    * ```
    * @throws {TypeError} when the state has no `history` array or is for another mechanism;
-   * {@link RangeError} when a phase has σ < 0, q outside [0, 1] or a non-integer step count.
+   * `RangeError` when a phase has σ < 0, q outside [0, 1] or a non-integer step count.
    */
   loadStateDict(state: AccountantState): void {
     if (!state || !Array.isArray(state.history)) throw new TypeError("RDPAccountant.loadStateDict: state.history must be an array");
