@@ -10,39 +10,17 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { CaseResult, GoldenFile } from "./schema.js";
-import { runOpsFile } from "./ops.js";
-import { runClipFile } from "./clip.js";
-import { runOptimFile } from "./optim.js";
-import { runSeedLinregFile } from "./seed_linreg.js";
-import { runMlpStepFile } from "./mlp_step.js";
-import { runRnnExplodeFile } from "./rnn_explode.js";
-import { runPruneFile } from "./compress/prune.js";
-import { runQuantFile } from "./compress/quant.js";
-import { runDistillFile } from "./compress/distill.js";
-import { runNnOpsFile } from "./layers/nn_ops.js";
-import { runOptim2File } from "./layers/optim2.js";
-import { runSchedFile } from "./layers/sched.js";
-import { runDpFile } from "./dp.js";
 import { runSafetensorsFile } from "./io.js";
+import { type FileHandler, PORTABLE_HANDLERS } from "./handlers.js";
 
-/** Runs every case of one parsed golden file. */
-export type FileHandler = (file: GoldenFile) => CaseResult[];
+export type { FileHandler } from "./handlers.js";
 
-/** Handlers by path relative to the golden directory (`/`-separated); files without a handler fail every case. */
+/**
+ * Handlers by path relative to the golden directory (`/`-separated); files without a handler fail
+ * every case. The browser-safe ones (`handlers.ts`) plus those that read files beside the JSON.
+ */
 export const handlers: Record<string, FileHandler> = {
-  "ops.json": runOpsFile,
-  "clip.json": runClipFile,
-  "optim.json": runOptimFile,
-  "seed_linreg.json": runSeedLinregFile,
-  "mlp_step.json": runMlpStepFile,
-  "rnn_explode.json": runRnnExplodeFile,
-  "compress/prune.json": runPruneFile,
-  "compress/quant.json": runQuantFile,
-  "compress/distill.json": runDistillFile,
-  "layers/nn_ops.json": runNnOpsFile,
-  "layers/optim2.json": runOptim2File,
-  "layers/sched.json": runSchedFile,
-  "dp/dp.json": runDpFile,
+  ...PORTABLE_HANDLERS,
   "io/safetensors.json": runSafetensorsFile,
 };
 
