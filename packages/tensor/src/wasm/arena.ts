@@ -15,6 +15,7 @@
  */
 import { FreeList } from "./allocator.js";
 import type { KernelExports } from "./module.js";
+import type { WasmMemory, WasmModule } from "./webassembly-types.js";
 
 const PAGE = 65536;
 /** Growth step floor: grow by at least this much (or double, up to 256 MiB at once). */
@@ -50,7 +51,7 @@ export class WasmArena {
    * @param memory the memory to instantiate over.
    * @param maxBytes the most the memory may grow to.
    */
-  private constructor(readonly module: WebAssembly.Module, readonly memory: WebAssembly.Memory, private readonly maxBytes: number) {
+  private constructor(readonly module: WasmModule, readonly memory: WasmMemory, private readonly maxBytes: number) {
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     this.buf = memory.buffer;
     this.shared = typeof SharedArrayBuffer !== "undefined" && this.buf instanceof SharedArrayBuffer;
@@ -69,7 +70,7 @@ export class WasmArena {
    * WasmArena.create(module, memory, 1 << 30);
    * ```
    */
-  static create(module: WebAssembly.Module, memory: WebAssembly.Memory, maxBytes = 65536 * PAGE): WasmArena {
+  static create(module: WasmModule, memory: WasmMemory, maxBytes = 65536 * PAGE): WasmArena {
     return new WasmArena(module, memory, maxBytes);
   }
 

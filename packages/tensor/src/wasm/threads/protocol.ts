@@ -31,6 +31,7 @@
  * the shared memory; a worker compiles and instantiates it the first time it sees that id (a
  * synchronous compile of a few hundred bytes, allowed in workers everywhere) and keeps it.
  */
+import type { WasmMemory, WasmModule } from "../webassembly-types.js";
 
 /**
  * Word indices of the control block.
@@ -90,9 +91,9 @@ export const CONTROL_WORDS = Ctl.state + MAX_WORKERS + 1;
 /** What a worker receives at start-up. */
 export interface WorkerInit {
   /** The compiled kernel module (shared-memory variant). */
-  readonly module: WebAssembly.Module;
+  readonly module: WasmModule;
   /** The shared memory. */
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   /** The control block. */
   readonly control: SharedArrayBuffer;
   /** This worker's id (1-based; the calling thread is 0). */
