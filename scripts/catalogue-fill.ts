@@ -18,7 +18,7 @@ const { entries } = (await import(file)) as { entries: BadCall[] };
 const lines = readFileSync(file, "utf8").split("\n");
 const entryLines = lines.map((l, i) => (/^\s*\{ fn: /.test(l) ? i : -1)).filter((i) => i >= 0);
 if (entryLines.length !== entries.length) throw new Error(`${pkg}: ${entries.length} entries but ${entryLines.length} entry lines`);
-const TYPED = new Set(["TypeError", "RangeError", "ShapeError", "NonFiniteGradientError"]);
+const TYPED = new Set(["TypeError", "RangeError", "ShapeError", "NonFiniteGradientError", "StateDictError"]);
 let filled = 0;
 for (let i = 0; i < entries.length; i++) {
   const e = entries[i]!;

@@ -5,6 +5,7 @@ import * as t from "@tapegrad/tensor";
 import { ShapeError } from "@tapegrad/tensor";
 import * as ag from "@tapegrad/autograd";
 import * as nn from "@tapegrad/nn";
+import { StateDictError } from "@tapegrad/nn";
 import type { BadCall } from "../types.js";
 
 const S = "x" as any;
@@ -124,8 +125,8 @@ export const entries: BadCall[] = [
   { fn: "Module", name: "registerBuffer", what: "registerBuffer() of a Var", kind: "type", call: () => new (nn.Module as any)().registerBuffer("b", ag.variable(t.ones([2])) as any), error: TypeError, message: /^registerBuffer: "b" must be a Tensor/ },
   { fn: "Module", name: "deleteParameter", what: "deleteParameter() of an unknown name", kind: "value", call: () => new (nn.Module as any)().deleteParameter("nope"), knownGap: "nn/src/module.ts is being edited by another engineer: throws a plain Error for an unknown name" },
   { fn: "Module", name: "deleteBuffer", what: "deleteBuffer() of an unknown name", kind: "value", call: () => new (nn.Module as any)().deleteBuffer("nope"), knownGap: "nn/src/module.ts is being edited by another engineer: throws a plain Error for an unknown name" },
-  { fn: "Module", name: "loadStateDict", what: "loadStateDict() with a wrong shape", kind: "shape", call: () => new nn.Linear(2, 3).loadStateDict({ weight: t.ones([2, 2]), bias: t.ones([3]) }), knownGap: "nn/src/module.ts is being edited by another engineer: throws StateDictError, which extends plain Error and is not exported from the index" },
-  { fn: "Module", name: "loadStateDict", what: "loadStateDict() with a missing key (strict)", kind: "value", call: () => new nn.Linear(2, 3).loadStateDict({ weight: t.ones([3, 2]) }), knownGap: "nn/src/module.ts is being edited by another engineer: throws StateDictError, which extends plain Error and is not exported from the index" },
+  { fn: "Module", name: "loadStateDict", what: "loadStateDict() with a wrong shape", kind: "shape", call: () => new nn.Linear(2, 3).loadStateDict({ weight: t.ones([2, 2]), bias: t.ones([3]) }), error: StateDictError, message: /^loadStateDict: Error\(s\) in loading state_dict for Linear:/ },
+  { fn: "Module", name: "loadStateDict", what: "loadStateDict() with a missing key (strict)", kind: "value", call: () => new nn.Linear(2, 3).loadStateDict({ weight: t.ones([3, 2]) }), error: StateDictError, message: /^loadStateDict: Error\(s\) in loading state_dict for Linear:/ },
   { fn: "Module", name: "loadStateDict", what: "loadStateDict() of a string", kind: "type", call: () => new nn.Linear(2, 3).loadStateDict(S), knownGap: "nn/src/module.ts is being edited by another engineer: a string is read as an empty state dict (StateDictError, extends plain Error)" },
   { fn: "Module", what: "forward() of a bare Module", kind: "type", call: () => (new (nn.Module as any)() as any).forward(X(2)), knownGap: "nn/src/module.ts is being edited by another engineer: a bare Module has no forward, so calling it fails with a bare \"forward is not a function\"" },
   // parametrizations
