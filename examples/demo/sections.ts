@@ -9,11 +9,11 @@
  */
 import { Rng, argmax } from "@tapegrad/tensor";
 import * as A from "@tapegrad/autograd";
-import { DataLoader, Linear, ReLU, Sequential } from "@tapegrad/nn";
+import { DataLoader } from "@tapegrad/nn";
 import { AutoClip, SGD, clipGradNorm, type GradTransform } from "@tapegrad/optim";
 import { closedForm, makeProblem, trainLinreg, type LinregRun } from "../lib/linreg.js";
 import { BASELINE_MSE, LEARNED_FRACTION, PARTLY_FRACTION, trainAdding, type AddingConfig, type AddingRun } from "../lib/adding.js";
-import { spirals } from "../lib/spirals.js";
+import { spirals, spiralsModel } from "../lib/spirals.js";
 import { Progress } from "../lib/progress.js";
 
 /** Section 1 result. */
@@ -104,7 +104,7 @@ export function runMlp(): MlpSection {
   const epochs = 60;
   const runs = variants.map(([label, makeClip]) => {
     const rng = new Rng(3);
-    const model = new Sequential(new Linear(2, 64, { rng }), new ReLU(), new Linear(64, 64, { rng }), new ReLU(), new Linear(64, data.classes, { rng }));
+    const model = spiralsModel(data.classes, rng);
     const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, clip: makeClip(), history: true });
     const loader = new DataLoader(train.x, train.y, { batchSize: 32, rng: new Rng(4) });
     const bar = new Progress(`3/3 mlp ${label}`, epochs * loader.length);

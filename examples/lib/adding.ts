@@ -74,20 +74,38 @@ export const LEARNED_FRACTION = 0.3;
 /** Test loss below this fraction of the baseline (but not learned) counts as "partly learned". */
 export const PARTLY_FRACTION = 0.9;
 
+/** The adding-problem model: its parameters and its forward pass (`x [T, B, 2]` → `[B, 1]`). */
+export interface AddingModel {
+  params: A.Var[];
+  forward(x: Tensor): A.Var;
+}
+
 /**
- * Trains one model. Model initialisation and the data stream depend only on `seed`, so runs with
- * and without clipping see the same initial weights and the same batches.
+ * The tanh RNN with a linear read-out, initialised from `seed` (the recurrent matrix is
+ * `recurrentGain ×` an orthogonal matrix). Browser-safe: `examples/web` trains it step by step.
  */
-export function trainAdding(cfg: AddingConfig, onStep?: (step: number, loss: number) => void): AddingRun {
+export function addingModel(cfg: Pick<AddingConfig, "hidden" | "recurrentGain" | "seed">): AddingModel {
   const rng = new Rng(cfg.seed);
   const rnn = new RNN(2, cfg.hidden, { rng });
   const whh = rnn.namedParameters().find(([n]) => n === "weight_hh_l0")![1];
   whh.value.data.set(init.orthogonal([cfg.hidden, cfg.hidden], { rng, gain: cfg.recurrentGain }).data);
   const head = new Linear(cfg.hidden, 1, { rng });
-  const params = [...rnn.parameters(), ...head.parameters()];
+  return { params: [...rnn.parameters(), ...head.parameters()], forward: (x) => head.forward(A.select(rnn.forward(x).h, 0, 0)) };
+}
+
+/** The stream of training batches of a run (independent of the model's generator). */
+export function addingDataRng(seed: number): Rng {
+  return new Rng(seed + 1_000_003);
+}
+
+/**
+ * Trains one model. Model initialisation and the data stream depend only on `seed`, so runs with
+ * and without clipping see the same initial weights and the same batches.
+ */
+export function trainAdding(cfg: AddingConfig, onStep?: (step: number, loss: number) => void): AddingRun {
+  const { params, forward } = addingModel(cfg);
   const opt = new SGD(params, { lr: cfg.lr, clip: cfg.maxNorm === null ? [] : [clipGradNorm.transform(cfg.maxNorm)] });
-  const data = new Rng(cfg.seed + 1_000_003);
-  const forward = (x: Tensor) => head.forward(A.select(rnn.forward(x).h, 0, 0));
+  const data = addingDataRng(cfg.seed);
   const run: AddingRun = { config: cfg, loss: [], preClipNorm: [], clipped: [], firstNonFinite: null, finalLoss: NaN, testLoss: NaN, outcome: "no progress" };
   for (let k = 0; k < cfg.steps; k++) {
     const { x, y } = addingBatch(data, cfg.seqLen, cfg.batch);

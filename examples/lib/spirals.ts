@@ -2,6 +2,7 @@
  * @file A synthetic classification set with no download: `k` interleaved noisy spirals in 2-D.
  */
 import { Rng, Tensor } from "@tapegrad/tensor";
+import { Linear, ReLU, Sequential } from "@tapegrad/nn";
 
 /** `n` points per class of `classes` spirals; returns features `[n·classes, 2]` and labels. */
 export function spirals(n: number, classes: number, noise: number, rng: Rng): { x: Tensor; y: Int32Array } {
@@ -18,4 +19,9 @@ export function spirals(n: number, classes: number, noise: number, rng: Rng): { 
     }
   }
   return { x: new Tensor(x, [n * classes, 2]), y };
+}
+
+/** The spirals classifier: an MLP `2 → hidden → hidden → classes` with ReLUs, initialised from `rng`. */
+export function spiralsModel(classes: number, rng: Rng, hidden = 64): Sequential {
+  return new Sequential(new Linear(2, hidden, { rng }), new ReLU(), new Linear(hidden, hidden, { rng }), new ReLU(), new Linear(hidden, classes, { rng }));
 }
