@@ -8,6 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    // run inside Chromium by vitest.browser.config.ts (pnpm test:browser)
+    exclude: ["test/browser/**", "**/node_modules/**"],
     testTimeout: 60_000,
     // TAPEGRAD_KERNELS=js|wasm|auto picks the kernel set for the run (see the file).
     setupFiles: ["test/setup-backend.ts"],

@@ -45,7 +45,8 @@ function expectSame(a: Outcome, b: Outcome): void {
   expect(Object.is(a.norm, b.norm)).toBe(true);
   expect(Object.is(a.totalNorm, b.totalNorm)).toBe(true);
   expect(Object.is(a.coef, b.coef)).toBe(true);
-  a.grads.forEach((g, i) => expect(Buffer.compare(Buffer.from(g.buffer, g.byteOffset, g.byteLength), Buffer.from(b.grads[i]!.buffer, b.grads[i]!.byteOffset, b.grads[i]!.byteLength))).toBe(0));
+  const bytes = (g: Float32Array) => new Uint8Array(g.buffer, g.byteOffset, g.byteLength); // bitwise, NaN payloads included
+  a.grads.forEach((g, i) => expect(bytes(g)).toEqual(bytes(b.grads[i]!)));
 }
 
 describe("norms and clip coefficients are bit-identical across backends and thread counts", () => {
