@@ -4,7 +4,7 @@
  * escaping and order, and bad writer input.
  */
 import { describe, expect, it } from "vitest";
-import { tensor } from "@tapegrad/tensor";
+import { Tensor, tensor } from "@tapegrad/tensor";
 import { bf16ToNumber, compareUtf8, f16ToNumber, numberToBf16, numberToF16, readSafetensors, toFloat32, toTensor, values, writeSafetensors } from "@tapegrad/io";
 import { headerOf } from "./helpers.js";
 
@@ -169,4 +169,21 @@ describe("writeSafetensors: bad input", () => {
     ["neither bytes nor data", () => writeSafetensors({ a: { dtype: "F32", shape: [1] } as never }), /tensor "a" has neither bytes nor data/],
   ];
   for (const [what, fn, msg] of cases) it(what, () => expect(fn).toThrow(msg));
+});
+
+describe("float bit patterns survive exactly", () => {
+  it("signaling NaN payloads, −0 and infinities of F32 and F64 round-trip bit for bit", () => {
+    const bits32 = Uint32Array.of(0x7fa00001, 0xffc00002, 0x7f800001, 0x80000000, 0x7f800000, 0x3f800000);
+    const bits64 = BigUint64Array.of(0x7ff4000000000001n, 0xfff8000000000002n, 0x8000000000000000n);
+    const file = readSafetensors(writeSafetensors({
+      t: new Tensor(new Float32Array(bits32.buffer.slice(0)), [6]),
+      f: { dtype: "F32", shape: [6], data: new Float32Array(bits32.buffer.slice(0)) },
+      d: { dtype: "F64", shape: [3], data: new Float64Array(bits64.buffer.slice(0)) },
+    }));
+    const byName = (n: string) => file.tensors.find((t) => t.name === n)!;
+    expect(new Uint32Array(byName("t").bytes.slice().buffer)).toEqual(bits32);
+    expect(new Uint32Array(byName("f").bytes.slice().buffer)).toEqual(bits32);
+    expect(new Uint32Array(toFloat32(byName("t")).buffer)).toEqual(bits32);
+    expect(new BigUint64Array((values(byName("d")) as Float64Array).buffer)).toEqual(bits64);
+  });
 });

@@ -35,6 +35,14 @@ export interface Encoded {
 
 const FN = "writeSafetensors";
 
+/** safetensors is little-endian; so is every JavaScript engine in practice (checked, not assumed). */
+export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** A copy of a typed array's bytes (its exact bit patterns). */
+function rawBytes(a: Float32Array | Float64Array): Uint8Array {
+  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
 const INT_RANGE: Partial<Record<EngineDtype, [number, number]>> = {
   I32: [-(2 ** 31), 2 ** 31 - 1], I16: [-32768, 32767], I8: [-128, 127], U8: [0, 255], BOOL: [0, 1],
 };
@@ -102,7 +110,7 @@ export function encodeTensor(name: string, t: TensorInput): Encoded {
   if (t instanceof Tensor) {
     const c = t.contiguous();
     const data = c.data.subarray(c.offset, c.offset + c.size);
-    return { name, dtype: "F32", shape: [...t.shape], bytes: encodeValues(q, "F32", data, c.size) };
+    return { name, dtype: "F32", shape: [...t.shape], bytes: LITTLE_ENDIAN ? rawBytes(data) : encodeValues(q, "F32", data, c.size) };
   }
   if (typeof t !== "object" || t === null) throw new TypeError(`${FN}: tensor ${q} must be a Tensor or {dtype, shape, bytes|data} (got ${String(t)})`);
   const dtype = (t as { dtype?: unknown }).dtype;
@@ -119,6 +127,8 @@ export function encodeTensor(name: string, t: TensorInput): Encoded {
     if (!isEngineDtype(dtype)) throw new TypeError(`${FN}: tensor ${q}: values of dtype ${dtype} cannot be encoded (pass its raw bytes as {dtype, shape, bytes})`);
     const data = t.data as ArrayLike<unknown>;
     if (typeof data !== "object" || data === null || typeof data.length !== "number") throw new TypeError(`${FN}: tensor ${q}: data must be an array or typed array`);
+    // float arrays of their own dtype are copied bit for bit (NaN payloads included: a DataView store may quiet a signaling NaN)
+    if (LITTLE_ENDIAN && data.length === count && ((dtype === "F32" && data instanceof Float32Array) || (dtype === "F64" && data instanceof Float64Array))) return { name, dtype, shape, bytes: rawBytes(data) };
     return { name, dtype, shape, bytes: encodeValues(q, dtype, data, count) };
   }
   throw new TypeError(`${FN}: tensor ${q} has neither bytes nor data`);

@@ -4,6 +4,7 @@
  * dtype to float32 (the dtype stays on the {@link SafeTensor}). Bytes are decoded little-endian
  * through a DataView, so the result does not depend on the host's byte order.
  */
+import { LITTLE_ENDIAN } from "./encode.js";
 import { Tensor } from "@tapegrad/tensor";
 import type { EngineDtype } from "./dtype.js";
 import { bf16ToNumber, f16ToNumber } from "./float16.js";
@@ -59,8 +60,9 @@ export function values(t: RawTensor): DtypeArrays[EngineDtype] {
     return t.bytes.length / bytes;
   };
   switch (t.dtype) {
-    case "F64": return Float64Array.from({ length: size(8) }, (_, i) => dv.getFloat64(8 * i, true));
-    case "F32": return Float32Array.from({ length: size(4) }, (_, i) => dv.getFloat32(4 * i, true));
+    // bit-for-bit copies on little-endian hosts (a DataView load may quiet a signaling NaN)
+    case "F64": return LITTLE_ENDIAN ? new Float64Array(t.bytes.slice(0, 8 * size(8)).buffer) : Float64Array.from({ length: size(8) }, (_, i) => dv.getFloat64(8 * i, true));
+    case "F32": return LITTLE_ENDIAN ? new Float32Array(t.bytes.slice(0, 4 * size(4)).buffer) : Float32Array.from({ length: size(4) }, (_, i) => dv.getFloat32(4 * i, true));
     case "F16": return Float32Array.from({ length: size(2) }, (_, i) => f16ToNumber(dv.getUint16(2 * i, true)));
     case "BF16": return Float32Array.from({ length: size(2) }, (_, i) => bf16ToNumber(dv.getUint16(2 * i, true)));
     case "I64": return BigInt64Array.from({ length: size(8) }, (_, i) => dv.getBigInt64(8 * i, true));
