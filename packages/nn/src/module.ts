@@ -102,11 +102,11 @@ export abstract class Module {
   /**
    * Registers a parameter (a fresh leaf Var that requires grad, holding a copy of `value`).
    *
-   * @throws {Error} when the name is taken or contains a dot.
+   * @throws {RangeError} when the name is taken or contains a dot.
    * @example `this.weight = this.addParameter("weight", zeros([3, 4]));`
    */
   protected addParameter(name: string, value: Tensor): Var {
-    this.checkName(name);
+    this.checkName("addParameter", name);
     const v = variable(value, { name });
     this.ownParams.set(name, v);
     return v;
@@ -116,7 +116,7 @@ export abstract class Module {
    * Registers an existing parameter under `name` (PyTorch's `register_parameter`): the same `Var`
    * object, so optimizers holding it keep working. It must be a leaf that requires grad.
    *
-   * @throws {Error} when the name is taken or contains a dot; {TypeError} when `param` is not a
+   * @throws {RangeError} when the name is taken or contains a dot; {TypeError} when `param` is not a
    * leaf Var that requires grad.
    * @example
    * ```ts
@@ -128,7 +128,7 @@ export abstract class Module {
     if (!(param instanceof Var) || !param.isLeaf || !param.requiresGrad) {
       throw new TypeError(`registerParameter: "${name}" must be a leaf Var that requires grad`);
     }
-    this.checkName(name);
+    this.checkName("registerParameter", name);
     this.ownParams.set(name, param);
     return param;
   }
@@ -136,12 +136,12 @@ export abstract class Module {
   /**
    * Unregisters this module's own parameter `name` and returns it (the Var itself is untouched).
    *
-   * @throws {Error} when this module has no parameter `name`.
+   * @throws {RangeError} when this module has no parameter `name`.
    * @example `const w = layer.deleteParameter("weight");`
    */
   deleteParameter(name: string): Var {
     const v = this.ownParams.get(name);
-    if (v === undefined) throw new Error(`deleteParameter: ${this.constructor.name} has no parameter "${name}"`);
+    if (v === undefined) throw new RangeError(`deleteParameter: ${this.constructor.name} has no parameter "${name}"`);
     this.ownParams.delete(name);
     return v;
   }
@@ -152,13 +152,13 @@ export abstract class Module {
    * into it in place. Persistent buffers (default) appear in `stateDict()` after the module's own
    * parameters, as in PyTorch.
    *
-   * @throws {Error} when the name is taken or contains a dot; {TypeError} when `value` is not a
+   * @throws {RangeError} when the name is taken or contains a dot; {TypeError} when `value` is not a
    * Tensor.
    * @example `layer.registerBuffer("weight_mask", ones([8, 4]));`
    */
   registerBuffer(name: string, value: Tensor, opts: { persistent?: boolean } = {}): Tensor {
     if (!(value instanceof Tensor)) throw new TypeError(`registerBuffer: "${name}" must be a Tensor`);
-    this.checkName(name);
+    this.checkName("registerBuffer", name);
     const t = value.contiguous();
     this.ownBuffers.set(name, t);
     if (opts.persistent === false) this.transientBuffers.add(name);
@@ -168,12 +168,12 @@ export abstract class Module {
   /**
    * Unregisters this module's own buffer `name` and returns it.
    *
-   * @throws {Error} when this module has no buffer `name`.
+   * @throws {RangeError} when this module has no buffer `name`.
    * @example `layer.deleteBuffer("weight_mask");`
    */
   deleteBuffer(name: string): Tensor {
     const t = this.ownBuffers.get(name);
-    if (t === undefined) throw new Error(`deleteBuffer: ${this.constructor.name} has no buffer "${name}"`);
+    if (t === undefined) throw new RangeError(`deleteBuffer: ${this.constructor.name} has no buffer "${name}"`);
     this.ownBuffers.delete(name);
     this.transientBuffers.delete(name);
     return t;
@@ -202,19 +202,19 @@ export abstract class Module {
   /**
    * Registers a child module under `name` and returns it.
    *
-   * @throws {Error} when the name is taken or contains a dot.
+   * @throws {RangeError} when the name is taken or contains a dot.
    * @example `this.fc = this.addModule("fc", new Linear(4, 2));`
    */
   protected addModule<M extends Module>(name: string, module: M): M {
-    this.checkName(name);
+    this.checkName("addModule", name);
     if (!(module instanceof Module)) throw new TypeError(`addModule: "${name}" must be a Module`);
     this.children.set(name, module);
     return module;
   }
 
-  private checkName(name: string): void {
-    if (!name || name.includes(".")) throw new Error(`Module: invalid name "${name}" (non-empty, no dots)`);
-    if (this.ownParams.has(name) || this.ownBuffers.has(name) || this.children.has(name)) throw new Error(`Module: "${name}" is already registered`);
+  private checkName(fn: string, name: string): void {
+    if (typeof name !== "string" || !name || name.includes(".")) throw new RangeError(`${fn}: invalid name ${JSON.stringify(name)} (a non-empty string without dots)`);
+    if (this.ownParams.has(name) || this.ownBuffers.has(name) || this.children.has(name)) throw new RangeError(`${fn}: "${name}" is already registered in ${this.constructor.name}`);
   }
 
   /**
@@ -375,7 +375,7 @@ export abstract class Module {
    * one {@link StateDictError}, as PyTorch does; nothing is written unless every check passes.
    *
    * @throws {StateDictError} listing missing and unexpected keys (with `strict`) and every size
-   * mismatch; {TypeError} for a value that is not a Tensor.
+   * mismatch; {TypeError} for a state dict that is not an object or a value that is not a Tensor.
    * @example
    * ```ts
    * model.loadStateDict(saved);
@@ -383,6 +383,7 @@ export abstract class Module {
    * ```
    */
   loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    if (sd === null || typeof sd !== "object" || Array.isArray(sd)) throw new TypeError(`loadStateDict: expected a state dict object (name → Tensor) (got ${sd === null ? "null" : Array.isArray(sd) ? "an array" : typeof sd})`);
     const strict = opts.strict ?? true;
     const named = new Map(this.stateEntries());
     const missingKeys = [...named.keys()].filter((k) => !Object.hasOwn(sd, k));

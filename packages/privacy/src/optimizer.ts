@@ -88,8 +88,9 @@ export interface DPStepStats {
  * dp.lastStats?.epsilon;
  * ```
  * @throws {RangeError} for σ < 0, a C ≤ 0 (or the wrong number of per-layer thresholds), q
- * outside (0, 1], δ outside (0, 1), or a mean reduction without the batch size it divides by;
- * {TypeError} when σ > 0 without exactly one of `rng` and `secureMode`.
+ * outside (0, 1], δ outside (0, 1), an unknown loss reduction or divisor, or a mean reduction
+ * without the batch size it divides by; {TypeError} for an optimizer that is not one, or σ > 0
+ * without exactly one of `rng` and `secureMode`.
  */
 export class DPOptimizer {
   readonly optimizer: Optimizer;
@@ -100,6 +101,10 @@ export class DPOptimizer {
   private steps = 0;
 
   constructor(optimizer: Optimizer, options: DPOptimizerOptions) {
+    if (optimizer === null || typeof optimizer !== "object" || typeof (optimizer as Partial<Optimizer>).flatParams !== "function" || typeof (optimizer as Partial<Optimizer>).step !== "function") {
+      throw new TypeError(`DPOptimizer: optimizer must be an @tapegrad/optim Optimizer (got ${optimizer === null ? "null" : typeof optimizer})`);
+    }
+    if (options === null || typeof options !== "object") throw new TypeError(`DPOptimizer: options must be an object (got ${options === null ? "null" : typeof options})`);
     checkNoiseMultiplier("DPOptimizer", options.noiseMultiplier);
     checkPositiveSampleRate("DPOptimizer", options.sampleRate);
     if (options.delta !== undefined) checkDelta("DPOptimizer", options.delta);
@@ -112,6 +117,8 @@ export class DPOptimizer {
       if (typeof c !== "number" || !(c > 0) || !Number.isFinite(c)) throw new RangeError(`DPOptimizer: maxGradNorm${cs.length > 1 ? `[${i}]` : ""} must be a finite number > 0, got ${String(c)}`);
     });
     const reduction = options.lossReduction ?? "mean";
+    if (reduction !== "mean" && reduction !== "sum") throw new RangeError(`DPOptimizer: lossReduction must be "mean" or "sum" (got ${JSON.stringify(reduction)})`);
+    if (options.divisor !== undefined && options.divisor !== "expected" && options.divisor !== "actual") throw new RangeError(`DPOptimizer: divisor must be "expected" or "actual" (got ${JSON.stringify(options.divisor)})`);
     const divisor = options.divisor ?? (options.expectedBatchSize !== undefined ? "expected" : "actual");
     if (reduction === "mean" && divisor === "expected") gradDivisor({ lossReduction: "mean", divisor, expectedBatchSize: options.expectedBatchSize });
     if (options.noiseMultiplier > 0 && (options.rng === undefined) === (options.secureMode !== true)) {
@@ -128,7 +135,8 @@ export class DPOptimizer {
    * optimizer's step, records the step in the accountant and fills {@link lastStats}. An empty
    * batch (`batchSize` 0, possible under Poisson sampling) still adds noise and counts as a step.
    *
-   * @throws {RangeError} for a bad `batchSize`, or `divisor: "actual"` with an empty batch.
+   * @throws {RangeError} for a bad `batchSize`, or `divisor: "actual"` with an empty batch;
+   * {TypeError} when `loss` is not a function.
    * @throws {Error} when a parameter is used by an op without a per-sample rule and `fallback`
    * is false (naming the parameter and the op), or the graph mixes samples (BatchNorm).
    * @example
@@ -138,6 +146,7 @@ export class DPOptimizer {
    */
   step(batchSize: number, loss: BatchLoss): number {
     if (!Number.isInteger(batchSize) || batchSize < 0) throw new RangeError(`DPOptimizer.step: batchSize must be a non-negative integer, got ${String(batchSize)}`);
+    if (typeof loss !== "function") throw new TypeError(`DPOptimizer.step: loss must be a function (start, end) => Var giving the loss of samples [start, end) (got ${typeof loss})`);
     const o = this.options;
     const mean = o.lossReduction === "mean";
     const divisor = gradDivisor({ lossReduction: o.lossReduction!, divisor: o.divisor, expectedBatchSize: o.expectedBatchSize, actualBatchSize: batchSize });
@@ -179,6 +188,7 @@ export class DPOptimizer {
    * ```
    */
   epsilon(delta: number): number {
+    checkDelta("DPOptimizer.epsilon", delta);
     return this.accountant.getEpsilon(delta);
   }
 

@@ -5,7 +5,7 @@
  * returns the private optimizer, the accountant and the Poisson batches of every epoch.
  */
 import type { Rng } from "@tapegrad/tensor";
-import { BatchNorm1d, BatchNorm2d, type Module } from "@tapegrad/nn";
+import { BatchNorm1d, BatchNorm2d, Module } from "@tapegrad/nn";
 import type { Optimizer } from "@tapegrad/optim";
 import { DPOptimizer } from "./optimizer.js";
 import { RDPAccountant } from "./accountant.js";
@@ -80,10 +80,13 @@ export interface PrivateTraining {
  * @throws {RangeError} for δ outside (0, 1), q outside (0, 1], a bad N or batch size, neither or
  * both of `noiseMultiplier` and `targetEpsilon` (or a target without `epochs`), a target ε no σ
  * up to 1e6 reaches, or the errors of {@link DPOptimizer}.
- * @throws {TypeError} for a module containing BatchNorm (named by its path).
+ * @throws {TypeError} for options that are not an object, a module that is not a `Module`, or a
+ * module containing BatchNorm (named by its path).
  */
 export function makePrivate(options: MakePrivateOptions): PrivateTraining {
+  if (options === null || typeof options !== "object") throw new TypeError(`makePrivate: options must be an object (got ${options === null ? "null" : typeof options})`);
   const { module, optimizer, datasetSize: n, delta, rng } = options;
+  if (!(module instanceof Module)) throw new TypeError(`makePrivate: module must be an @tapegrad/nn Module (got ${module === null ? "null" : typeof module})`);
   checkDelta("makePrivate", delta);
   for (const [name, m] of module.namedModules()) {
     if (m instanceof BatchNorm1d || m instanceof BatchNorm2d) {
