@@ -3,7 +3,7 @@
  * names), and the tolerant parts of the format (whitespace, escapes, any key order, odd offsets).
  */
 import { describe, expect, it } from "vitest";
-import { SafetensorsError, parseJsonStrict, readSafetensors, values } from "@tapegrad/io";
+import { SafetensorsError, parseJsonStrict, readSafetensors, values, writeSafetensors } from "@tapegrad/io";
 import { file } from "./helpers.js";
 
 function category(bytes: Uint8Array): { category: string; message: string } {
@@ -120,5 +120,27 @@ describe("parseJsonStrict", () => {
     const v = parseJsonStrict('{"b":[12345678901234567890, -0.5e-3],"a":true}') as Map<string, unknown>;
     expect([...v.keys()]).toEqual(["b", "a"]);
     expect((v.get("b") as { text: string }[]).map((n) => n.text)).toEqual(["12345678901234567890", "-0.5e-3"]);
+  });
+});
+
+describe("Node Buffers as input", () => {
+  it("reads a pooled Buffer (whose slice() is a view) into real copies, for every dtype", async () => {
+    const { Buffer } = await import("node:buffer");
+    const file = writeSafetensors({
+      f: { dtype: "F32", shape: [3], data: [1.5, -2, 3] },
+      d: { dtype: "F64", shape: [2], data: [Math.PI, -1] },
+      b: { dtype: "I8", shape: [3], data: [-1, 2, 127] },
+      u: { dtype: "U8", shape: [2], data: [7, 255] },
+    });
+    const pooled = Buffer.from(file); // small Buffers share one pooled ArrayBuffer
+    const st = readSafetensors(pooled);
+    const get = (n: string) => st.tensors.find((t) => t.name === n)!;
+    expect(Array.from(values(get("f")) as Float32Array)).toEqual([1.5, -2, 3]);
+    expect(Array.from(values(get("d")) as Float64Array)).toEqual([Math.PI, -1]);
+    expect(Array.from(values(get("b")) as Int8Array)).toEqual([-1, 2, 127]);
+    expect(Array.from(values(get("u")) as Uint8Array)).toEqual([7, 255]);
+    pooled.fill(0); // the tensors do not share the input's memory
+    expect(Array.from(values(get("f")) as Float32Array)).toEqual([1.5, -2, 3]);
+    expect(writeSafetensors(st.tensors.map((t) => [t.name, t] as const))).toEqual(file);
   });
 });

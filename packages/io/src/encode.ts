@@ -121,7 +121,7 @@ export function encodeTensor(name: string, t: TensorInput): Encoded {
     if (!(t.bytes instanceof Uint8Array)) throw new TypeError(`${FN}: tensor ${q}: bytes must be a Uint8Array`);
     const nbits = count * dtypeBits(dtype);
     if (nbits % 8 !== 0 || t.bytes.length !== nbits / 8) throw new RangeError(`${FN}: tensor ${q}: ${t.bytes.length} bytes, but ${dtype} ${JSON.stringify(shape)} needs ${nbits / 8}`);
-    return { name, dtype, shape, bytes: t.bytes.slice() };
+    return { name, dtype, shape, bytes: new Uint8Array(t.bytes) }; // a plain copy, also of a Node Buffer
   }
   if ("data" in t && t.data !== undefined) {
     if (!isEngineDtype(dtype)) throw new TypeError(`${FN}: tensor ${q}: values of dtype ${dtype} cannot be encoded (pass its raw bytes as {dtype, shape, bytes})`);

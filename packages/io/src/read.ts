@@ -69,7 +69,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     dtype: e.dtype,
     shape: e.shape,
     dataOffsets: [e.begin, e.end],
-    bytes: buffer.slice(e.begin, e.end),
+    bytes: new Uint8Array(buffer.subarray(e.begin, e.end)), // a real copy (a Node Buffer's slice() is a view)
   }));
   return { metadata, tensors, headerLength };
 }

@@ -61,15 +61,15 @@ export function values(t: RawTensor): DtypeArrays[EngineDtype] {
   };
   switch (t.dtype) {
     // bit-for-bit copies on little-endian hosts (a DataView load may quiet a signaling NaN)
-    case "F64": return LITTLE_ENDIAN ? new Float64Array(t.bytes.slice(0, 8 * size(8)).buffer) : Float64Array.from({ length: size(8) }, (_, i) => dv.getFloat64(8 * i, true));
-    case "F32": return LITTLE_ENDIAN ? new Float32Array(t.bytes.slice(0, 4 * size(4)).buffer) : Float32Array.from({ length: size(4) }, (_, i) => dv.getFloat32(4 * i, true));
+    case "F64": return LITTLE_ENDIAN ? new Float64Array(new Uint8Array(t.bytes.subarray(0, 8 * size(8))).buffer) : Float64Array.from({ length: size(8) }, (_, i) => dv.getFloat64(8 * i, true));
+    case "F32": return LITTLE_ENDIAN ? new Float32Array(new Uint8Array(t.bytes.subarray(0, 4 * size(4))).buffer) : Float32Array.from({ length: size(4) }, (_, i) => dv.getFloat32(4 * i, true));
     case "F16": return Float32Array.from({ length: size(2) }, (_, i) => f16ToNumber(dv.getUint16(2 * i, true)));
     case "BF16": return Float32Array.from({ length: size(2) }, (_, i) => bf16ToNumber(dv.getUint16(2 * i, true)));
     case "I64": return BigInt64Array.from({ length: size(8) }, (_, i) => dv.getBigInt64(8 * i, true));
     case "I32": return Int32Array.from({ length: size(4) }, (_, i) => dv.getInt32(4 * i, true));
     case "I16": return Int16Array.from({ length: size(2) }, (_, i) => dv.getInt16(2 * i, true));
-    case "I8": return new Int8Array(t.bytes.slice().buffer);
-    case "U8": return t.bytes.slice();
+    case "I8": return new Int8Array(new Uint8Array(t.bytes).buffer); // copies (t.bytes may be a Node Buffer, whose slice() is a view)
+    case "U8": return new Uint8Array(t.bytes);
     case "BOOL": return Uint8Array.from(t.bytes, (b) => (b !== 0 ? 1 : 0));
     default: return unsupported("values", t);
   }
