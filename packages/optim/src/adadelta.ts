@@ -15,7 +15,7 @@
  * written once, {@link adadeltaRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlag } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
@@ -27,13 +27,14 @@ const adadeltaKernels = new Map<string, MapKernel>();
  * (accDelta), with the scalars `[lr, ρ, 1 − ρ, eps, weightDecay, sign]`; `decay` selects the L2
  * term.
  *
- * @throws never.
+ * @throws {TypeError} when `decay` is not a boolean.
  * @example
  * ```ts
  * foreachMap(adadeltaRule(false), [values, grads, squareAvgs, accDeltas], [1, 0.9, 0.1, 1e-6, 0, 1]);
  * ```
  */
 export function adadeltaRule(decay: boolean): MapKernel {
+  checkFlag("adadeltaRule", "decay", decay);
   const key = `${+decay}`;
   const spec = { arrays: ["p", "g", "v", "u"], scalars: ["lr", "rho", "c", "eps", "wd", "sign"] } as const;
   return cachedKernel(adadeltaKernels, key, () => mapKernel(`adadelta${key}`, spec, ({ p, g: grad, v, u }, h) => {

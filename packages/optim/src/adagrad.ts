@@ -15,7 +15,7 @@
  * every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlag } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import { bucketLists } from "./buckets.js";
@@ -27,13 +27,14 @@ const adagradKernels = new Map<string, MapKernel>();
  * The Adagrad rule of the file comment as a map kernel, over `p`, `g`, `s` (the running sum of
  * squares), with the scalars `[clr, weightDecay, sign, eps]`; `decay` selects the L2 term.
  *
- * @throws never.
+ * @throws {TypeError} when `decay` is not a boolean.
  * @example
  * ```ts
  * foreachMap(adagradRule(false), [values, grads, sums], [0.01, 0, 1, 1e-10]);
  * ```
  */
 export function adagradRule(decay: boolean): MapKernel {
+  checkFlag("adagradRule", "decay", decay);
   const key = `${+decay}`;
   return cachedKernel(adagradKernels, key, () => mapKernel(`adagrad${key}`, { arrays: ["p", "g", "s"], scalars: ["clr", "wd", "sign", "eps"] }, ({ p, g: grad, s }, h) => {
     let g = h.sign.mul(grad); // g ← −g to maximize (exact)

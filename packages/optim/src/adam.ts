@@ -18,7 +18,7 @@
  * once, {@link adamRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, checkRange, fmtValue, type HyperRules } from "./errors.js";
+import { checkHypers, checkRange, fmtValue, type HyperRules, checkFlags } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
@@ -42,13 +42,14 @@ const adamKernels = new Map<string, MapKernel>();
  * `m`, `v` (and `vmax` with AMSGrad), with the scalars `[stepSize = lr/(1−β1^t), β1, β2, 1−β1,
  * 1−β2, eps, 1−β2^t, √(1−β2^t), decay = 1−lr·λ, λ, sign, epsRoot]`.
  *
- * @throws never.
+ * @throws {TypeError} for a config that is not an object of boolean flags.
  * @example
  * ```ts
  * const k = adamRule({ decoupled: true, l2: false, amsgrad: false, epsRoot: false });
  * ```
  */
 export function adamRule(c: AdamConfig): MapKernel {
+  checkFlags("adamRule", c, ["decoupled", "l2", "amsgrad", "epsRoot"]);
   const key = `${+c.decoupled}${+c.l2}${+c.amsgrad}${+c.epsRoot}`;
   const arrays = c.amsgrad ? (["p", "g", "m", "v", "vmax"] as const) : (["p", "g", "m", "v"] as const);
   const scalars = ["stepSize", "b1", "b2", "c1", "c2", "eps", "bc2", "bc2Sqrt", "decay", "l2", "sign", "epsRoot"] as const;

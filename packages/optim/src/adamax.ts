@@ -15,7 +15,7 @@
  * written once, {@link adamaxRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlag } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import { bucketLists } from "./buckets.js";
@@ -29,13 +29,14 @@ const adamaxKernels = new Map<string, MapKernel>();
  * (expInf), with the scalars `[clr = lr/(1 − β1^t), β1, 1 − β1, β2, eps, weightDecay, sign]`;
  * `decay` selects the L2 term.
  *
- * @throws never.
+ * @throws {TypeError} when `decay` is not a boolean.
  * @example
  * ```ts
  * foreachMap(adamaxRule(false), [values, grads, expAvgs, expInfs], [0.02, 0.9, 0.1, 0.999, 1e-8, 0, 1]);
  * ```
  */
 export function adamaxRule(decay: boolean): MapKernel {
+  checkFlag("adamaxRule", "decay", decay);
   const key = `${+decay}`;
   const spec = { arrays: ["p", "g", "m", "u"], scalars: ["clr", "b1", "c1", "b2", "eps", "wd", "sign"] } as const;
   return cachedKernel(adamaxKernels, key, () => mapKernel(`adamax${key}`, spec, ({ p, g: grad, m, u }, h) => {

@@ -145,14 +145,17 @@ function unitNorms(a: Float32Array, l: UnitLayout): Float64Array {
  * Frobenius norm of every unit of a tensor stored row-major with `shape` (float64). `unitShape`
  * is where the norms broadcast back to the tensor.
  *
- * @throws {RangeError} for a unit axis outside the shape.
+ * @throws {RangeError} for a unit axis outside the shape or data whose length is not the shape's size; {TypeError} when `data` is not a Float32Array.
  * @example
  * ```ts
  * unitwiseNorms(Float32Array.of(3, 4, 0, 1), [2, 2], 0); // norms [5, 1], unitShape [2, 1]
  * ```
  */
 export function unitwiseNorms(data: Float32Array, shape: readonly number[], unitAxis: UnitAxis = 0): { norms: Float64Array; unitShape: number[] } {
+  if (!(data instanceof Float32Array)) throw new TypeError(`unitwiseNorms: data must be a Float32Array (got ${fmtValue(data)})`);
   const l = unitLayout("unitwiseNorms", shape, unitAxis, `shape ${fmt(shape)}`);
+  const size = shape.reduce((a, d) => a * d, 1);
+  if (data.length !== size) throw new RangeError(`unitwiseNorms: data has ${data.length} elements but shape ${fmt(shape)} has ${size}`);
   return { norms: unitNorms(data, l), unitShape: l.unitShape };
 }
 

@@ -97,6 +97,7 @@ export class AutoClip implements GradTransform<AutoClipDetail | undefined> {
    */
   constructor(opts: AutoClipOptions = {}) {
     const op = "AutoClip";
+    if (opts === null || typeof opts !== "object") throw new TypeError(`${op}: options must be an object (got ${fmtValue(opts)})`);
     const variant = checkChoice(op, "variant", opts.variant ?? "paper", ["paper", "package"] as const);
     const d = DEFAULTS[variant];
     const historyLength = opts.historyLength ?? d.historyLength;

@@ -87,7 +87,9 @@ export interface ClipNormOptions {
  * (where the coefficient is a float32 tensor), each is multiplied by a float32 scalar, so
  * `fround(g·coef)` is the exact float32 product (the same bits on every backend).
  *
- * @throws Never throws. (NaN inputs give NaN or 1 as in the table.)
+ * @throws {TypeError} / {RangeError} for a norm that is not a number or is negative, a
+ * threshold that is NaN or negative, an unknown compat or a bad eps (a NaN or infinite norm is
+ * fine: it gives NaN or 1 as in the table).
  * @example
  * ```ts
  * clipCoefficient(10, 5);            // 5 / (10 + 1e-6) = 0.49999995
@@ -96,6 +98,7 @@ export interface ClipNormOptions {
  * ```
  */
 export function clipCoefficient(n: number, c: number, compat: ClipCompat = "torch", eps = 1e-6): number {
+  checkCoefficientArgs("clipCoefficient", n, c, compat, eps);
   return Math.fround(coefficient64(n, c, compat, eps));
 }
 
@@ -256,7 +259,27 @@ function clipBatchWithNorm(batch: GradBatch, maxNorm: number, totalNorm: number,
 
 function checkTotalNorm(op: string, totalNorm: unknown): number {
   if (typeof totalNorm !== "number") throw new TypeError(`${op}: totalNorm must be a number (got ${fmtValue(totalNorm)})`);
+  if (totalNorm < 0) throw new RangeError(`${op}: totalNorm must be >= 0 (a norm; NaN and Infinity are allowed) (got ${fmtValue(totalNorm)})`);
   return totalNorm;
+}
+
+/**
+ * Checks the arguments of a clip coefficient: a norm that is a number and not negative (NaN and
+ * Infinity are norms of non-finite gradients and give the coefficients of the table), a
+ * threshold `>= 0` (Infinity: no clipping), a known compat and an epsilon `>= 0`.
+ *
+ * @throws {TypeError} / {RangeError} `<op>: …` naming the argument.
+ * @example
+ * ```ts
+ * checkCoefficientArgs("clipCoefficient", 10, 5, "torch", 1e-6);
+ * ```
+ */
+export function checkCoefficientArgs(op: string, n: unknown, c: unknown, compat: unknown, eps: unknown): void {
+  if (typeof n !== "number") throw new TypeError(`${op}: norm must be a number (got ${fmtValue(n)})`);
+  if (n < 0) throw new RangeError(`${op}: norm must be >= 0 (got ${fmtValue(n)})`);
+  checkRange(op, "maxNorm", c, 0, Infinity);
+  checkChoice(op, "compat", compat, CLIP_COMPATS);
+  checkRange(op, "eps", eps, 0, Infinity);
 }
 
 /**

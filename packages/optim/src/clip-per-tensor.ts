@@ -16,7 +16,7 @@
  */
 import { countNonFinite, normOf, scaleInPlace } from "./norms.js";
 import { gatherGrads, type GradBatch, type ParamsLike } from "./params.js";
-import { checkMaxNorm, resolveNormOptions, type ClipCompat } from "./clip-norm.js";
+import { checkCoefficientArgs, checkMaxNorm, resolveNormOptions, type ClipCompat } from "./clip-norm.js";
 import type { ClipResultWith, GradTransform } from "./transform.js";
 import { checkedSchedule, type Scheduled } from "./transforms.js";
 
@@ -41,7 +41,7 @@ export interface PerTensorClipDetail {
 /**
  * The per-tensor coefficient for norm `n` and bound `c` under `compat` (see the file comment).
  *
- * @throws Never throws.
+ * @throws {TypeError} / {RangeError} as `clipCoefficient` for bad arguments.
  * @example
  * ```ts
  * perTensorCoefficient(4, 1, "tf"); // 0.25
@@ -49,6 +49,7 @@ export interface PerTensorClipDetail {
  * ```
  */
 export function perTensorCoefficient(n: number, c: number, compat: ClipCompat = "torch", eps = 1e-6): number {
+  checkCoefficientArgs("perTensorCoefficient", n, c, compat, eps);
   return Math.fround(coefficient64(n, c, compat, eps)); // a float32 scalar, as for the global norm
 }
 

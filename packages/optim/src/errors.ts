@@ -219,3 +219,34 @@ export function checkHypers<H extends object>(op: string, h: H, rules: HyperRule
     else checkRange(op, name, v, rule[0], rule[1]);
   }
 }
+
+/**
+ * Checks a kernel builder's configuration: an object whose listed flags are booleans (the rule
+ * builders cache one kernel per flag combination, so a wrong type would build a wrong kernel).
+ *
+ * @throws {TypeError} `<op>: …` naming the configuration or the flag.
+ * @example
+ * ```ts
+ * checkFlags("adamRule", c, ["decoupled", "l2", "amsgrad", "epsRoot"]);
+ * ```
+ */
+export function checkFlags(op: string, config: unknown, keys: readonly string[]): void {
+  if (config === null || typeof config !== "object") throw new TypeError(`${op}: config must be an object of boolean flags (got ${fmtValue(config)})`);
+  for (const k of keys) {
+    const v = (config as Record<string, unknown>)[k];
+    if (typeof v !== "boolean") throw new TypeError(`${op}: config.${k} must be a boolean (got ${fmtValue(v)})`);
+  }
+}
+
+/**
+ * Checks one boolean flag of a kernel builder.
+ *
+ * @throws {TypeError} `<op>: <name> must be a boolean (got …)`.
+ * @example
+ * ```ts
+ * checkFlag("lionRule", "decay", decay);
+ * ```
+ */
+export function checkFlag(op: string, name: string, v: unknown): void {
+  if (typeof v !== "boolean") throw new TypeError(`${op}: ${name} must be a boolean (got ${fmtValue(v)})`);
+}

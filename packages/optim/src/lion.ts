@@ -16,7 +16,7 @@
  * written once, {@link lionRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, checkRange, fmtValue, type HyperRules } from "./errors.js";
+import { checkHypers, checkRange, fmtValue, type HyperRules, checkFlag } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
@@ -28,13 +28,14 @@ const lionKernels = new Map<string, MapKernel>();
  * scalars `[lr, decay = 1 − lr·λ, β1, 1 − β1, β2, 1 − β2, sign]`; `decay` selects the weight
  * decay term.
  *
- * @throws never.
+ * @throws {TypeError} when `decay` is not a boolean.
  * @example
  * ```ts
  * foreachMap(lionRule(false), [values, grads, expAvgs], [1e-4, 1, 0.9, 0.1, 0.99, 0.01, 1]);
  * ```
  */
 export function lionRule(decay: boolean): MapKernel {
+  checkFlag("lionRule", "decay", decay);
   const key = `${+decay}`;
   const spec = { arrays: ["p", "g", "m"], scalars: ["lr", "decay", "b1", "c1", "b2", "c2", "sign"] } as const;
   return cachedKernel(lionKernels, key, () => mapKernel(`lion${key}`, spec, ({ p: p0, g: grad, m }, h) => {

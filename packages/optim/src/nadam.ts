@@ -20,7 +20,7 @@
  * every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlags } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import { bucketLists } from "./buckets.js";
@@ -42,13 +42,14 @@ const nadamKernels = new Map<string, MapKernel>();
  * (expAvgSq), with the scalars `[gradStep = lr(1 − μ_t)/(1 − Π), avgStep = lr·μ_{t+1}/(1 − Π·μ_{t+1}),
  * β1, 1 − β1, β2, 1 − β2, √(1 − β2^t), eps, λ, decay = 1 − lr·λ, sign]`.
  *
- * @throws never.
+ * @throws {TypeError} for a config that is not an object of boolean flags.
  * @example
  * ```ts
  * const k = nadamRule({ l2: false, decoupled: false });
  * ```
  */
 export function nadamRule(c: NadamConfig): MapKernel {
+  checkFlags("nadamRule", c, ["l2", "decoupled"]);
   const key = `${+c.l2}${+c.decoupled}`;
   const spec = { arrays: ["p", "g", "m", "v"], scalars: ["gradStep", "avgStep", "b1", "c1", "b2", "c2", "bc2Sqrt", "eps", "wd", "decay", "sign"] } as const;
   return cachedKernel(nadamKernels, key, () => mapKernel(`nadam${key}`, spec, ({ p: p0, g: grad, m, v }, h) => {

@@ -26,7 +26,7 @@ import { foreachScale, foreachSumSquares } from "@tapegrad/tensor";
  * - Any NaN element gives NaN (also for `±Infinity` norms, as `torch.max` propagates NaN); an
  *   infinite element gives Infinity for `p > 0`. No elements at all: 0.
  *
- * @throws {TypeError} for a NaN or non-number `p`.
+ * @throws {TypeError} when `arrays` is not an array, or for a NaN `p`.
  * @example
  * ```ts
  * normOf([Float32Array.of(3), Float32Array.of(4)], 2); // 5
@@ -34,6 +34,7 @@ import { foreachScale, foreachSumSquares } from "@tapegrad/tensor";
  * ```
  */
 export function normOf(arrays: readonly Float32Array[], p: number): number {
+  checkArrays("normOf", arrays);
   if (typeof p !== "number" || Number.isNaN(p)) throw new TypeError(`normOf: normType must be a number (got ${String(p)})`);
   if (p === 2) return Math.sqrt(sumSquares(arrays));
   if (p === 1) return sumAbs(arrays);
@@ -139,13 +140,14 @@ function countNonzeroArrays(arrays: readonly Float32Array[]): number {
 /**
  * Number of nonzero elements (NaN counts as nonzero), the "true" L0 norm.
  *
- * @throws Never throws.
+ * @throws {TypeError} when `arrays` is not an array.
  * @example
  * ```ts
  * countNonzero([Float32Array.of(0, 2, 0), Float32Array.of(1)]); // 2
  * ```
  */
 export function countNonzero(arrays: readonly Float32Array[]): number {
+  checkArrays("countNonzero", arrays);
   let n = 0;
   for (const a of arrays) {
     for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
@@ -156,13 +158,14 @@ export function countNonzero(arrays: readonly Float32Array[]): number {
 /**
  * Number of NaN and ±Infinity elements.
  *
- * @throws Never throws.
+ * @throws {TypeError} when `arrays` is not an array.
  * @example
  * ```ts
  * countNonFinite([Float32Array.of(1, NaN, Infinity)]); // 2
  * ```
  */
 export function countNonFinite(arrays: readonly Float32Array[]): number {
+  checkArrays("countNonFinite", arrays);
   let n = 0;
   for (const a of arrays) {
     for (let i = 0; i < a.length; i++) {
@@ -210,4 +213,9 @@ export function zeroNonFiniteInPlace(arrays: readonly Float32Array[], nanOnly = 
  */
 export function scaleInPlace(arrays: readonly Float32Array[], c: number): void {
   foreachScale(arrays, c);
+}
+
+/** Throws unless `arrays` is an array (of gradient arrays): a string or a number is not iterated. */
+function checkArrays(op: string, arrays: unknown): void {
+  if (!Array.isArray(arrays)) throw new TypeError(`${op}: arrays must be an array of Float32Array (got ${arrays === null ? "null" : typeof arrays})`);
 }

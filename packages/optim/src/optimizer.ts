@@ -227,6 +227,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   step(closure?: () => number | Var | Tensor | void): number | undefined {
     const op = `${this.name}.step`;
     if (this.disposed) throw new Error(`${op}: the optimizer was disposed`);
+    if (closure !== undefined && typeof closure !== "function") throw new TypeError(`${op}: closure must be a function returning the loss (got ${fmtValue(closure)})`);
     const loss = closure === undefined ? undefined : toLoss(op, closure());
     for (const h of this.preHooks.slice()) h(this);
     this.paramGroups.forEach((g, i) => this.checkHyper(g, ` (parameter group ${i})`));

@@ -19,7 +19,7 @@
  * branch) every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlags } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import { bucketLists } from "./buckets.js";
@@ -43,13 +43,14 @@ const radamKernels = new Map<string, MapKernel>();
  * (expAvg), `v` (expAvgSq), with the scalars `[lr, β1, 1 − β1, β2, 1 − β2, 1 − β1^t,
  * √(1 − β2^t), r, eps, λ, decay = 1 − lr·λ, sign]`.
  *
- * @throws never.
+ * @throws {TypeError} for a config that is not an object of boolean flags.
  * @example
  * ```ts
  * const k = radamRule({ l2: false, decoupled: false, rectified: true });
  * ```
  */
 export function radamRule(c: RadamConfig): MapKernel {
+  checkFlags("radamRule", c, ["l2", "decoupled", "rectified"]);
   const key = `${+c.l2}${+c.decoupled}${+c.rectified}`;
   const spec = { arrays: ["p", "g", "m", "v"], scalars: ["lr", "b1", "c1", "b2", "c2", "bc1", "bc2Sqrt", "rect", "eps", "wd", "decay", "sign"] } as const;
   return cachedKernel(radamKernels, key, () => mapKernel(`radam${key}`, spec, ({ p: p0, g: grad, m, v }, h) => {
@@ -101,7 +102,7 @@ const RADAM_RULES: HyperRules<RAdamOptions> = {
  * The rectification term of RAdam at step `t` for `β2`, or `null` when the step is un-rectified
  * (`ρ_t ≤ 5`), in float64 as PyTorch computes it.
  *
- * @throws never.
+ * @throws {RangeError} for a `b2` outside [0, 1) or a step that is not a positive integer.
  * @example
  * ```ts
  * radamRectification(0.999, 5); // null (ρ_5 ≈ 4.996)
@@ -109,6 +110,8 @@ const RADAM_RULES: HyperRules<RAdamOptions> = {
  * ```
  */
 export function radamRectification(b2: number, t: number): number | null {
+  if (typeof b2 !== "number" || !(b2 >= 0 && b2 < 1)) throw new RangeError(`radamRectification: beta2 must be in [0, 1) (got ${String(b2)})`);
+  if (!Number.isInteger(t) || t < 1) throw new RangeError(`radamRectification: step must be a positive integer (got ${String(t)})`);
   const bc2 = 1 - Math.pow(b2, t);
   const rhoInf = 2 / (1 - b2) - 1;
   const rhoT = rhoInf - (2 * t * Math.pow(b2, t)) / bc2;

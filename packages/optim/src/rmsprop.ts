@@ -15,7 +15,7 @@
  * once, {@link rmspropRule}, as a map kernel every backend runs with the same bits.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlags } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
@@ -37,13 +37,14 @@ const rmspropKernels = new Map<string, MapKernel>();
  * (and `a` when centered, `b` with momentum), with the scalars `[lr, α, 1 − α, eps, weightDecay,
  * momentum, sign]`.
  *
- * @throws never.
+ * @throws {TypeError} for a config that is not an object of boolean flags.
  * @example
  * ```ts
  * const k = rmspropRule({ decay: false, centered: true, momentum: false });
  * ```
  */
 export function rmspropRule(c: RmspropConfig): MapKernel {
+  checkFlags("rmspropRule", c, ["decay", "centered", "momentum"]);
   const key = `${+c.decay}${+c.centered}${+c.momentum}`;
   const arrays = ["p", "g", "s", ...(c.centered ? ["a"] : []), ...(c.momentum ? ["b"] : [])] as ("p" | "g" | "s" | "a" | "b")[];
   return cachedKernel(rmspropKernels, key, () => mapKernel(`rmsprop${key}`, { arrays, scalars: ["lr", "alpha", "c", "eps", "wd", "mu", "sign"] }, ({ p, g: grad, s, a, b }, h) => {

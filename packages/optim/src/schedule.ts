@@ -97,7 +97,8 @@ export function cosineAnnealingLr(opts: { tMax: number; etaMin?: number }): Sche
  * steps, then constant (`LinearLR`; defaults 1/3, 1, 5). Our closed form also allows
  * `startFactor` 0.
  *
- * @throws {RangeError} for factors outside [0, 1] or `totalIters < 1`.
+ * @throws {RangeError} for factors outside [0, 1] or `totalIters < 1` (0 is allowed: `linearWarmup`
+ * starts from it; the `LinearLR` class keeps PyTorch's `0 < startFactor`).
  * @example
  * ```ts
  * linearLr({ startFactor: 0.5, totalIters: 4 })(2, 1); // 0.75

@@ -18,7 +18,7 @@
  * so trajectories match PyTorch's to a few ulps.
  */
 import { foreachMap, mapKernel, type MapKernel } from "@tapegrad/tensor";
-import { checkHypers, type HyperRules } from "./errors.js";
+import { checkHypers, type HyperRules, checkFlags } from "./errors.js";
 import { Optimizer, type OptimizerConfig, type ParamGroup, type ParamsInput } from "./optimizer.js";
 import { cachedKernel } from "./optimizer-util.js";
 import type { ParamState, StateSpec } from "./state-dict.js";
@@ -46,7 +46,7 @@ const sgdKernels = new Map<string, MapKernel>();
  * `g` (gradient) and, with momentum, `b` (momentum buffer), with the scalars
  * `[lr, weightDecay, momentum, 1 − dampening]`.
  *
- * @throws never.
+ * @throws {TypeError} for a config that is not an object of boolean flags.
  * @example
  * ```ts
  * const k = sgdRule({ momentum: true, first: false, nesterov: false, decay: false, dampening: false, maximize: false });
@@ -54,6 +54,7 @@ const sgdKernels = new Map<string, MapKernel>();
  * ```
  */
 export function sgdRule(c: SgdConfig): MapKernel {
+  checkFlags("sgdRule", c, ["momentum", "first", "nesterov", "decay", "dampening", "maximize"]);
   const key = `${+c.momentum}${+c.first}${+c.nesterov}${+c.decay}${+c.dampening}${+c.maximize}`;
   const arrays = c.momentum ? (["p", "g", "b"] as const) : (["p", "g"] as const);
   return cachedKernel(sgdKernels, key, () => mapKernel(`sgd${key}`, { arrays, scalars: ["lr", "wd", "mu", "keep"] }, ({ p, g: grad, b }, { lr, wd, mu, keep }) => {

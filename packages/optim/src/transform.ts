@@ -127,7 +127,7 @@ export function checkTransform(op: string, t: unknown): GradTransform {
  * Runs one transform on parameters outside an optimizer (between `backward()` and a manual
  * update).
  *
- * @throws whatever the transform throws.
+ * @throws {RangeError} for a step that is not a non-negative integer; whatever the transform throws.
  * @example
  * ```ts
  * loss.backward();
@@ -136,6 +136,7 @@ export function checkTransform(op: string, t: unknown): GradTransform {
  */
 export function applyTransform<D>(transform: GradTransform<D>, params: ParamsLike, step = 0): ClipResult<D> {
   const t = checkTransform("applyTransform", transform) as GradTransform<D>;
+  if (!Number.isInteger(step) || step < 0) throw new RangeError(`applyTransform: step must be a non-negative integer (got ${fmtValue(step)})`);
   return t.apply(gatherGrads(`applyTransform(${t.name})`, params, step));
 }
 
