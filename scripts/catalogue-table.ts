@@ -18,8 +18,9 @@ import { entries as optim } from "../test/catalogue/entries/optim.js";
 import { entries as nn } from "../test/catalogue/entries/nn.js";
 import { entries as compress } from "../test/catalogue/entries/compress.js";
 import { entries as privacy } from "../test/catalogue/entries/privacy.js";
+import { entries as io } from "../test/catalogue/entries/io.js";
 
-const CATALOGUE: Record<PackageName, BadCall[]> = { tensor, autograd, optim, nn, compress, privacy };
+const CATALOGUE: Record<PackageName, BadCall[]> = { tensor, autograd, optim, nn, compress, privacy, io };
 const OUT = fileURLToPath(new URL("../docs/guides/bad-input.md", import.meta.url));
 
 /** Escapes text for a Markdown table cell (inline code when `code`). */

@@ -15,8 +15,9 @@ import { entries as optim } from "./entries/optim.js";
 import { entries as nn } from "./entries/nn.js";
 import { entries as compress } from "./entries/compress.js";
 import { entries as privacy } from "./entries/privacy.js";
+import { entries as io } from "./entries/io.js";
 
-const CATALOGUE: Record<PackageName, BadCall[]> = { tensor, autograd, optim, nn, compress, privacy };
+const CATALOGUE: Record<PackageName, BadCall[]> = { tensor, autograd, optim, nn, compress, privacy, io };
 
 const MODULES: Record<PackageName, () => Promise<Record<string, unknown>>> = {
   tensor: () => import("@tapegrad/tensor"),
@@ -25,6 +26,7 @@ const MODULES: Record<PackageName, () => Promise<Record<string, unknown>>> = {
   nn: () => import("@tapegrad/nn"),
   compress: () => import("@tapegrad/compress"),
   privacy: () => import("@tapegrad/privacy"),
+  io: () => import("@tapegrad/io"),
 };
 
 /**

@@ -35,6 +35,13 @@ export const EXEMPT: Record<PackageName, Record<string, string>> = {
   compress: {
     isPruned: "a total predicate: false for anything that is not a pruned Module (documented), so no input is bad",
     pruneMask: "a total query: null for anything that is not a pruned parameter of a Module (documented), so no input is bad",
+    ModelFormatError: ERROR_CLASS,
   },
   privacy: {},
+  io: {
+    SafetensorsError: ERROR_CLASS, CheckpointError: ERROR_CLASS,
+    isDtype: "a total predicate: false for anything that is not a dtype name (documented), so no input is bad",
+    isEngineDtype: "a total predicate, as isDtype",
+    JsonNumber: "the exact number node parseJsonStrict builds (constructed by the parser, never by user code)",
+  },
 };

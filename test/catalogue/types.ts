@@ -33,5 +33,5 @@ export interface BadCall {
 }
 
 /** The packages the catalogue covers, in the order the table lists them. */
-export const PACKAGES = ["tensor", "autograd", "optim", "nn", "compress", "privacy"] as const;
+export const PACKAGES = ["tensor", "autograd", "optim", "nn", "compress", "privacy", "io"] as const;
 export type PackageName = (typeof PACKAGES)[number];

@@ -28,13 +28,15 @@ function buildTables(): Uint32Array {
  * as an unsigned 32-bit number. `prev` continues a running checksum (zlib's `crc32(crc, buf)`):
  * `crc32(b, 0, b.length, crc32(a))` is the CRC of `a` followed by `b`.
  *
- * @throws {RangeError} when `start`/`end` are not integers with `0 <= start <= end <= bytes.length`.
+ * @throws {RangeError} when `start`/`end` are not integers with `0 <= start <= end <= bytes.length`;
+ * {TypeError} when `bytes` is not a Uint8Array.
  * @example
  * ```ts
  * crc32(new TextEncoder().encode("123456789")).toString(16); // "cbf43926"
  * ```
  */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, prev = 0): number {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`crc32: bytes must be a Uint8Array (got ${bytes === null ? "null" : typeof bytes})`);
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > bytes.length) {
     throw new RangeError(`crc32: range [${start}, ${end}) is not inside the ${bytes.length} bytes`);
   }

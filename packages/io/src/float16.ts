@@ -54,39 +54,48 @@ function encode(x: number, f: Format): number {
 /**
  * The value of an IEEE binary16 bit pattern.
  *
- * @throws never.
+ * @throws {RangeError} unless `bits` is an integer in [0, 0xffff].
  * @example `f16ToNumber(0x3c00); // 1; f16ToNumber(0x0001); // 5.960464477539063e-8`
  */
 export function f16ToNumber(bits: number): number {
+  checkBits("f16ToNumber", bits);
   return decode(bits & 0xffff, F16);
 }
 
 /**
  * The binary16 bit pattern nearest to `x` (ties to even; ±inf beyond 65504; NaN as 0x7E00).
  *
- * @throws never.
+ * @throws {TypeError} when `x` is not a number.
  * @example `numberToF16(1); // 0x3c00; numberToF16(65520); // 0x7c00 (inf)`
  */
 export function numberToF16(x: number): number {
+  if (typeof x !== "number") throw new TypeError(`numberToF16: x must be a number (got ${typeof x})`);
   return encode(x, F16);
 }
 
 /**
  * The value of a bfloat16 bit pattern (exactly the float32 with these upper 16 bits).
  *
- * @throws never.
+ * @throws {RangeError} unless `bits` is an integer in [0, 0xffff].
  * @example `bf16ToNumber(0x3f80); // 1`
  */
 export function bf16ToNumber(bits: number): number {
+  checkBits("bf16ToNumber", bits);
   return decode(bits & 0xffff, BF16);
 }
 
 /**
  * The bfloat16 bit pattern nearest to `x` (ties to even; NaN as 0x7FC0).
  *
- * @throws never.
+ * @throws {TypeError} when `x` is not a number.
  * @example `numberToBf16(3.14159); // 0x4049 (3.140625)`
  */
 export function numberToBf16(x: number): number {
+  if (typeof x !== "number") throw new TypeError(`numberToBf16: x must be a number (got ${typeof x})`);
   return encode(x, BF16);
+}
+
+/** Throws unless `bits` is a 16-bit pattern (an integer in [0, 0xffff]). */
+function checkBits(fn: string, bits: unknown): void {
+  if (!Number.isInteger(bits) || (bits as number) < 0 || (bits as number) > 0xffff) throw new RangeError(`${fn}: bits must be an integer in [0, 0xffff] (got ${String(bits)})`);
 }

@@ -29,6 +29,7 @@ const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b
 /**
  * Parses `text` as one JSON value with optional surrounding whitespace (space, tab, LF, CR).
  *
+ * @throws {TypeError} when `text` is not a string.
  * @throws {SafetensorsError} `invalid_json` for anything that is not JSON (with the offset),
  * `duplicate` for a key repeated in one object (naming the key).
  * @example
@@ -39,6 +40,7 @@ const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b
  * ```
  */
 export function parseJsonStrict(text: string): JsonValue {
+  if (typeof text !== "string") throw new TypeError(`parseJsonStrict: text must be a string (got ${text === null ? "null" : typeof text})`);
   let i = 0;
   const fail = (what: string): never => {
     const near = i < text.length ? ` near ${JSON.stringify(text.slice(i, i + 12))}` : " at the end";

@@ -31,6 +31,14 @@ export interface RawTensor {
   readonly bytes: Uint8Array;
 }
 
+/** Throws unless `t` looks like a stored tensor: `{ dtype, shape, bytes: Uint8Array }`. */
+function checkRaw(fn: string, t: unknown): void {
+  const r = t as Partial<RawTensor> | null;
+  if (r === null || typeof r !== "object" || !(r.bytes instanceof Uint8Array) || typeof r.dtype !== "string" || !Array.isArray(r.shape)) {
+    throw new TypeError(`${fn}: expected a stored tensor {dtype, shape, bytes: Uint8Array} (e.g. one of readSafetensors(...).tensors) (got ${t === null ? "null" : typeof t})`);
+  }
+}
+
 function view(t: RawTensor): DataView {
   return new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
 }
@@ -44,7 +52,8 @@ function unsupported(fn: string, t: RawTensor): never {
  * `Float32Array` (F32, and the exactly representable F16/BF16 values), `BigInt64Array` (I64),
  * `Int32Array`, `Int16Array`, `Int8Array`, `Uint8Array` (U8, and BOOL as 0/1), row-major.
  *
- * @throws {TypeError} for a dtype outside the engine dtypes (F8_*, U16, …) or bytes whose length
+ * @throws {TypeError} for an argument that is not a stored tensor, a dtype outside the engine
+ * dtypes (F8_*, U16, …) or bytes whose length
  * is not a whole number of elements.
  * @example
  * ```ts
@@ -54,6 +63,7 @@ function unsupported(fn: string, t: RawTensor): never {
 export function values<D extends EngineDtype>(t: RawTensor & { dtype: D }): DtypeArrays[D];
 export function values(t: RawTensor): DtypeArrays[EngineDtype];
 export function values(t: RawTensor): DtypeArrays[EngineDtype] {
+  checkRaw("values", t);
   const dv = view(t);
   const size = (bytes: number): number => {
     if (t.bytes.length % bytes !== 0) throw new TypeError(`values: tensor ${JSON.stringify(t.name ?? "")} has ${t.bytes.length} bytes, not a multiple of ${bytes} (${t.dtype})`);
@@ -85,6 +95,7 @@ export function values(t: RawTensor): DtypeArrays[EngineDtype] {
  * ```
  */
 export function toFloat32(t: RawTensor): Float32Array {
+  checkRaw("toFloat32", t);
   const v = values(t);
   if (v instanceof Float32Array) return v;
   if (v instanceof BigInt64Array) return Float32Array.from(v, (x) => Number(x));
@@ -101,5 +112,6 @@ export function toFloat32(t: RawTensor): Float32Array {
  * ```
  */
 export function toTensor(t: RawTensor): Tensor {
+  checkRaw("toTensor", t);
   return new Tensor(toFloat32(t), t.shape);
 }

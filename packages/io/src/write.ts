@@ -39,10 +39,11 @@ function checkWellFormed(what: string, s: unknown): string {
 /**
  * Compares two strings by their UTF-8 bytes (= by code points), not by UTF-16 code units as `<` does.
  *
- * @throws never.
+ * @throws {TypeError} when an argument is not a string.
  * @example `compareUtf8("z_\uFF21", "z_\u{1F600}"); // -1 (while "z_\uFF21" < "z_\u{1F600}" is false)`
  */
 export function compareUtf8(a: string, b: string): number {
+  if (typeof a !== "string" || typeof b !== "string") throw new TypeError(`compareUtf8: both arguments must be strings (got ${typeof a} and ${typeof b})`);
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {

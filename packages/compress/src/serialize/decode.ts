@@ -10,6 +10,23 @@ import {
 } from "./types.js";
 import { channelDims, scatterCsr, scatterMasked, type IndexArray, type Lanes } from "./sparse.js";
 import { describeValue, headerTensor, shapeElements } from "./plan.js";
+
+/**
+ * A compressed-model file that cannot be decoded (wrong magic, truncated, corrupted, or a header
+ * that does not describe valid tensors); the message says which.
+ *
+ * @example
+ * ```ts
+ * try { decodeModel(bytes); } catch (e) { if (e instanceof ModelFormatError) console.error(e.message); }
+ * ```
+ * @throws never (an error class).
+ */
+export class ModelFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelFormatError";
+  }
+}
 import { crc32 } from "@tapegrad/io";
 
 const OP = "decodeModel";
@@ -26,27 +43,27 @@ function checkFrame(bytes: Uint8Array): { headerEnd: number; payloadStart: numbe
   for (let i = 0; i < Math.min(len, MAGIC.length); i++) {
     if (bytes[i] !== MAGIC[i]) {
       const got = Array.from(bytes.subarray(0, Math.min(len, 4)), (b) => b.toString(16).padStart(2, "0")).join(" ");
-      throw new Error(`${OP}: not a tapegrad compressed model (magic bytes ${got}, expected 54 47 43 4d "TGCM")`);
+      throw new ModelFormatError(`${OP}: not a tapegrad compressed model (magic bytes ${got}, expected 54 47 43 4d "TGCM")`);
     }
   }
-  if (len < PREFIX_BYTES) throw new Error(`${OP}: truncated (${len} bytes, the fixed header alone has ${PREFIX_BYTES})`);
+  if (len < PREFIX_BYTES) throw new ModelFormatError(`${OP}: truncated (${len} bytes, the fixed header alone has ${PREFIX_BYTES})`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
   const version = dv.getUint32(4, true);
-  if (version !== FORMAT_VERSION) throw new Error(`${OP}: unsupported format version ${version} (this build reads version ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION) throw new ModelFormatError(`${OP}: unsupported format version ${version} (this build reads version ${FORMAT_VERSION})`);
   const headerBytes = dv.getUint32(8, true);
   const payloadBytes = dv.getUint32(12, true);
   const headerEnd = PREFIX_BYTES + headerBytes;
-  if (len < headerEnd) throw new Error(`${OP}: truncated (header says ${headerBytes} JSON header bytes, ${len - PREFIX_BYTES} present)`);
+  if (len < headerEnd) throw new ModelFormatError(`${OP}: truncated (header says ${headerBytes} JSON header bytes, ${len - PREFIX_BYTES} present)`);
   const payloadStart = alignUp(headerEnd, PAYLOAD_ALIGN);
   const total = payloadStart + payloadBytes + CRC_BYTES;
   if (len < payloadStart + payloadBytes) {
-    throw new Error(`${OP}: truncated (header says ${payloadBytes} payload bytes, ${Math.max(0, len - payloadStart)} present)`);
+    throw new ModelFormatError(`${OP}: truncated (header says ${payloadBytes} payload bytes, ${Math.max(0, len - payloadStart)} present)`);
   }
-  if (len < total) throw new Error(`${OP}: truncated (the 4-byte CRC-32 is missing, ${len - payloadStart - payloadBytes} of its bytes present)`);
-  if (len > total) throw new Error(`${OP}: ${len - total} unexpected bytes after the CRC-32 (the header describes ${total} bytes, got ${len})`);
+  if (len < total) throw new ModelFormatError(`${OP}: truncated (the 4-byte CRC-32 is missing, ${len - payloadStart - payloadBytes} of its bytes present)`);
+  if (len > total) throw new ModelFormatError(`${OP}: ${len - total} unexpected bytes after the CRC-32 (the header describes ${total} bytes, got ${len})`);
   const stored = dv.getUint32(total - CRC_BYTES, true);
   const actual = crc32(bytes, 0, total - CRC_BYTES);
-  if (stored !== actual) throw new Error(`${OP}: CRC-32 mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupted`);
+  if (stored !== actual) throw new ModelFormatError(`${OP}: CRC-32 mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupted`);
   return { headerEnd, payloadStart, payloadBytes };
 }
 
@@ -56,10 +73,10 @@ function parseHeader(bytes: Uint8Array, headerEnd: number): { tensors: unknown[]
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, headerEnd)));
   } catch (err) {
-    throw new Error(`${OP}: the header is not valid UTF-8 JSON (${(err as Error).message})`);
+    throw new ModelFormatError(`${OP}: the header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (parsed === null || typeof parsed !== "object" || !Array.isArray((parsed as { tensors?: unknown }).tensors)) {
-    throw new Error(`${OP}: the header must be an object with a "tensors" array (got ${describeValue(parsed)})`);
+    throw new ModelFormatError(`${OP}: the header must be an object with a "tensors" array (got ${describeValue(parsed)})`);
   }
   const h = parsed as { tensors: unknown[]; meta?: unknown };
   return { tensors: h.tensors, meta: h.meta ?? null };
@@ -68,44 +85,44 @@ function parseHeader(bytes: Uint8Array, headerEnd: number): { tensors: unknown[]
 /** Validates one header tensor record against the layout its fields imply; returns it typed. */
 function checkTensor(raw: unknown, i: number, payloadBytes: number, names: Set<string>, prevEnd: { at: number }): { h: HeaderTensor; n: number; what: string } {
   let what = `${OP}: tensor ${i}`;
-  if (raw === null || typeof raw !== "object") throw new Error(`${what}: header record must be an object (got ${describeValue(raw)})`);
+  if (raw === null || typeof raw !== "object") throw new ModelFormatError(`${what}: header record must be an object (got ${describeValue(raw)})`);
   const t = raw as Partial<HeaderTensor>;
-  if (typeof t.name !== "string" || t.name.length === 0) throw new Error(`${what}: name must be a non-empty string (got ${describeValue(t.name)})`);
+  if (typeof t.name !== "string" || t.name.length === 0) throw new ModelFormatError(`${what}: name must be a non-empty string (got ${describeValue(t.name)})`);
   what = `${OP}: tensor ${i} (${JSON.stringify(t.name)})`;
-  if (names.has(t.name)) throw new Error(`${what}: duplicate name`);
+  if (names.has(t.name)) throw new ModelFormatError(`${what}: duplicate name`);
   names.add(t.name);
-  if (!DTYPES.includes(t.dtype as EntryDtype)) throw new Error(`${what}: unknown dtype ${describeValue(t.dtype)} (expected "float32", "qint8" or "quint8")`);
-  if (!ENCODINGS.includes(t.encoding as Encoding)) throw new Error(`${what}: unknown encoding ${describeValue(t.encoding)} (expected "dense", "bitmask" or "csr")`);
+  if (!DTYPES.includes(t.dtype as EntryDtype)) throw new ModelFormatError(`${what}: unknown dtype ${describeValue(t.dtype)} (expected "float32", "qint8" or "quint8")`);
+  if (!ENCODINGS.includes(t.encoding as Encoding)) throw new ModelFormatError(`${what}: unknown encoding ${describeValue(t.encoding)} (expected "dense", "bitmask" or "csr")`);
   const n = shapeElements(t.shape, what);
-  if (n > MAX_ELEMENTS) throw new Error(`${what}: shape ${JSON.stringify(t.shape)} has ${n} elements, more than the decoder's limit of ${MAX_ELEMENTS}`);
+  if (n > MAX_ELEMENTS) throw new ModelFormatError(`${what}: shape ${JSON.stringify(t.shape)} has ${n} elements, more than the decoder's limit of ${MAX_ELEMENTS}`);
   const shape = t.shape!;
   if (!Number.isInteger(t.nnz) || t.nnz! < 0 || t.nnz! > n || (t.encoding === "dense" && t.nnz !== n)) {
-    throw new Error(`${what}: stored element count ${describeValue(t.nnz)} is not valid for ${n} elements in ${t.encoding} encoding`);
+    throw new ModelFormatError(`${what}: stored element count ${describeValue(t.nnz)} is not valid for ${n} elements in ${t.encoding} encoding`);
   }
   let axis: number | null = null;
   if (t.dtype !== "float32") {
     if (t.axis !== null && (!Number.isInteger(t.axis) || t.axis! < 0 || t.axis! >= shape.length)) {
-      throw new Error(`${what}: channel axis ${describeValue(t.axis)} is out of range for shape ${JSON.stringify(shape)}`);
+      throw new ModelFormatError(`${what}: channel axis ${describeValue(t.axis)} is out of range for shape ${JSON.stringify(shape)}`);
     }
     axis = t.axis ?? null;
   }
   const want = headerTensor(t.name, t.dtype!, shape, t.encoding!, t.nnz!, axis);
   if (want.rowPtrBytes !== t.rowPtrBytes || want.colIdxBytes !== t.colIdxBytes) {
-    throw new Error(`${what}: CSR index widths ${describeValue(t.rowPtrBytes)}/${describeValue(t.colIdxBytes)} bytes, expected ${want.rowPtrBytes}/${want.colIdxBytes}`);
+    throw new ModelFormatError(`${what}: CSR index widths ${describeValue(t.rowPtrBytes)}/${describeValue(t.colIdxBytes)} bytes, expected ${want.rowPtrBytes}/${want.colIdxBytes}`);
   }
   const sections = t.sections as Record<string, unknown> | undefined;
   const keys = Object.keys(want.sections);
   if (sections === null || typeof sections !== "object" || Object.keys(sections).join() !== keys.join()) {
-    throw new Error(`${what}: sections must be ${keys.join(", ")} for ${t.dtype} ${t.encoding} (got ${describeValue(sections && Object.keys(sections))})`);
+    throw new ModelFormatError(`${what}: sections must be ${keys.join(", ")} for ${t.dtype} ${t.encoding} (got ${describeValue(sections && Object.keys(sections))})`);
   }
   for (const k of keys) {
     const ref = sections[k];
     const len = want.sections[k]![1];
-    if (!Array.isArray(ref) || ref.length !== 2 || !Number.isInteger(ref[0]) || !Number.isInteger(ref[1])) throw new Error(`${what}: section ${k} must be [offset, byteLength] (got ${describeValue(ref)})`);
+    if (!Array.isArray(ref) || ref.length !== 2 || !Number.isInteger(ref[0]) || !Number.isInteger(ref[1])) throw new ModelFormatError(`${what}: section ${k} must be [offset, byteLength] (got ${describeValue(ref)})`);
     const [off, got] = ref as SectionRef;
-    if (got !== len) throw new Error(`${what}: section ${k} has ${got} bytes, but shape ${JSON.stringify(shape)} with ${t.nnz} stored elements needs ${len}`);
+    if (got !== len) throw new ModelFormatError(`${what}: section ${k} has ${got} bytes, but shape ${JSON.stringify(shape)} with ${t.nnz} stored elements needs ${len}`);
     if (off % SECTION_ALIGN !== 0 || off < prevEnd.at || off + len > payloadBytes) {
-      throw new Error(`${what}: section ${k} at payload offset ${off} (+${len} bytes) is misaligned, overlaps an earlier section or lies outside the ${payloadBytes} payload bytes`);
+      throw new ModelFormatError(`${what}: section ${k} at payload offset ${off} (+${len} bytes) is misaligned, overlaps an earlier section or lies outside the ${payloadBytes} payload bytes`);
     }
     prevEnd.at = off + len;
   }
@@ -137,7 +154,7 @@ function decodeTensor(bytes: Uint8Array, base: number, h: HeaderTensor, n: numbe
   if (!float) {
     scales = new Float32Array(section(bytes, base, s.scales!, 4));
     for (let c = 0; c < scales.length; c++) {
-      if (!(scales[c]! > 0) || !Number.isFinite(scales[c]!)) throw new Error(`${what}: scale ${c} must be finite and > 0 (got ${scales[c]})`);
+      if (!(scales[c]! > 0) || !Number.isFinite(scales[c]!)) throw new ModelFormatError(`${what}: scale ${c} must be finite and > 0 (got ${scales[c]})`);
     }
     const z = section(bytes, base, s.zeroPoints!, 1);
     zeroPoints = Int32Array.from(h.dtype === "qint8" ? new Int8Array(z) : new Uint8Array(z));

@@ -17,6 +17,7 @@ import type { DecodedFloat32Entry, DecodedInt8Entry, Float32Entry, Int8Entry, La
  * ```
  */
 export function tensorEntry(name: string, t: Tensor, opts: { layout?: LayoutChoice; signedZeros?: boolean } = {}): Float32Entry {
+  checkEntry("tensorEntry", name, opts.layout);
   if (!(t instanceof Tensor)) throw new TypeError(`tensorEntry: ${JSON.stringify(name)} must be a Tensor (got ${t === null ? "null" : typeof t})`);
   const e: Float32Entry = { name, dtype: "float32", shape: [...t.shape], data: t.toFloat32Array() };
   if (opts.layout !== undefined) e.layout = opts.layout;
@@ -35,6 +36,7 @@ export function tensorEntry(name: string, t: Tensor, opts: { layout?: LayoutChoi
  * ```
  */
 export function qtensorEntry(name: string, q: QTensor, opts: { layout?: LayoutChoice } = {}): Int8Entry {
+  checkEntry("qtensorEntry", name, opts.layout);
   if (!(q instanceof QTensor)) throw new TypeError(`qtensorEntry: ${JSON.stringify(name)} must be a QTensor (got ${q === null ? "null" : typeof q})`);
   const pc = q.perChannel;
   const pt = q.perTensor;
@@ -74,4 +76,10 @@ export function entryQTensor(e: DecodedFloat32Entry | DecodedInt8Entry): QTensor
   if (e === null || typeof e !== "object" || (e.dtype !== "qint8" && e.dtype !== "quint8")) throw new TypeError(`entryQTensor: ${JSON.stringify(e?.name)} is ${e?.dtype}, not qint8/quint8 (use entryTensor)`);
   const params = e.axis === null ? { scale: e.scales[0]!, zeroPoint: e.zeroPoints[0]! } : { scales: e.scales, zeroPoints: e.zeroPoints, axis: e.axis };
   return new QTensor(e.data, e.shape, e.dtype, params);
+}
+
+/** Throws unless `name` is a non-empty string and `layout` is a known layout (or absent). */
+function checkEntry(fn: string, name: unknown, layout: unknown): void {
+  if (typeof name !== "string" || name.length === 0) throw new TypeError(`${fn}: name must be a non-empty string (got ${JSON.stringify(name) ?? String(name)})`);
+  if (layout !== undefined && layout !== "auto" && layout !== "sparse" && layout !== "dense") throw new RangeError(`${fn}: ${JSON.stringify(name)}: layout must be "auto", "sparse" or "dense" (got ${JSON.stringify(layout) ?? String(layout)})`);
 }

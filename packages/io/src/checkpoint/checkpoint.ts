@@ -19,7 +19,8 @@ export const CHECKPOINT_VERSION = "1";
 /**
  * Why a checkpoint was refused: `not_a_checkpoint` (a safetensors file without the tag), `version`,
  * `checksum` (the content does not match its CRC-32), `corrupt` (the file is not valid safetensors,
- * or its skeleton is not valid), with the message saying which.
+ * or its skeleton is not valid), `parts` (the checkpoint and the objects given to restore it do not
+ * hold the same parts), with the message saying which; `fn` names the function that refused it.
  *
  * @example
  * ```ts
@@ -28,8 +29,8 @@ export const CHECKPOINT_VERSION = "1";
  * @throws never (an error class).
  */
 export class CheckpointError extends Error {
-  constructor(readonly reason: "not_a_checkpoint" | "version" | "checksum" | "corrupt", message: string) {
-    super(`decodeCheckpoint: ${message}`);
+  constructor(readonly reason: "not_a_checkpoint" | "version" | "checksum" | "corrupt" | "parts", message: string, fn = "decodeCheckpoint") {
+    super(`${fn}: ${message}`);
     this.name = "CheckpointError";
   }
 }

@@ -75,7 +75,7 @@ export function saveTrainingState(parts: TrainingParts, opts: { step: number; ex
  * checked before any is restored; a part's own `loadStateDict` validates its content.
  *
  * @throws {CheckpointError} for bytes that are not a valid checkpoint (see `decodeCheckpoint`) or
- * not a training checkpoint; {Error} `loadTrainingState: …` naming a part missing on either side;
+ * not a training checkpoint, or (reason `parts`) naming a part missing on either side;
  * whatever a part's `loadStateDict`/`setState` throws for bad content.
  * @example
  * ```ts
@@ -84,7 +84,7 @@ export function saveTrainingState(parts: TrainingParts, opts: { step: number; ex
  */
 export function loadTrainingState(bytes: Uint8Array, parts: TrainingParts): TrainingInfo {
   const tree = decodeCheckpoint(bytes) as Record<string, Tree>;
-  if (tree === null || typeof tree !== "object" || tree.kind !== KIND) throw new CheckpointError("not_a_checkpoint", `not a training checkpoint (kind ${JSON.stringify((tree as Record<string, unknown>)?.kind ?? null)})`);
+  if (tree === null || typeof tree !== "object" || tree.kind !== KIND) throw new CheckpointError("not_a_checkpoint", `not a training checkpoint (kind ${JSON.stringify((tree as Record<string, unknown>)?.kind ?? null)})`, "loadTrainingState");
   const problems: string[] = [];
   for (const key of ["model", "optimizer", "scheduler"] as const) {
     if ((parts[key] !== undefined) !== (tree[key] !== undefined)) problems.push(parts[key] ? `the checkpoint has no ${key}` : `the checkpoint has a ${key} state but no ${key} was given to restore it`);
@@ -94,7 +94,7 @@ export function loadTrainingState(bytes: Uint8Array, parts: TrainingParts): Trai
     for (const k of given) if (!saved.includes(k)) problems.push(`the checkpoint has no ${key}.${k}`);
     for (const k of saved) if (!given.includes(k)) problems.push(`the checkpoint's ${key}.${k} was not given to restore it`);
   }
-  if (problems.length > 0) throw new Error(`loadTrainingState: ${problems.join("; ")}`);
+  if (problems.length > 0) throw new CheckpointError("parts", problems.join("; "), "loadTrainingState");
   if (parts.model) parts.model.loadStateDict(tree.model as Record<string, Tensor>);
   if (parts.optimizer) parts.optimizer.loadStateDict(tree.optimizer);
   if (parts.scheduler) parts.scheduler.loadStateDict(tree.scheduler);
