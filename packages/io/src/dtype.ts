@@ -3,7 +3,15 @@
  * of the reference's `enum Dtype`, which orders tensors in a written file).
  */
 
-/** Every dtype the format defines, in the reference's declaration order (ascending rank). */
+/**
+ * Every dtype the format defines, in the reference's declaration order (ascending rank).
+ *
+ * @example
+ * ```ts
+ * DTYPE_ORDER.indexOf("F32") > DTYPE_ORDER.indexOf("I32"); // true: F32 ranks higher
+ * ```
+ * @throws never (a constant).
+ */
 export const DTYPE_ORDER = [
   "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ",
   "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64",
@@ -12,7 +20,15 @@ export const DTYPE_ORDER = [
 /** A safetensors dtype name (case-sensitive: `"F32"`, never `"f32"` or `"float32"`). */
 export type Dtype = (typeof DTYPE_ORDER)[number];
 
-/** The dtypes whose values the engine decodes (`values`, `toFloat32`) and encodes from numbers. */
+/**
+ * The dtypes whose values the engine decodes (`values`, `toFloat32`) and encodes from numbers.
+ *
+ * @example
+ * ```ts
+ * ENGINE_DTYPES.includes("BF16"); // true
+ * ```
+ * @throws never (a constant).
+ */
 export const ENGINE_DTYPES = ["F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"] as const;
 
 /** A dtype with value conversions (see {@link ENGINE_DTYPES}). */

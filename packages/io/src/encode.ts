@@ -35,7 +35,15 @@ export interface Encoded {
 
 const FN = "writeSafetensors";
 
-/** safetensors is little-endian; so is every JavaScript engine in practice (checked, not assumed). */
+/**
+ * safetensors is little-endian; so is every JavaScript engine in practice (checked, not assumed).
+ *
+ * @example
+ * ```ts
+ * LITTLE_ENDIAN; // true on every engine in practice
+ * ```
+ * @throws never (a constant).
+ */
 export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** A copy of a typed array's bytes (its exact bit patterns). */

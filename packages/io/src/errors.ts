@@ -16,7 +16,15 @@ export type SafetensorsErrorCategory =
   | "gap"
   | "trailing_bytes";
 
-/** Every category, in the reference's check order. */
+/**
+ * Every category, in the reference's check order.
+ *
+ * @example
+ * ```ts
+ * SAFETENSORS_ERROR_CATEGORIES.includes("gap"); // true
+ * ```
+ * @throws never (a constant).
+ */
 export const SAFETENSORS_ERROR_CATEGORIES: readonly SafetensorsErrorCategory[] = [
   "truncated", "header_too_large", "invalid_json", "invalid_header", "dtype", "duplicate", "size_mismatch", "overlap", "gap", "trailing_bytes",
 ];

@@ -8,7 +8,15 @@ import { SafetensorsError } from "./errors.js";
 import { validateHeader } from "./header.js";
 import { parseJsonStrict } from "./json.js";
 
-/** The reference's limit on the header length `N`. */
+/**
+ * The reference's limit on the header length `N`.
+ *
+ * @example
+ * ```ts
+ * MAX_HEADER_SIZE; // 100000000
+ * ```
+ * @throws never (a constant).
+ */
 export const MAX_HEADER_SIZE = 100_000_000;
 
 /** One tensor of a safetensors file, as stored. */

@@ -64,15 +64,6 @@ export interface InitOptions {
   rng?: Rng;
 }
 
-/**
- * Uniform values in `[low, high)`.
- *
- * @throws {ShapeError} for an invalid shape (negative or fractional sizes).
- * @example
- * ```ts
- * uniform([3], -0.1, 0.1, { rng: new Rng(0) });
- * ```
- */
 /** Checks an initialiser's shape, rng and numeric arguments, naming the initialiser. */
 function checkInit(op: string, shape: readonly number[], opts: InitOptions, nums: Record<string, number | undefined>): void {
   checkShape(op, shape);
@@ -82,6 +73,15 @@ function checkInit(op: string, shape: readonly number[], opts: InitOptions, nums
   }
 }
 
+/**
+ * Uniform values in `[low, high)`.
+ *
+ * @throws {ShapeError} for an invalid shape (negative or fractional sizes).
+ * @example
+ * ```ts
+ * uniform([3], -0.1, 0.1, { rng: new Rng(0) });
+ * ```
+ */
 export function uniform(shape: readonly number[], low = 0, high = 1, opts: InitOptions = {}): Tensor {
   checkInit("uniform", shape, opts, { low, high });
   if (low > high) throw new RangeError(`uniform: need low <= high (got ${low}, ${high})`);

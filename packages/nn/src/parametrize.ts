@@ -75,6 +75,11 @@ function ownMap(module: Module): Map<string, Parametrization> {
   return m;
 }
 
+/** Throws a TypeError naming `op` unless `module` is a Module. */
+function checkModule(op: string, module: unknown): void {
+  if (!(module instanceof Module)) throw new TypeError(`${op}: expected a Module (got ${describe(module)})`);
+}
+
 /**
  * Reparametrizes parameter `name` of `module` (see the file comment): `name_orig` holds the
  * trainable Var, the spec's buffers become `name_<key>`, and `module[name]` returns
@@ -93,11 +98,6 @@ function ownMap(module: Module): Map<string, Parametrization> {
  * fc.namedParameters().map(([n]) => n); // ["bias", "weight_orig"]
  * ```
  */
-/** Throws a TypeError naming `op` unless `module` is a Module. */
-function checkModule(op: string, module: unknown): void {
-  if (!(module instanceof Module)) throw new TypeError(`${op}: expected a Module (got ${describe(module)})`);
-}
-
 export function registerParametrization(module: Module, name: string, spec: ParametrizationSpec): Parametrization {
   const fn = "registerParametrization";
   if (!(module instanceof Module)) throw new TypeError(`${fn}: expected a Module (got ${describe(module)})`);

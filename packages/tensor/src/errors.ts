@@ -11,7 +11,7 @@
  * Formats a shape (or any small array) as compact JSON, e.g. `[2,3]`; a 0-d shape is `[]`.
  * Non-finite entries print as `NaN`/`Infinity` (JSON would print `null`, hiding the mistake).
  *
- * @throws never.
+ * @throws {TypeError} for something that is not array-like.
  * @example
  * ```ts
  * fmt([2, 3]); // "[2,3]"
@@ -19,6 +19,7 @@
  * ```
  */
 export function fmt(shape: readonly number[] | ArrayLike<number>): string {
+  if (shape == null || typeof shape.length !== "number") throw new TypeError(`fmt: expected a shape (an array of sizes) (got ${String(shape)})`);
   const parts: string[] = [];
   for (let i = 0; i < shape.length; i++) {
     const v = (shape as ArrayLike<unknown>)[i];

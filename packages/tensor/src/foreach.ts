@@ -19,13 +19,14 @@ import type { MapKernel } from "./map/compile.js";
  * Infinity if any is infinite, and the same bits whatever the kernel set, the placement or the
  * thread count.
  *
- * @throws never.
+ * @throws {TypeError} unless `xs` is an array of Float32Array.
  * @example
  * ```ts
  * const norm = Math.sqrt(foreachSumSquares(grads)); // global L2 norm
  * ```
  */
 export function foreachSumSquares(xs: readonly Float32Array[]): number {
+  checkList("foreachSumSquares", xs);
   return kernels().sumSquares(xs);
 }
 
@@ -33,13 +34,15 @@ export function foreachSumSquares(xs: readonly Float32Array[]): number {
  * `x ← fround(x·c)` for every element of every array (the float64 product rounded once, as
  * `x[i] *= c` does on a Float32Array). `c = 1` is skipped (the identity, also for NaN and -0).
  *
- * @throws never.
+ * @throws {TypeError} unless `xs` is an array of Float32Array and `c` a number (NaN is propagated, as clipping's "propagate" policy needs).
  * @example
  * ```ts
  * foreachScale(grads, 0.5);
  * ```
  */
 export function foreachScale(xs: readonly Float32Array[], c: number): void {
+  checkList("foreachScale", xs);
+  if (typeof c !== "number") throw new TypeError(`foreachScale: c must be a number (got ${typeof c})`);
   kernels().scale(xs, c);
 }
 
@@ -68,4 +71,10 @@ export function foreachMap(kernel: MapKernel, lists: readonly (readonly Float32A
     }
   }
   if (tuples > 0) kernels().map(kernel, lists, scalars);
+}
+
+/** Throws unless `xs` is an array of Float32Arrays (O(list length)). */
+function checkList(fn: string, xs: unknown): void {
+  if (!Array.isArray(xs)) throw new TypeError(`${fn}: expected an array of Float32Array (got ${xs === null ? "null" : typeof xs})`);
+  for (let i = 0; i < xs.length; i++) if (!(xs[i] instanceof Float32Array)) throw new TypeError(`${fn}: entry ${i} is not a Float32Array`);
 }

@@ -24,13 +24,14 @@ function poly(c: readonly number[], z: number): number {
 /**
  * The error function, accurate to about 1e-15 (fdlibm's rational approximations).
  *
- * @throws never (NaN gives NaN).
+ * @throws {TypeError} when `x` is not a number (NaN gives NaN).
  * @example
  * ```ts
  * erf(0.5); // 0.5204998778130465
  * ```
  */
 export function erf(x: number): number {
+  if (typeof x !== "number") throw new TypeError(`erf: x must be a number (got ${typeof x})`);
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
   if (ax < 0.84375) {

@@ -52,7 +52,8 @@ export function allocate(length: number, options: AllocOptions = {}): Float32Arr
  * array is marked released, so tensors over it (and views of them) throw when used. Returns
  * whether memory outside the JS heap was returned. Releasing twice is a no-op.
  *
- * @throws {RangeError} for part of persistent storage in wasm memory (release the whole array).
+ * @throws {RangeError} for part of persistent storage in wasm memory (release the whole array);
+ * {TypeError} when `data` is not a Float32Array.
  * @example
  * ```ts
  * const m = allocate(1024, { persistent: true });
@@ -60,6 +61,7 @@ export function allocate(length: number, options: AllocOptions = {}): Float32Arr
  * ```
  */
 export function dispose(data: Float32Array): boolean {
+  checkArray("dispose", data);
   if (released.has(data)) return false;
   const placed = releasePlaced(data); // throws for part of a placed array: nothing is marked then
   released.add(data);
@@ -69,13 +71,14 @@ export function dispose(data: Float32Array): boolean {
 /**
  * True when `data` was released by {@link dispose}.
  *
- * @throws never.
+ * @throws {TypeError} when `data` is not a Float32Array.
  * @example
  * ```ts
  * isReleased(t.data); // false until t.dispose()
  * ```
  */
 export function isReleased(data: Float32Array): boolean {
+  checkArray("isReleased", data);
   return released.has(data);
 }
 
@@ -95,13 +98,14 @@ export function checkLive(op: string, data: Float32Array): void {
 /**
  * True when `data` lives outside the JS heap, in memory the wasm kernels use in place.
  *
- * @throws never.
+ * @throws {TypeError} when `data` is not a Float32Array.
  * @example
  * ```ts
  * isInKernelMemory(allocate(8, { persistent: true })); // true with the wasm kernels
  * ```
  */
 export function isInKernelMemory(data: Float32Array): boolean {
+  checkArray("isInKernelMemory", data);
   return isPlaced(data);
 }
 
@@ -148,4 +152,9 @@ export function memoryStats(): MemoryStats {
  */
 export function setMemoryBudget(bytes: number): number {
   return setPlacementBudget(bytes);
+}
+
+/** Throws unless `data` is a Float32Array (a tensor's storage). */
+function checkArray(fn: string, data: unknown): void {
+  if (!(data instanceof Float32Array)) throw new TypeError(`${fn}: expected a Float32Array (a tensor's storage) (got ${data === null ? "null" : typeof data})`);
 }

@@ -85,6 +85,11 @@ function perChannel(op: string, name: string, t: Tensor | null, c: number, x: Te
   return { d: u.data, o: u.offset };
 }
 
+/** eps must be a finite non-negative number (NaN would make every output NaN). */
+function checkEps(op: string, eps: number): void {
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`${op}: eps must be a finite non-negative number (got ${String(eps)})`);
+}
+
 /**
  * Batch normalisation of `x [N, C, *]` over every axis but the channel axis 1, as
  * `F.batch_norm(x, runningMean, runningVar, weight, bias, training, momentum, eps)`. With batch
@@ -101,11 +106,6 @@ function perChannel(op: string, name: string, t: Tensor | null, c: number, x: Te
  * const { value } = batchNorm(x, weight, bias, rm, rv, { training: true, momentum: 0.1, eps: 1e-5 }); // rm, rv updated
  * ```
  */
-/** eps must be a finite non-negative number (NaN would make every output NaN). */
-function checkEps(op: string, eps: number): void {
-  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`${op}: eps must be a finite non-negative number (got ${String(eps)})`);
-}
-
 export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions): NormResult {
   const op = "batchNorm";
   checkTensor(op, "x", x);

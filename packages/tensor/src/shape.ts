@@ -10,7 +10,7 @@ export type Shape = readonly number[];
 /**
  * Number of elements of a shape (1 for the 0-d shape `[]`).
  *
- * @throws never.
+ * @throws {TypeError} for a shape that is not array-like; {RangeError} for a negative or NaN size.
  * @example
  * ```ts
  * shapeSize([2, 3]); // 6
@@ -18,21 +18,27 @@ export type Shape = readonly number[];
  * ```
  */
 export function shapeSize(shape: Shape): number {
+  if (shape == null || typeof shape.length !== "number") throw new TypeError(`shapeSize: shape must be an array of sizes (got ${String(shape)})`);
   let n = 1;
-  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (!(d >= 0)) throw new RangeError(`shapeSize: sizes must be non-negative (got ${d} at ${i})`);
+    n *= d;
+  }
   return n;
 }
 
 /**
  * Row-major (C order) strides of a shape, in elements.
  *
- * @throws never.
+ * @throws {TypeError} for a shape that is not an array.
  * @example
  * ```ts
  * contiguousStrides([2, 3, 4]); // [12, 4, 1]
  * ```
  */
 export function contiguousStrides(shape: Shape): number[] {
+  if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) throw new TypeError(`contiguousStrides: shape must be an array of sizes (got ${typeof shape})`);
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -68,13 +74,14 @@ export function checkShape(op: string, shape: ArrayLike<number>): number[] {
 /**
  * True when two shapes are equal element by element.
  *
- * @throws never.
+ * @throws {TypeError} when a shape is null or undefined.
  * @example
  * ```ts
  * shapesEqual([2, 3], [2, 3]); // true
  * ```
  */
 export function shapesEqual(a: Shape, b: Shape): boolean {
+  if (a == null || b == null) throw new TypeError(`shapesEqual: both shapes must be arrays (got ${String(a)} and ${String(b)})`);
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

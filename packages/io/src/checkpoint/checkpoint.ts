@@ -11,9 +11,25 @@ import { readSafetensors } from "../read.js";
 import { SafetensorsError } from "../errors.js";
 import { type Tree, type TreeTensor, joinTree, splitTree } from "./tree.js";
 
-/** The `format` tag of a checkpoint's metadata. */
+/**
+ * The `format` tag of a checkpoint's metadata.
+ *
+ * @example
+ * ```ts
+ * readSafetensors(bytes).metadata?.format === CHECKPOINT_FORMAT; // a checkpoint
+ * ```
+ * @throws never (a constant).
+ */
 export const CHECKPOINT_FORMAT = "tapegrad.checkpoint";
-/** The version this code writes and reads. */
+/**
+ * The version this code writes and reads.
+ *
+ * @example
+ * ```ts
+ * CHECKPOINT_VERSION; // "1"
+ * ```
+ * @throws never (a constant).
+ */
 export const CHECKPOINT_VERSION = "1";
 
 /**

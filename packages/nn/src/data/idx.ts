@@ -33,6 +33,11 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** Throws a TypeError naming `op` unless `bytes` is a Uint8Array. */
+function checkBytes(op: string, bytes: unknown): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${op}: bytes must be a Uint8Array (got ${bytes === null ? "null" : typeof bytes})`);
+}
+
 /**
  * Decompresses gzip data with the platform's `DecompressionStream`.
  *
@@ -47,11 +52,6 @@ export function isGzip(bytes: Uint8Array): boolean {
  * const raw = await gunzip(gzBytes);
  * ```
  */
-/** Throws a TypeError naming `op` unless `bytes` is a Uint8Array. */
-function checkBytes(op: string, bytes: unknown): asserts bytes is Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${op}: bytes must be a Uint8Array (got ${bytes === null ? "null" : typeof bytes})`);
-}
-
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (typeof DecompressionStream !== "function") throw new Error("gunzip: this platform has no DecompressionStream (needs Node >= 18 or a modern browser)");
   checkBytes("gunzip", bytes);

@@ -96,7 +96,8 @@ export function applyEpilogueJs(epilogue: MapKernel, c: Float32Array, cOff: numb
  * false, C is overwritten (with `k = 0`, zeroed). C must not overlap A or B. Sums are float64
  * within each K panel of 256 (see the file comment).
  *
- * @throws never: sizes, offsets and strides are trusted (callers validate shapes).
+ * @throws {RangeError} when an operand's offset and strides reach outside its buffer (an O(1)
+ * check: a short buffer would otherwise read `undefined` and give NaN silently).
  * @example
  * ```ts
  * // C = A·Bᵀ for row-major A [m,k] and B [n,k]:
@@ -104,6 +105,7 @@ export function applyEpilogueJs(epilogue: MapKernel, c: Float32Array, cOff: numb
  * ```
  */
 export const gemmTs: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue) => {
+  checkGemmExtents("gemmTs", m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc);
   gemmProduct(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
   if (epilogue && m > 0 && n > 0) applyEpilogueJs(epilogue, c, cOff, ldc, m, n);
 };
@@ -255,4 +257,33 @@ function gemmSmall(m: number, n: number, k: number, a: Float32Array, aOff: numbe
       else c[ci] = s;
     }
   }
+}
+
+/** The index range `[lo, hi]` an `rows × cols` operand at `off` with strides `rs`, `cs` touches. */
+function extent(off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+  const r = (rows - 1) * rs, c = (cols - 1) * cs;
+  return [off + Math.min(0, r) + Math.min(0, c), off + Math.max(0, r) + Math.max(0, c)];
+}
+
+/**
+ * Throws unless each GEMM operand (A `m×k`, B `k×n`, C `m×n`) lies inside its buffer; empty
+ * operands are not checked. O(1) per call.
+ *
+ * @throws {RangeError} `<fn>: …` naming the operand, its extent and the buffer's length.
+ * @example
+ * ```ts
+ * checkGemmExtents("gemmTs", m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n);
+ * ```
+ */
+export function checkGemmExtents(fn: string, m: number, n: number, k: number, a: Float32Array, aOff: number, ars: number, acs: number, b: Float32Array, bOff: number, brs: number, bcs: number, c: Float32Array, cOff: number, ldc: number): void {
+  if (!(Number.isInteger(m) && Number.isInteger(n) && Number.isInteger(k) && m >= 0 && n >= 0 && k >= 0)) throw new RangeError(`${fn}: m, n, k must be non-negative integers (got ${m}, ${n}, ${k})`);
+  const check = (what: string, buf: Float32Array, off: number, rows: number, cols: number, rs: number, cs: number) => {
+    if (rows === 0 || cols === 0) return;
+    if (!(buf instanceof Float32Array)) throw new TypeError(`${fn}: ${what} must be a Float32Array`);
+    const [lo, hi] = extent(off, rows, cols, rs, cs);
+    if (!(lo >= 0 && hi < buf.length)) throw new RangeError(`${fn}: ${what} (${rows}×${cols} at offset ${off}, strides ${rs}, ${cs}) reaches elements ${lo}..${hi} of a ${buf.length}-element buffer`);
+  };
+  check("A", a, aOff, m, k, ars, acs);
+  check("B", b, bOff, k, n, brs, bcs);
+  check("C", c, cOff, m, n, ldc, 1);
 }

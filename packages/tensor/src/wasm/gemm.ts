@@ -19,7 +19,7 @@
  * The scratch block grows to the largest problem seen and is reused (no allocation per call in
  * steady state). Tiny products, where packing costs more than it saves, go to `gemmTs`.
  */
-import { gemmTs, type GemmFn } from "../kernels/gemm.js";
+import { checkGemmExtents, gemmTs, type GemmFn } from "../kernels/gemm.js";
 import { GEMM_DESC_BYTES, GemmDesc } from "./gemm-job-kernel.js";
 import { DEFAULT_GEMM_KERNEL } from "./gemm-kernel.js";
 import { JOB_EXPORTS } from "./module.js";
@@ -214,12 +214,15 @@ const NO_PARAMS: readonly number[] = [0, 0];
  * `C[i,j] (+)= Σ_p A[i,p]·B[p,j]` in WebAssembly SIMD on the calling thread; same contract as
  * {@link gemmTs} (see {@link gemmWasmOn}).
  *
- * @throws never for valid arguments (falls back to `gemmTs` when wasm is unavailable).
+ * @throws {RangeError} when an operand reaches outside its buffer (falls back to `gemmTs` when wasm
+ * is unavailable).
  * @example
  * ```ts
  * await initWasm();
  * gemmWasm(m, n, k, a, 0, k, 1, b, 0, n, 1, c, 0, n, false); // C = A·B, all row-major
  * ```
  */
-export const gemmWasm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue) =>
+export const gemmWasm: GemmFn = (m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue) => {
+  checkGemmExtents("gemmWasm", m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc);
   gemmWasmOn(1, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate, epilogue);
+};
