@@ -5,21 +5,12 @@
  * atomically (`writeFileAtomic`: a crash never leaves half a file).
  */
 import type { Module } from "@tapegrad/nn";
-import { type TensorInput, writeSafetensors } from "@tapegrad/io";
+import { encodeStateDict } from "@tapegrad/io";
 import { writeFileAtomic } from "../lib/atomic-file.js";
-
-/** The model's state dict as writer inputs, with torch's dtypes. */
-export function stateDictTensors(model: Module): [string, TensorInput][] {
-  return Object.entries(model.stateDict()).map(([name, t]): [string, TensorInput] => {
-    if (!name.endsWith("num_batches_tracked")) return [name, t];
-    const c = t.contiguous();
-    return [name, { dtype: "I64", shape: [...t.shape], data: Array.from(c.data.subarray(c.offset, c.offset + c.size)) }];
-  });
-}
 
 /** Writes `model`'s state dict to `path` atomically (temporary file, fsync, rename); returns the byte count. */
 export function saveSafetensors(path: string, model: Module): number {
-  const bytes = writeSafetensors(stateDictTensors(model), { metadata: { format: "pt" } });
+  const bytes = encodeStateDict(model.stateDict()); // PyTorch's dtypes and {"format": "pt"}
   writeFileAtomic(path, bytes);
   return bytes.length;
 }

@@ -25,3 +25,4 @@ export { crc32 } from "./crc32.js";
 export { type Tree, type TreeArray, type TreeTensor, splitTree, joinTree } from "./checkpoint/tree.js";
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, encodeCheckpoint, decodeCheckpoint } from "./checkpoint/checkpoint.js";
 export { type Stateful, type Seeded, type TrainingParts, type TrainingInfo, saveTrainingState, loadTrainingState } from "./checkpoint/training.js";
+export { type EncodeStateDictOptions, encodeStateDict, decodeStateDict } from "./state-dict.js";

@@ -46,4 +46,8 @@ export const entries: BadCall[] = [
   { fn: "saveTrainingState", what: "negative step", kind: "negative", call: () => io.saveTrainingState({}, { step: -1 }), error: RangeError, message: /^saveTrainingState: step must be a non-negative integer \(got -1\)/ },
   { fn: "saveTrainingState", what: "fractional step", kind: "fractional", call: () => io.saveTrainingState({}, { step: 1.5 }), error: RangeError, message: /^saveTrainingState: step must be a non-negative integer \(got 1\.5\)/ },
   { fn: "loadTrainingState", what: "a part missing from the checkpoint", kind: "value", call: () => io.loadTrainingState(io.saveTrainingState({}, { step: 0 }), { model: new nn.Linear(1, 1) }), error: io.CheckpointError, message: /^loadTrainingState: the checkpoint has no model/ },
+  { fn: "encodeStateDict", what: "state dict is null", kind: "type", call: () => io.encodeStateDict(null as any), error: TypeError, message: /^encodeStateDict: expected a state dict \(name → Tensor\) \(got null\)/ },
+  { fn: "encodeStateDict", what: "a value is not a Tensor", kind: "type", call: () => io.encodeStateDict({ w: [1] as any }), error: TypeError, message: /^encodeStateDict: "w" must be a Tensor \(got object\)/ },
+  { fn: "decodeStateDict", name: "readSafetensors", what: "bytes too short", kind: "shape", call: () => io.decodeStateDict(new Uint8Array(4)), error: io.SafetensorsError, message: /^readSafetensors: / },
+  { fn: "decodeStateDict", what: "bytes is a string", kind: "type", call: () => io.decodeStateDict(S), name: "readSafetensors", error: TypeError, message: /^readSafetensors: expected a Uint8Array \(got \[object String\]\)/ },
 ];
