@@ -65,6 +65,11 @@ describe("DPOptimizer", () => {
     expect(s.clipRate).toBe(s.numClipped / B);
     expect(s.epsilon).toBe(Infinity); // σ = 0 gives no privacy
     expect(dp.accountant.history).toEqual([{ noiseMultiplier: 0, sampleRate: 0.04, steps: 1 }]);
+    // Opacus' accumulated_iterations multiplies the divisor: E·k
+    const twice = mlp(0);
+    new DPOptimizer(new SGD(twice.parameters(), { lr: 0.1 }), { noiseMultiplier: 0, maxGradNorm: 0.5, sampleRate: 0.04, expectedBatchSize: 4, accumulatedIterations: 2 }).step(B, lossOf(twice, d));
+    twice.parameters().forEach((p, k) => expectClose(p.grad!.toFloat32Array(), want[k]!.map((v) => v / 2), `grad ${k} over E·2`));
+    expect(() => new DPOptimizer(new SGD(twice.parameters(), { lr: 0.1 }), { noiseMultiplier: 0, maxGradNorm: 1, sampleRate: 0.1, expectedBatchSize: 4, accumulatedIterations: 0 })).toThrow(/accumulatedIterations must be a positive integer, got 0/);
   });
 
   it("the micro-batch fallback covers ops without a rule; disabled, it is an error naming the op", () => {

@@ -27,6 +27,11 @@ export interface DPOptimizerOptions {
   readonly lossReduction?: "mean" | "sum";
   /** Divide by the expected (default when `expectedBatchSize` is given) or the actual batch size. */
   readonly divisor?: "expected" | "actual";
+  /**
+   * Opacus' `accumulated_iterations`: the number of batches whose clipped sums one step stands for
+   * (the divisor is multiplied by it). Default 1.
+   */
+  readonly accumulatedIterations?: number;
   /** Seeded noise; exactly one of `rng` and `secureMode` when σ > 0. */
   readonly rng?: Rng;
   /** Noise from `crypto.getRandomValues` (Opacus' secure mode). */
@@ -120,7 +125,8 @@ export class DPOptimizer {
     if (reduction !== "mean" && reduction !== "sum") throw new RangeError(`DPOptimizer: lossReduction must be "mean" or "sum" (got ${JSON.stringify(reduction)})`);
     if (options.divisor !== undefined && options.divisor !== "expected" && options.divisor !== "actual") throw new RangeError(`DPOptimizer: divisor must be "expected" or "actual" (got ${JSON.stringify(options.divisor)})`);
     const divisor = options.divisor ?? (options.expectedBatchSize !== undefined ? "expected" : "actual");
-    if (reduction === "mean" && divisor === "expected") gradDivisor({ lossReduction: "mean", divisor, expectedBatchSize: options.expectedBatchSize });
+    if (reduction === "mean" && divisor === "expected") gradDivisor({ lossReduction: "mean", divisor, expectedBatchSize: options.expectedBatchSize, accumulatedIterations: options.accumulatedIterations });
+    else gradDivisor({ lossReduction: "sum", accumulatedIterations: options.accumulatedIterations }); // checks accumulatedIterations
     if (options.noiseMultiplier > 0 && (options.rng === undefined) === (options.secureMode !== true)) {
       throw new TypeError("DPOptimizer: noiseMultiplier > 0 needs exactly one of rng and secureMode: true");
     }
@@ -149,7 +155,7 @@ export class DPOptimizer {
     if (typeof loss !== "function") throw new TypeError(`DPOptimizer.step: loss must be a function (start, end) => Var giving the loss of samples [start, end) (got ${typeof loss})`);
     const o = this.options;
     const mean = o.lossReduction === "mean";
-    const divisor = gradDivisor({ lossReduction: o.lossReduction!, divisor: o.divisor, expectedBatchSize: o.expectedBatchSize, actualBatchSize: batchSize });
+    const divisor = gradDivisor({ lossReduction: o.lossReduction!, divisor: o.divisor, expectedBatchSize: o.expectedBatchSize, actualBatchSize: batchSize, accumulatedIterations: o.accumulatedIterations });
     const params = this.optimizer.flatParams();
     const root = loss();
     const lossValue = root.value.item();

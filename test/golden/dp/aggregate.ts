@@ -8,7 +8,7 @@
 import * as A from "@tapegrad/autograd";
 import { Rng, Tensor } from "@tapegrad/tensor";
 import { SGD } from "@tapegrad/optim";
-import { DPOptimizer, addNoise, clipAndAccumulate, type PerExampleGrad } from "@tapegrad/privacy";
+import { DPOptimizer, addNoise, clipAndAccumulate, gradDivisor, type PerExampleGrad } from "@tapegrad/privacy";
 import { Checks, compareNumber, compareTensor, compareValues, f32, toIndices, type CaseResult, type GTensor, type GoldenCase, type Tolerance } from "../schema.js";
 import { buildModel, perExampleLosses, sliceCase, type DpModelCase } from "./model.js";
 
@@ -27,7 +27,7 @@ interface ClipCase extends GoldenCase {
   };
 }
 interface Variant {
-  loss_reduction: "mean" | "sum"; divisor_kind: "expected_batch_size" | "actual_batch_size" | "none";
+  loss_reduction: "mean" | "sum"; divisor_kind: "expected_batch_size" | "actual_batch_size" | "none"; divisor?: number | null;
   grads: GTensor[] | null; params_after: GTensor[] | null;
 }
 interface StepCase extends GoldenCase, DpModelCase {
@@ -100,6 +100,7 @@ export function runStepCase(c: StepCase, tol: Tolerance): CaseResult {
     const dp = new DPOptimizer(new SGD(m.params, { lr: c.lr }), {
       noiseMultiplier: c.noise_multiplier, maxGradNorm: c.max_grad_norm, sampleRate: c.sample_rate, expectedBatchSize: c.expected_batch_size,
       lossReduction: v.loss_reduction, divisor: v.divisor_kind === "actual_batch_size" ? "actual" : "expected", rng: new Rng(0),
+      accumulatedIterations: c.accumulated_iterations ?? 1,
     });
     const lossOf = (s = 0, e = B) => {
       const part = sliceCase(c, s, e);
@@ -114,6 +115,10 @@ export function runStepCase(c: StepCase, tol: Tolerance): CaseResult {
       }
       checks.add(threw ? null : `${label}: expected an error (no divisor for an empty batch), the step ran`);
       continue;
+    }
+    if (typeof v.divisor === "number") { // the file's divisor (E·k, B·k or 1) is the one the step used
+      const mine = gradDivisor({ lossReduction: v.loss_reduction, divisor: v.divisor_kind === "actual_batch_size" ? "actual" : "expected", expectedBatchSize: c.expected_batch_size, actualBatchSize: B, accumulatedIterations: c.accumulated_iterations ?? 1 });
+      checks.add(mine === v.divisor ? null : `${label}: divisor ${mine} expected ${v.divisor}`);
     }
     dp.step(B, lossOf);
     const st = dp.lastStats!;
