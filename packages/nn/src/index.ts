@@ -10,7 +10,8 @@
  * const loss = crossEntropy(model.forward(x), labels);
  * ```
  */
-export { Module, StateDictError, type StateDict, type LoadStateDictResult, type SizeMismatch } from "./module.js";
+export { Module, type StateDict, type LoadStateDictResult } from "./module.js";
+export { StateDictError, type SizeMismatch } from "./state-dict-error.js";
 export { registerParametrization, removeParametrization, getParametrization, parametrizationsOf, isParametrized, type Parametrization, type ParametrizationSpec } from "./parametrize.js";
 export { Linear, type LinearOptions } from "./layers/linear.js";
 export { Sequential, ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softplus, Identity, Flatten, Unflatten, Dropout, Embedding, LayerNorm, type UnaryModule } from "./layers/basic.js";
