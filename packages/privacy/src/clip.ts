@@ -102,20 +102,34 @@ export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGr
 export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions<readonly number[]>): PerLayerClipResult;
 export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions): FlatClipResult | PerLayerClipResult;
 export function clipAndAccumulate(grads: readonly PerExampleGrad[] | PerSampleGrads, options: ClipOptions): FlatClipResult | PerLayerClipResult {
-  const c = options.maxGradNorm;
+  const thresholds = checkMaxGradNorm("clipAndAccumulate", options.maxGradNorm);
+  const source = grads instanceof PerSampleGrads ? perSampleSource(grads, options.replaced) : materializedSource(grads);
+  if (typeof options.maxGradNorm !== "number" && thresholds.length !== source.P) {
+    throw new RangeError(`clipAndAccumulate: per-layer clipping needs one maxGradNorm per parameter: got ${thresholds.length} thresholds for ${source.P} parameters`);
+  }
+  return typeof options.maxGradNorm === "number" ? clipFlat(source, thresholds[0]!) : clipPerLayer(source, thresholds);
+}
+
+/**
+ * The clipping thresholds as a list (one for flat clipping), each checked to be a finite number
+ * > 0. Internal: `clipAndAccumulate` and `DPOptimizer`'s constructor (which checks before the
+ * first step) share it; each checks the count against its own parameters.
+ *
+ * @throws {RangeError} `<fn>: maxGradNorm… must be a finite number > 0, got …`.
+ * @example
+ * ```ts
+ * checkMaxGradNorm("DPOptimizer", [1, 0.5]); // [1, 0.5]
+ * ```
+ */
+export function checkMaxGradNorm(fn: string, c: number | readonly number[]): number[] {
   const perLayer = typeof c !== "number";
   const thresholds = perLayer ? Array.from(c) : [c];
   thresholds.forEach((v, p) => {
     if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
-      const where = perLayer ? `maxGradNorm[${p}]` : "maxGradNorm";
-      throw new RangeError(`clipAndAccumulate: ${where} must be a finite number > 0, got ${String(v)}`);
+      throw new RangeError(`${fn}: ${perLayer ? `maxGradNorm[${p}]` : "maxGradNorm"} must be a finite number > 0, got ${String(v)}`);
     }
   });
-  const source = grads instanceof PerSampleGrads ? perSampleSource(grads, options.replaced) : materializedSource(grads);
-  if (perLayer && thresholds.length !== source.P) {
-    throw new RangeError(`clipAndAccumulate: per-layer clipping needs one maxGradNorm per parameter: got ${thresholds.length} thresholds for ${source.P} parameters`);
-  }
-  return perLayer ? clipPerLayer(source, thresholds) : clipFlat(source, thresholds[0]!);
+  return thresholds;
 }
 
 /** What clipping needs of per-sample gradients, however they are held. */

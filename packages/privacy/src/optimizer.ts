@@ -7,9 +7,9 @@
 import { Rng, Tensor } from "@tapegrad/tensor";
 import { type Var, gradients, perSampleGrads } from "@tapegrad/autograd";
 import type { Optimizer, StepStats } from "@tapegrad/optim";
-import { clipAndAccumulate, type PerExampleGrad } from "./clip.js";
+import { checkMaxGradNorm, clipAndAccumulate, type PerExampleGrad } from "./clip.js";
 import { addNoise } from "./noise.js";
-import { gradDivisor } from "./scale.js";
+import { divideInPlace, gradDivisor } from "./scale.js";
 import { RDPAccountant } from "./accountant.js";
 import { checkDelta, checkNoiseMultiplier, checkPositiveSampleRate } from "./validate.js";
 
@@ -114,13 +114,10 @@ export class DPOptimizer {
     checkPositiveSampleRate("DPOptimizer", options.sampleRate);
     if (options.delta !== undefined) checkDelta("DPOptimizer", options.delta);
     const n = optimizer.flatParams().length;
-    const cs = typeof options.maxGradNorm === "number" ? [options.maxGradNorm] : Array.from(options.maxGradNorm);
-    if (typeof options.maxGradNorm !== "number" && cs.length !== n) {
-      throw new RangeError(`DPOptimizer: per-layer clipping needs one maxGradNorm per parameter: got ${cs.length} for ${n} parameters`);
+    if (typeof options.maxGradNorm !== "number" && options.maxGradNorm.length !== n) {
+      throw new RangeError(`DPOptimizer: per-layer clipping needs one maxGradNorm per parameter: got ${options.maxGradNorm.length} for ${n} parameters`);
     }
-    cs.forEach((c, i) => {
-      if (typeof c !== "number" || !(c > 0) || !Number.isFinite(c)) throw new RangeError(`DPOptimizer: maxGradNorm${cs.length > 1 ? `[${i}]` : ""} must be a finite number > 0, got ${String(c)}`);
-    });
+    checkMaxGradNorm("DPOptimizer", options.maxGradNorm);
     const reduction = options.lossReduction ?? "mean";
     if (reduction !== "mean" && reduction !== "sum") throw new RangeError(`DPOptimizer: lossReduction must be "mean" or "sum" (got ${JSON.stringify(reduction)})`);
     if (options.divisor !== undefined && options.divisor !== "expected" && options.divisor !== "actual") throw new RangeError(`DPOptimizer: divisor must be "expected" or "actual" (got ${JSON.stringify(options.divisor)})`);
@@ -169,14 +166,10 @@ export class DPOptimizer {
       const idx = [...new Set(ps.unsupported.map((u) => u.param))];
       for (const [p, g] of microBatchGrads(loss, idx.map((p) => params[p]!), batchSize)) replaced.set(idx[p]!, g);
     }
-    const clip = typeof o.maxGradNorm === "number" ? clipAndAccumulate(ps, { maxGradNorm: o.maxGradNorm, replaced }) : clipAndAccumulate(ps, { maxGradNorm: o.maxGradNorm, replaced });
+    const clip = clipAndAccumulate(ps, { maxGradNorm: o.maxGradNorm, replaced });
     const c = clip.kind === "flat" ? clip.maxGradNorm : clip.effectiveMaxGradNorm;
     const noisy = addNoise(clip.summed, { noiseMultiplier: o.noiseMultiplier, maxGradNorm: c, rng: o.noiseMultiplier > 0 ? o.rng : undefined, secure: o.secureMode === true && o.noiseMultiplier > 0 });
-    params.forEach((p, i) => {
-      const g = noisy[i]!;
-      if (divisor !== 1) for (let k = 0; k < g.length; k++) g[k] = Math.fround(g[k]! / divisor);
-      p.grad = new Tensor(g, p.shape);
-    });
+    params.forEach((p, i) => (p.grad = new Tensor(divideInPlace(noisy[i]!, divisor), p.shape)));
     this.optimizer.step();
     this.accountant.step({ noiseMultiplier: o.noiseMultiplier, sampleRate: o.sampleRate });
     this.steps++;

@@ -69,9 +69,20 @@ function divisorOf(fn: string, options: ScaleOptions): number {
 export function scaleGrad(grads: readonly Float32Array[], options: ScaleOptions): Float32Array[] {
   const d = divisorOf("scaleGrad", options);
   if (!Array.isArray(grads)) throw new TypeError(`scaleGrad: grads must be an array of Float32Arrays (got ${grads === null ? "null" : typeof grads})`);
-  return grads.map((g) => {
-    const out = g.slice();
-    if (d !== 1) for (let k = 0; k < out.length; k++) out[k] = Math.fround(out[k]! / d);
-    return out;
-  });
+  return grads.map((g) => divideInPlace(g.slice(), d));
+}
+
+/**
+ * `g[k] ← fround(g[k] / d)` in place (skipped for `d = 1`); returns `g`. Internal: `scaleGrad`
+ * and `DPOptimizer` (which divides its freshly noised sums without another copy) share it.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * divideInPlace(noisy, 256);
+ * ```
+ */
+export function divideInPlace(g: Float32Array, d: number): Float32Array {
+  if (d !== 1) for (let k = 0; k < g.length; k++) g[k] = Math.fround(g[k]! / d);
+  return g;
 }

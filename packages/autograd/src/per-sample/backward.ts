@@ -9,7 +9,7 @@ import { Tensor, ShapeError, full } from "@tapegrad/tensor";
 import { Var } from "../var.js";
 import type { Node } from "../node.js";
 import { runBackward, type NodeObserver } from "../backward.js";
-import type { PerSampleUse } from "./use.js";
+import { type PerSampleUse, addWeightedRows } from "./use.js";
 import { BATCH_MIXING_OPS, perSampleRuleOf } from "./rules.js";
 
 /** Options of {@link perSampleGrads}. */
@@ -120,14 +120,8 @@ export class PerSampleGrads {
     const param = this.params[p]!;
     const out = new Float32Array(param.size);
     const g = this.cache.get(p);
-    if (g !== undefined) {
-      const acc = new Float64Array(param.size);
-      for (let i = 0; i < this.batchSize; i++) {
-        const f = factors[i]!;
-        for (let j = 0, o = i * param.size; j < param.size; j++) acc[j] += Math.fround(f * g[o + j]!);
-      }
-      out.set(acc);
-    } else for (const u of this.uses[p]!) u.addWeightedSum(factors, out);
+    if (g !== undefined) addWeightedRows(g, factors, this.batchSize, param.size, out);
+    else for (const u of this.uses[p]!) u.addWeightedSum(factors, out);
     return new Tensor(out, param.shape);
   }
 

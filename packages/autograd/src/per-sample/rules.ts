@@ -13,7 +13,7 @@ import type { OpName, OpAttrs } from "../rules.js";
 import type { LinearAttrs } from "../ops/linalg.js";
 import type { ConvAttrs, Conv1dAttrs } from "../ops/conv.js";
 import { sumToShape } from "../backward.js";
-import type { PerSampleUse } from "./use.js";
+import { type PerSampleUse, addWeightedRows } from "./use.js";
 import { RowProductUse, RowSumUse, asMatrix } from "./rows.js";
 
 /** What a per-sample rule sees of a recorded op. */
@@ -77,13 +77,7 @@ class MaterializedUse implements PerSampleUse {
     for (let j = 0; j < g.length; j++) out[j] += g[j]!;
   }
   addWeightedSum(factors: Float32Array, out: Float32Array): void {
-    const g = this.values, size = this.size;
-    const acc = new Float64Array(size);
-    for (let i = 0; i < this.batch; i++) {
-      const f = factors[i]!;
-      for (let j = 0, o = i * size; j < size; j++) acc[j] += Math.fround(f * g[o + j]!);
-    }
-    for (let j = 0; j < size; j++) out[j] += acc[j]!;
+    addWeightedRows(this.values, factors, this.batch, this.size, out);
   }
 }
 

@@ -21,3 +21,22 @@ export interface PerSampleUse {
   /** Adds `Σ_i factors[i]·g_i` into `out` (the parameter's shape, row-major). */
   addWeightedSum(factors: Float32Array, out: Float32Array): void;
 }
+
+/**
+ * Adds `Σ_i factors[i]·g[i·size .. (i+1)·size)` into `out` (`g` row-major `[B, size]`): float32
+ * products summed in float64, rounded once.
+ *
+ * @throws never for consistent lengths.
+ * @example
+ * ```ts
+ * addWeightedRows(g, factors, B, size, out); // out += Σ_i f_i g_i
+ * ```
+ */
+export function addWeightedRows(g: Float32Array, factors: Float32Array, batch: number, size: number, out: Float32Array): void {
+  const acc = new Float64Array(size);
+  for (let i = 0; i < batch; i++) {
+    const f = factors[i]!;
+    for (let j = 0, o = i * size; j < size; j++) acc[j] += Math.fround(f * g[o + j]!);
+  }
+  for (let j = 0; j < size; j++) out[j] += acc[j]!;
+}
