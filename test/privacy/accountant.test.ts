@@ -7,68 +7,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_ALPHAS, RDPAccountant, binom, calibrateNoiseMultiplier, computeRdp, epsilonPerAlpha, getNoiseMultiplier,
-  getPrivacySpent, logErfc, rdpStep,
-} from "@tapegrad/privacy";
+import { DEFAULT_ALPHAS, RDPAccountant, computeRdp, getNoiseMultiplier, getPrivacySpent, binom, rdpStep } from "@tapegrad/privacy";
 import { goldenDir } from "../golden/dir.js";
-import { num } from "../golden/schema.js";
+import type { CaseResult } from "../golden/schema.js";
+import { type AccountantFile, runCalibrationCase, runHelperCase, runRdpCase } from "../golden/dp/accountant.js";
 
-type Num = number | string;
-interface Tol { rtol: number; atol: number }
-interface F64Tensor { dtype: string; shape: number[]; data: Num[] }
-interface Phase { noise_multiplier: number; sample_rate: number; steps: number }
 interface Case { name: string; kind: string; [key: string]: unknown }
-interface RdpCase extends Case {
-  history: Phase[];
-  delta: number;
-  alphas: "default" | number[];
-  expected: { epsilon: Num; best_alpha: Num; relative_gap_to_second_best?: number; rdp?: F64Tensor; epsilon_per_alpha?: F64Tensor };
-}
-interface CalibCase extends Case {
-  target_epsilon: number; target_delta: number; sample_rate: number; epochs: number | null; steps: number;
-  epsilon_tolerance: number;
-  expected: { noise_multiplier: number; epsilon: number; accountant_evaluations: number };
-}
-interface HelperCase extends Case {
-  log_erfc: { x: number[]; expected: Num[] };
-  binom: { alpha: number[]; k: number[]; expected: Num[] };
-  compute_rdp: { q: number[]; noise_multiplier: number[]; alpha: number[]; expected: Num[] };
-}
-
-const file = JSON.parse(readFileSync(join(goldenDir(), "dp", "dp.json"), "utf8")) as {
-  rdp_default_alphas: number[];
-  accountant_tolerance: Tol;
-  rdp_vector_tolerance: Tol;
-  helper_tolerance: Tol;
-  cases: Case[];
-};
-
-
-/** `|a - e| <= atol + rtol |e|`, with NaN == NaN and equal infinities matching. */
-function close(actual: number, expected: number, tol: Tol): boolean {
-  if (Number.isNaN(expected)) return Number.isNaN(actual);
-  if (!Number.isFinite(expected)) return actual === expected;
-  return Math.abs(actual - expected) <= tol.atol + tol.rtol * Math.abs(expected);
-}
-
-function expectClose(actual: number, expected: Num, tol: Tol, what: string): void {
-  const e = num(expected);
-  if (!close(actual, e, tol)) {
-    expect.fail(`${what}: got ${actual}, expected ${e} (rtol ${tol.rtol}, atol ${tol.atol})`);
-  }
-}
-
-function expectVector(actual: ArrayLike<number>, expected: F64Tensor, tol: Tol, what: string): void {
-  expect(expected.dtype).toBe("float64");
-  expect(actual.length).toBe(expected.shape[0]);
-  for (let i = 0; i < actual.length; i++) expectClose(actual[i]!, expected.data[i]!, tol, `${what}[${i}]`);
-}
-
+const file = JSON.parse(readFileSync(join(goldenDir(), "dp", "dp.json"), "utf8")) as { rdp_default_alphas: number[]; cases: Case[] };
 const ofKind = <T extends Case>(kind: string): T[] => file.cases.filter((c) => c.kind === kind) as T[];
-const rdpCases = ofKind<RdpCase>("rdp_accountant");
-const calibCases = ofKind<CalibCase>("noise_multiplier_calibration");
-const helperCases = ofKind<HelperCase>("rdp_helpers");
+const rdpCases = ofKind("rdp_accountant");
+const calibCases = ofKind("noise_multiplier_calibration");
+const helperCases = ofKind("rdp_helpers");
 
 describe("dp.json accountant cases", () => {
   it("has the accountant cases", () => {
@@ -83,76 +32,23 @@ describe("dp.json accountant cases", () => {
   });
 });
 
-describe("rdp_accountant", () => {
-  for (const c of rdpCases) {
-    it(c.name, () => {
-      const orders = c.alphas === "default" ? file.rdp_default_alphas : c.alphas;
-      const acc = new RDPAccountant();
-      acc.loadStateDict({ mechanism: "rdp", history: c.history.map((p) => ({ noiseMultiplier: p.noise_multiplier, sampleRate: p.sample_rate, steps: p.steps })) });
-      const spent = c.alphas === "default" ? acc.getPrivacySpent(c.delta) : acc.getPrivacySpent(c.delta, orders);
-      expectClose(spent.epsilon, c.expected.epsilon, file.accountant_tolerance, "epsilon");
-      expect(acc.getEpsilon(c.delta, orders)).toBe(spent.epsilon);
-      const bestAlpha = num(c.expected.best_alpha);
-      if (Number.isNaN(bestAlpha)) expect(spent.bestAlpha).toBeNaN();
-      else expect(spent.bestAlpha).toBe(bestAlpha); // exact: the gap to the second best is > 1e-5
-      if (c.expected.rdp) {
-        const rdp = acc.getRdp(orders);
-        expectVector(rdp, c.expected.rdp, file.rdp_vector_tolerance, "rdp");
-        // The per-phase sum from computeRdp directly, and the conversion from the returned vector.
-        const total = new Float64Array(orders.length);
-        for (const p of c.history) {
-          const r = computeRdp(p.sample_rate, p.noise_multiplier, p.steps, orders);
-          for (let k = 0; k < total.length; k++) total[k] = total[k]! + r[k]!;
-        }
-        expect(Array.from(total)).toEqual(Array.from(rdp));
-        const fromVector = getPrivacySpent({ orders, rdp, delta: c.delta });
-        expect(fromVector.epsilon).toBe(spent.epsilon);
-      }
-      if (c.expected.epsilon_per_alpha) {
-        const eps = epsilonPerAlpha({ orders, rdp: acc.getRdp(orders), delta: c.delta });
-        expectVector(eps, c.expected.epsilon_per_alpha, file.rdp_vector_tolerance, "epsilon_per_alpha");
-      }
-    });
-  }
-});
-
-describe("noise_multiplier_calibration", () => {
-  for (const c of calibCases) {
-    it(c.name, () => {
-      const base = { targetEpsilon: c.target_epsilon, delta: c.target_delta, sampleRate: c.sample_rate, epsilonTolerance: c.epsilon_tolerance };
-      const r = calibrateNoiseMultiplier(c.epochs !== null ? { ...base, epochs: c.epochs } : { ...base, steps: c.steps });
-      expect(r.steps).toBe(c.steps);
-      expectClose(r.noiseMultiplier, c.expected.noise_multiplier, file.accountant_tolerance, "noise_multiplier");
-      expectClose(r.epsilon, c.expected.epsilon, file.accountant_tolerance, "epsilon");
-      expect(r.accountantEvaluations).toBe(c.expected.accountant_evaluations);
-      // getNoiseMultiplier with the steps gives the same sigma.
-      expect(getNoiseMultiplier({ ...base, steps: c.steps })).toBe(r.noiseMultiplier);
-    });
-  }
-});
-
-describe("rdp_helpers", () => {
-  for (const c of helperCases) {
-    it(`${c.name}: logErfc`, () => {
-      c.log_erfc.x.forEach((x, i) => expectClose(logErfc(x), c.log_erfc.expected[i]!, file.helper_tolerance, `logErfc(${x})`));
-    });
-    it(`${c.name}: binom`, () => {
-      c.binom.alpha.forEach((a, i) => {
-        const k = c.binom.k[i]!;
-        expectClose(binom(a, k), c.binom.expected[i]!, file.helper_tolerance, `binom(${a}, ${k})`);
+// Every accountant case of dp/dp.json through the golden handlers (test/golden/dp/accountant.ts),
+// which check ε, the best order (exactly), the per-order RDP and ε vectors, the calibration's σ,
+// ε and evaluation count, and the helpers, with the file's tolerances.
+const RUNNERS: Record<string, (c: never, f: AccountantFile) => CaseResult> = {
+  rdp_accountant: runRdpCase, noise_multiplier_calibration: runCalibrationCase, rdp_helpers: runHelperCase,
+};
+for (const [kind, run] of Object.entries(RUNNERS)) {
+  describe(kind, () => {
+    for (const c of ofKind<Case>(kind)) {
+      it(c.name, () => {
+        const r = run(c as never, file as unknown as AccountantFile);
+        expect(r.message ?? "").toBe("");
+        expect(r.status).toBe("passed");
       });
-    });
-    it(`${c.name}: compute_rdp`, () => {
-      c.compute_rdp.q.forEach((q, i) => {
-        const sigma = c.compute_rdp.noise_multiplier[i]!;
-        const a = c.compute_rdp.alpha[i]!;
-        const what = `rdp(q=${q}, sigma=${sigma}, alpha=${a})`;
-        expectClose(rdpStep(q, sigma, a), c.compute_rdp.expected[i]!, file.rdp_vector_tolerance, what);
-        expectClose(computeRdp(q, sigma, 1, [a])[0]!, c.compute_rdp.expected[i]!, file.rdp_vector_tolerance, what);
-      });
-    });
-  }
-});
+    }
+  });
+}
 
 describe("RDPAccountant", () => {
   it("merges consecutive identical steps and starts a new phase on change", () => {

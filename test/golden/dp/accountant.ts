@@ -44,6 +44,7 @@ export function runRdpCase(c: RdpCase, file: AccountantFile): CaseResult {
   acc.loadStateDict({ mechanism: "rdp", history: c.history.map((p) => ({ noiseMultiplier: p.noise_multiplier, sampleRate: p.sample_rate, steps: p.steps })) });
   const spent = c.alphas === "default" ? acc.getPrivacySpent(c.delta) : acc.getPrivacySpent(c.delta, orders);
   checks.add(compareNumber("epsilon", spent.epsilon, c.expected.epsilon, file.accountant_tolerance));
+  checks.add(exact("getEpsilon", acc.getEpsilon(c.delta, orders), spent.epsilon));
   const best = num(c.expected.best_alpha);
   checks.add(Number.isNaN(best) ? (Number.isNaN(spent.bestAlpha) ? null : `best_alpha: got ${spent.bestAlpha} expected NaN`) : exact("best_alpha", spent.bestAlpha, best));
   if (c.expected.rdp) {
@@ -52,6 +53,7 @@ export function runRdpCase(c: RdpCase, file: AccountantFile): CaseResult {
     const total = new Float64Array(orders.length);
     for (const p of c.history) computeRdp(p.sample_rate, p.noise_multiplier, p.steps, orders).forEach((v, k) => (total[k] = total[k]! + v));
     checks.add(compareValues("rdp (computeRdp per phase)", total, vector(c.expected.rdp), file.rdp_vector_tolerance));
+    total.forEach((v, k) => checks.add(exact(`rdp[${k}]: the sum of computeRdp per phase`, v, rdp[k]!)));
     checks.add(exact("epsilon from the rdp vector", getPrivacySpent({ orders, rdp, delta: c.delta }).epsilon, spent.epsilon));
   }
   if (c.expected.epsilon_per_alpha) {
