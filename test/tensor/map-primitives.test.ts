@@ -1,6 +1,6 @@
 /**
  * @file The map language's float32 primitives (`nearest floor ceil trunc copysign scalbn exponent
- * mantissa`, conditions `gt ge lt le eq ne and or`) against their definitions, on every backend
+ * mantissa pow2`, conditions `gt ge lt le eq ne and or`) against their definitions, on every backend
  * (interpreter, compiled JS loop, wasm in place and staged, vector body and scalar tail), with
  * special values: ±0, ±Infinity, NaN, denormals, ties, overflow and underflow of `scalbn`.
  */
@@ -39,6 +39,12 @@ const CASES: [string, (x: Expr, n: Expr) => Expr, (x: number, n: number) => numb
   ["scalbn", (x, n) => x.scalbn(n), exactScalbn],
   ["exponent", (x) => x.exponent(), (x) => ((bits(x) >>> 23) & 255) - 127],
   ["mantissa", (x) => x.mantissa(), (x) => fromBits((bits(x) & 0x807fffff) | 0x3f800000)],
+  // 2ⁿ for integral n in [−126, 127]; elsewhere the bits of fround(n + 0x1.8p23 + 127) shifted left by 23
+  ["pow2", (_x, n) => n.pow2(), (_x, n) => {
+    if (Number.isInteger(n) && n >= -126 && n <= 127) return 2 ** n;
+    return fromBits(bits(Math.fround(n) + 12583039) << 23);
+  }],
+  ["pow2 of integers in range", (x) => x.exponent().max(-126).min(127).pow2(), (x) => 2 ** Math.max(-126, Math.min(127, ((bits(x) >>> 23) & 255) - 127))],
   ["exp2i", (x) => x.exp2i().mul(0.75), (x) => 0.75 * 2 ** roundHalfEven(Number.isNaN(x) ? 0 : Math.min(1023, Math.max(-1022, x)))],
   ["gt/ge/lt/le/eq/ne", (x, n) => x.gt(n).select(1, 0).add(x.ge(n).select(2, 0)).add(x.lt(n).select(4, 0)).add(x.le(n).select(8, 0)).add(x.eq(n).select(16, 0)).add(x.ne(n).select(32, 0)),
     (x, n) => (x > n ? 1 : 0) + (x >= n ? 2 : 0) + (x < n ? 4 : 0) + (x <= n ? 8 : 0) + (x === n ? 16 : 0) + (x !== n ? 32 : 0)],

@@ -55,7 +55,7 @@ export function abs(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("a
 export function sign(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sign", UnOp.SIGN, x, out); }
 /** Hyperbolic tangent. @throws as {@link unaryOp}. @example `tanh(tensor([0])).toArray(); // [0]` */
 export function tanh(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("tanh", UnOp.TANH, x, out); }
-/** Logistic sigmoid `1/(1+e^-x)`, computed without overflow for large |x|. @throws as {@link unaryOp}. @example `sigmoid(tensor([0])).toArray(); // [0.5]` */
+/** Logistic sigmoid `1/(1+e^-x)`, computed without overflow for large |x|, in float32 arithmetic (≤ 3 ulp; see `sigmoidF` in `map/math.ts`). @throws as {@link unaryOp}. @example `sigmoid(tensor([0])).toArray(); // [0.5]` */
 export function sigmoid(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("sigmoid", UnOp.SIGMOID, x, out); }
 /** `max(x, 0)` (NaN stays NaN). @throws as {@link unaryOp}. @example `relu(tensor([-1, 2])).toArray(); // [0, 2]` */
 export function relu(x: TensorOrScalar, out?: Tensor): Tensor { return unaryOp("relu", UnOp.RELU, x, out); }

@@ -124,7 +124,7 @@ export class MapKernel {
 }
 
 /** Outputs that are float32 values already need no rounding node. */
-const F32_VALUED: ReadonlySet<number> = new Set([MapOp.input, MapOp.f32, MapOp.scalbn, MapOp.exponent, MapOp.mantissa]);
+const F32_VALUED: ReadonlySet<number> = new Set([MapOp.input, MapOp.f32, MapOp.scalbn, MapOp.exponent, MapOp.mantissa, MapOp.pow2]);
 
 /**
  * Compiles a map kernel from its expression: `body` receives one {@link Expr} per array element

@@ -8,7 +8,7 @@
  * Semantics, per element: every array element is read as a float64; arithmetic is float64
  * (`add sub mul div sqrt max min neg abs`, each correctly rounded, as JS numbers compute them);
  * `.f32()` rounds to float32 (`Math.fround`); `floor ceil trunc nearest copysign exp2i` are exact.
- * `scalbn`, `exponent` and `mantissa` work on float32 bits: they round their operands to float32
+ * `scalbn`, `exponent`, `mantissa` and `pow2` work on float32 bits: they round their operands to float32
  * first and give float32 values. Comparisons (`gt ge lt le eq ne`, false with NaN except `ne`),
  * combined with `and`/`or`, are only usable as the condition of `select` (`c.select(a, b)` is
  * `c ? a : b`). An output is rounded to float32 when stored. All reads of an element happen
@@ -48,7 +48,7 @@ export const MapOp = {
   gt: 13, select: 14, ge: 15, lt: 16, le: 17, eq: 18, ne: 19, and: 20, or: 21,
   floor: 22, ceil: 23, trunc: 24, nearest: 25, copysign: 26,
   scalbn: 27, exponent: 28, mantissa: 29,
-  call: 30, exp2i: 31,
+  call: 30, exp2i: 31, pow2: 32,
 } as const;
 /** One of the {@link MapOp} codes. */
 export type MapOp = (typeof MapOp)[keyof typeof MapOp];
@@ -170,6 +170,21 @@ export class Expr {
    * ```
    */
   exp2i(): Expr { return new Expr(MapOp.exp2i, this); }
+  /**
+   * `2ⁿ` as a float32 (exact) for `n` = this, an integer in [−126, 127], built from bits in two
+   * instructions (the scaling step of float32 `exp`; no clamping, unlike {@link Expr.scalbn}).
+   * Defined for every input as the float32 whose bits are those of `fround(fround(n) + 0x1.8p23 + 127)`
+   * shifted left by 23, so other inputs give the same bits on every backend: a non-integral `n`
+   * acts as its nearest integer (ties to even), one outside [−126, 127] wraps around in the
+   * 8-bit exponent field, NaN and ±Infinity give +0.
+   *
+   * @throws never.
+   * @example
+   * ```ts
+   * n.pow2(); // 2ⁿ for n = nearest(x·log₂e) in [−126, 127]
+   * ```
+   */
+  pow2(): Expr { return new Expr(MapOp.pow2, this); }
   /**
    * The condition `this > y` (false when either is NaN); use it with {@link Expr.select}.
    *

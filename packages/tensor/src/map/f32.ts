@@ -49,6 +49,8 @@ export const trunc = (a: E): Expr => lift(a).trunc();
 export const ceil = (a: E): Expr => lift(a).ceil();
 /** `x·2ⁿ` (see {@link Expr.scalbn}). @throws {TypeError} for a non-Expr, non-number operand. @example `scalbn(p, k)` */
 export const scalbn = (x: E, n: E): Expr => lift(x).scalbn(n);
+/** `2ⁿ` for an integral `n` in [−126, 127] (see {@link Expr.pow2}). @throws {TypeError} for a non-Expr, non-number operand. @example `pow2(n) // 2ⁿ` */
+export const pow2 = (n: E): Expr => lift(n).pow2();
 /** The float32 exponent field minus 127. @throws {TypeError} for a non-Expr, non-number operand. @example `exponent(x)` */
 export const exponent = (x: E): Expr => lift(x).exponent();
 /** The float32 significand with exponent 0 (in [1, 2) for normal x). @throws {TypeError} for a non-Expr, non-number operand. @example `mantissa(x)` */

@@ -55,7 +55,7 @@ const programs = new WeakMap<MapKernel, Program>();
 /** Ops that give a float32 value when their operands are float32 values (exact on them). */
 const EXACT = new Set<MapOp>([MapOp.neg, MapOp.abs, MapOp.max, MapOp.min, MapOp.copysign, MapOp.floor, MapOp.ceil, MapOp.trunc, MapOp.nearest, MapOp.select]);
 /** Ops whose result is always a float32 value. */
-const F32_RESULT = new Set<MapOp>([MapOp.input, MapOp.f32, MapOp.scalbn, MapOp.exponent, MapOp.mantissa]);
+const F32_RESULT = new Set<MapOp>([MapOp.input, MapOp.f32, MapOp.scalbn, MapOp.exponent, MapOp.mantissa, MapOp.pow2]);
 /** Ops a following `.f32()` fuses into. */
 const ROUNDABLE = new Set<MapOp>([MapOp.add, MapOp.sub, MapOp.mul, MapOp.div, MapOp.sqrt]);
 

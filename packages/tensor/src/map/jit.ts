@@ -8,7 +8,7 @@
 import { MapOp } from "./expr.js";
 import type { MapKernel } from "./compile.js";
 import { HOST_FUNCTIONS } from "./host.js";
-import { copysign, exp2i, nearestEven, scalbnF32 } from "./loops.js";
+import { copysign, exp2i, nearestEven, pow2F32, scalbnF32 } from "./loops.js";
 
 /** A compiled kernel: `(arrays, offsets, strides, rowStrides, n, m, scalars)`. */
 type Compiled = (a: readonly Float32Array[], o: readonly number[], s: readonly number[], r: readonly number[], n: number, m: number, u: readonly number[]) => void;
@@ -36,7 +36,7 @@ const UNARY: Partial<Record<MapOp, (a: string) => string>> = {
   [MapOp.neg]: (a) => `-${a}`, [MapOp.abs]: (a) => `Math.abs(${a})`, [MapOp.sqrt]: (a) => `Math.sqrt(${a})`, [MapOp.f32]: (a) => `fr(${a})`,
   [MapOp.floor]: (a) => `Math.floor(${a})`, [MapOp.ceil]: (a) => `Math.ceil(${a})`, [MapOp.trunc]: (a) => `Math.trunc(${a})`,
   [MapOp.nearest]: (a) => `ne(${a})`, [MapOp.exponent]: (a) => `ex(${a})`, [MapOp.mantissa]: (a) => `ma(${a})`,
-  [MapOp.exp2i]: (a) => `E2(${a})`,
+  [MapOp.exp2i]: (a) => `E2(${a})`, [MapOp.pow2]: (a) => `P2(${a})`,
 };
 
 /** The JavaScript source of `k`'s loop (see the file comment); `unit`: every stride is 1. */
@@ -72,8 +72,8 @@ function compile(k: MapKernel, unit: boolean): Compiled | undefined {
   if (fn) return fn;
   if (available === false) return undefined;
   try {
-    const factory = new Function("fr", "ne", "sc", "cs", "ex", "ma", "E2", "H", `return function ${safeName(k.name)}(a, o, s, r, n, m, u) {\n${source(k, unit)}\n};`);
-    fn = factory(Math.fround, nearestEven, scalbnF32, copysign, exponentOf, mantissaOf, exp2i, HOSTS) as Compiled;
+    const factory = new Function("fr", "ne", "sc", "cs", "ex", "ma", "E2", "P2", "H", `return function ${safeName(k.name)}(a, o, s, r, n, m, u) {\n${source(k, unit)}\n};`);
+    fn = factory(Math.fround, nearestEven, scalbnF32, copysign, exponentOf, mantissaOf, exp2i, pow2F32, HOSTS) as Compiled;
     available = true;
   } catch (e) {
     if (e instanceof EvalError || (e instanceof Error && /unsafe-eval|Content Security Policy/i.test(e.message))) {

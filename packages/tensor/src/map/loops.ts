@@ -73,6 +73,25 @@ export function exp2i(n: number): number {
   return 2 ** nearestEven(k);
 }
 
+/** `fround(n) + 0x1.8p23 + 127`: its float32 bits shifted left by 23 are `2ⁿ` ({@link MapOp.pow2}). */
+export const POW2_MAGIC = 12583039;
+
+/**
+ * `2ⁿ` as {@link MapOp.pow2} defines it: the bits of `fround(fround(n) + 0x1.8p23 + 127)` shifted
+ * left by 23 (exactly `2ⁿ` for an integral `n` in [−126, 127]).
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * pow2F32(-3); // 0.125
+ * ```
+ */
+export function pow2F32(n: number): number {
+  F32[0] = fround(n) + POW2_MAGIC;
+  I32[0] = I32[0]! << 23;
+  return F32[0]!;
+}
+
 /**
  * `|x|` with the sign of `y` (the sign of a NaN `y` reads as positive).
  *
@@ -117,6 +136,7 @@ export function evalUniform(op: MapOp, a: number, b: number, c: number, fn: numb
     case MapOp.exponent: F32[0] = a; return ((I32[0]! >>> 23) & 255) - 127;
     case MapOp.mantissa: F32[0] = a; I32[0] = (I32[0]! & 0x807fffff) | 0x3f800000; return F32[0]!;
     case MapOp.exp2i: return exp2i(a);
+    case MapOp.pow2: return pow2F32(a);
     case MapOp.gt: return a > b ? 1 : 0;
     case MapOp.ge: return a >= b ? 1 : 0;
     case MapOp.lt: return a < b ? 1 : 0;
@@ -151,6 +171,11 @@ function mantissaV(t: T, x: T, n: number): void {
   for (let i = 0; i < n; i++) t[i] = F32[i]!;
 }
 function exp2iV(t: T, x: T, n: number): void { for (let i = 0; i < n; i++) t[i] = exp2i(x[i]!); }
+function pow2V(t: T, x: T, n: number): void {
+  for (let i = 0; i < n; i++) F32[i] = fround(x[i]!) + POW2_MAGIC;
+  for (let i = 0; i < n; i++) I32[i] = I32[i]! << 23;
+  for (let i = 0; i < n; i++) t[i] = F32[i]!;
+}
 function callV(t: T, x: T, n: number, fn: number): void { const f = HOST_FUNCTIONS[fn]!.f; for (let i = 0; i < n; i++) t[i] = f(x[i]!, 0); }
 
 /**
@@ -165,7 +190,7 @@ function callV(t: T, x: T, n: number, fn: number): void { const f = HOST_FUNCTIO
 export const UNARY: Partial<Record<MapOp, UnaryLoop>> = {
   [MapOp.neg]: negV, [MapOp.abs]: absV, [MapOp.sqrt]: sqrtV, [MapOp.f32]: f32V, [MapOp.floor]: floorV, [MapOp.ceil]: ceilV,
   [MapOp.trunc]: truncV, [MapOp.nearest]: nearestV, [MapOp.exponent]: exponentV, [MapOp.mantissa]: mantissaV, [MapOp.call]: callV,
-  [MapOp.exp2i]: exp2iV,
+  [MapOp.exp2i]: exp2iV, [MapOp.pow2]: pow2V,
 };
 /**
  * Unary loops that round to float32 in the same pass (ops whose float64 result may not be a float32 value).

@@ -87,7 +87,7 @@ export interface MapPlan {
 
 const EXACT_OPS = new Set<MapOp>([MapOp.neg, MapOp.abs, MapOp.max, MapOp.min, MapOp.copysign, MapOp.floor, MapOp.ceil, MapOp.trunc, MapOp.nearest]);
 const ARITH = new Set<MapOp>([MapOp.add, MapOp.sub, MapOp.mul, MapOp.div, MapOp.sqrt]);
-const F32_RESULT = new Set<MapOp>([MapOp.f32, MapOp.scalbn, MapOp.exponent, MapOp.mantissa]);
+const F32_RESULT = new Set<MapOp>([MapOp.f32, MapOp.scalbn, MapOp.exponent, MapOp.mantissa, MapOp.pow2]);
 const COMPARE = new Set<MapOp>([MapOp.gt, MapOp.ge, MapOp.lt, MapOp.le, MapOp.eq, MapOp.ne]);
 
 /**
@@ -143,7 +143,7 @@ export function planMap(k: MapKernel): MapPlan {
       if (exact[ins.a]) [mode[s], via[s]] = [Mode.alias, ins.a];
       else if (inner && ARITH.has(inner.op) && allExact([inner.a, inner.b].filter((x) => x >= 0))) [mode[s], via[s]] = [Mode.f32op, inner.dst];
       else mode[s] = Mode.demote;
-    } else if (ins.op === MapOp.scalbn || ins.op === MapOp.exponent || ins.op === MapOp.mantissa) {
+    } else if (ins.op === MapOp.scalbn || ins.op === MapOp.exponent || ins.op === MapOp.mantissa || ins.op === MapOp.pow2) {
       [mode[s], form[s], exact[s]] = [Mode.f32op, Form.vec, true];
     } else if (EXACT_OPS.has(ins.op) && allExact(ops)) {
       [mode[s], form[s], exact[s]] = [Mode.f32op, Form.vec, true];

@@ -5,6 +5,7 @@
  * bits are the same (`map/interpret.ts`).
  */
 import { MapOp } from "../map/expr.js";
+import { POW2_MAGIC } from "../map/loops.js";
 import type { MapInstr } from "../map/compile.js";
 import type { FunctionBuilder } from "./function-builder.js";
 import { MiscOp, Op, SimdOp } from "./opcodes.js";
@@ -212,6 +213,10 @@ function vectorOp(f: FunctionBuilder, L: ProgramLocals, op: MapInstr): void {
       f.i32Const(23).simd(SimdOp.i32x4_shr_u).i32x4Const(255).simd(SimdOp.v128_and);
       f.i32x4Const(127).simd(SimdOp.i32x4_sub).simd(SimdOp.f32x4_convert_i32x4_s);
       return;
+    case MapOp.pow2:
+      L.vec(f, op.a);
+      f.f32x4Const(POW2_MAGIC).simd(SimdOp.f32x4_add).i32Const(23).simd(SimdOp.i32x4_shl);
+      return;
     case MapOp.mantissa:
       L.vec(f, op.a);
       f.i32x4Const(0x807fffff).simd(SimdOp.v128_and).i32x4Const(0x3f800000).simd(SimdOp.v128_or);
@@ -262,6 +267,12 @@ export function emitScalar(f: FunctionBuilder, L: ProgramLocals, ins: MapInstr, 
       f.op(Op.f32_reinterpret_i32).f64PromoteF32();
       break;
     case MapOp.scalbn: scalarScalbn(f, L, ins); break;
+    case MapOp.pow2:
+      // fround(n) + magic in float64, then rounded: the float32 sum (53 ≥ 2·24 + 2)
+      val(ins.a).op(Op.f32_demote_f64).f64PromoteF32().f64Const(POW2_MAGIC).f64Add().op(Op.f32_demote_f64);
+      f.op(Op.i32_reinterpret_f32).i32Const(23).i32Shl();
+      f.op(Op.f32_reinterpret_i32).f64PromoteF32();
+      break;
     case MapOp.exp2i: {
       const x = L.td;
       val(ins.a).set(x);
