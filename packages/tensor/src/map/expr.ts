@@ -175,8 +175,10 @@ export class Expr {
    * instructions (the scaling step of float32 `exp`; no clamping, unlike {@link Expr.scalbn}).
    * Defined for every input as the float32 whose bits are those of `fround(fround(n) + 0x1.8p23 + 127)`
    * shifted left by 23, so other inputs give the same bits on every backend: a non-integral `n`
-   * acts as its nearest integer (ties to even), one outside [−126, 127] wraps around in the
-   * 8-bit exponent field, NaN and ±Infinity give +0.
+   * below 2²² in magnitude acts as its nearest integer (ties to even), an integer outside
+   * [−126, 127] wraps around in the 8-bit exponent field, ±Infinity gives +0. For NaN the result
+   * is unspecified (+0 for the canonical NaN; a NaN carrying payload bits may give another
+   * power of two in wasm).
    *
    * @throws never.
    * @example
