@@ -18,7 +18,7 @@
  *
  * Every backend gives the same bits for every non-NaN result; a NaN result is NaN everywhere, but
  * its sign and payload bits are unspecified (x86 SIMD and scalar code disagree on them, as JS
- * engines may), and so is the sign `copysign` takes from a NaN.
+ * engines may), and so are the sign `copysign` takes from a NaN and `pow2` of a NaN.
  *
  * @example
  * ```ts
