@@ -10,6 +10,7 @@
  */
 import { allocate, mapKernel, wasmKernels } from "@tapegrad/tensor";
 import { sigmoidF } from "../packages/tensor/src/map/math.js";
+import { ulp32 } from "../test/helpers/ulp.js";
 
 const wasm = wasmKernels();
 if (!wasm) throw new Error("sigmoid-sweep: WebAssembly SIMD kernels are unavailable here");
@@ -17,16 +18,6 @@ const N = 1 << 22;
 const x = allocate(N, { persistent: true }), out = allocate(N, { persistent: true });
 const bits = new Int32Array(x.buffer, x.byteOffset, N);
 const kernel = mapKernel("sigmoid-sweep", { arrays: ["o", "x"], scalars: [] }, ({ x: v }) => ({ o: sigmoidF(v) }));
-
-/** Spacing of float32 numbers at |r| (2⁻¹⁴⁹ below the normal range). */
-function ulp32(r: number): number {
-  const a = Math.abs(r);
-  if (a < 2 ** -126) return 2 ** -149;
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  return 2 ** (e - 23);
-}
 
 let worst = 0, worstAt = 0, worstRel = 0, worstRelAt = 0, nanNotNaN = 0;
 const over = [0, 0, 0]; // > 1, > 1.5, > 2 ulps

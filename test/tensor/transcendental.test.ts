@@ -13,17 +13,9 @@ import { allocate, exp, log, mapKernel, sigmoid, softplus, tanh, tensor, wasmKer
 import { jitBlock } from "../../packages/tensor/src/map/jit.js";
 import { erfF, expF, geluF, geluGradF, geluTanhF, geluTanhGradF, log1pExpF, logF, sigmoidF, tanhF } from "../../packages/tensor/src/map/math.js";
 import { erf } from "@tapegrad/tensor";
+import { ulp32 } from "../helpers/ulp.js";
 
 const F = new Float32Array(1), I = new Int32Array(F.buffer);
-/** Spacing of float32 numbers at |r| (2⁻¹⁴⁹ below the normal range). */
-function ulp32(r: number): number {
-  const a = Math.abs(r);
-  if (a < 2 ** -126) return 2 ** -149;
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  return 2 ** (e - 23);
-}
 
 /** Inputs: a stride over all bit patterns, and dense runs around points of interest. */
 function inputs(points: readonly number[]): Float32Array {
