@@ -19,19 +19,16 @@
  * - Phase 1 computes: item `i` owns a block of rows × a block of output panels of C (int32, row
  *   stride `ldc` bytes, padded to whole tiles). Per K block of `kc` pairs, the macro-kernel walks
  *   the 8-column weight panels (packed once, see `int8/packed.ts`) and, for each, the 4-row
- *   activation panels. The 4×8 register tile is 8 `i32x4` accumulators: per pair step it loads
- *   the panel's two vectors of `(w[k], w[k+1])` pairs, broadcasts each row's `(x[k], x[k+1])`
- *   pair with `v128.load32_splat` and does `acc += i32x4.dot_i16x8_s(a, b)`: 64 multiply-adds in
- *   16 arithmetic instructions, exact in int32 (a pair's products sum to at most 2·255·128).
- *   11 vector registers are live, which fits V8's allocatable XMM registers. With fewer than 4
- *   rows a one-row kernel runs instead (each row's lane of the packed panel, 32 features = 8
- *   accumulators at a time), so a batch of 1 does not pay for 4 rows.
+ *   activation panels, with a 4×8 register tile of `i32x4.dot_i16x8_s` (exact in int32); with
+ *   fewer than 4 rows a one-row kernel runs instead, so a batch of 1 does not pay for 4 rows. Both
+ *   register-tile kernels are in `gemm-int8-block-kernel.ts`.
  */
 import { ModuleBuilder } from "./emitter.js";
 import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
 import { Op, SimdOp, ValType } from "./opcodes.js";
 import { sharedMaxPages } from "./runtime.js";
 import { emitQuantizeU8 } from "./quantize-u8-kernel.js";
+import { emitInt8Block, emitInt8RowBlock } from "./gemm-int8-block-kernel.js";
 
 /** SIMD opcodes used here that `SimdOp` does not name. */
 const S = {
@@ -39,7 +36,6 @@ const S = {
   i16x8_splat: 0x10,
   i16x8_extend_low_i8x16_u: 0x89,
   i16x8_sub: 0x91,
-  i32x4_dot_i16x8_s: 0xba,
 } as const;
 
 /**
@@ -137,9 +133,9 @@ export function int8GemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
  * ```
  */
 export function emitInt8Job(mod: ModuleBuilder): number {
-  const block = mod.addFunction([I, I, I, I, I, I, I, I, I, I], [], emitBlock);
+  const block = emitInt8Block(mod);
   const pack = mod.addFunction([I, I], [I], emitPackA);
-  const rowBlock = mod.addFunction([I, I, I, I, I, I, I], [], emitRowBlock);
+  const rowBlock = emitInt8RowBlock(mod);
   const compute = mod.addFunction([I, I], [I], (f) => emitCompute(f, block, rowBlock));
   const epilogue = mod.addFunction([I, I], [I], emitEpilogue);
   const quantize = emitQuantizeU8(mod);
@@ -302,66 +298,6 @@ function emitCompute(f: FunctionBuilder, block: number, rowBlock: number): void 
   f.i32Const(0);
 }
 
-/**
- * `rowBlock(ap, pb, pc, nPanels, depth, first, bStride)`: one row of C (at `pc`) `(+)=` its
- * activations (the row's lane of a packed 4-row panel: pairs 16 bytes apart from `ap`) times
- * `nPanels` weight panels, over `depth ≥ 1` pairs: 4 panels (32 features, 8 accumulators) at a
- * time, then single panels. For products with fewer than 4 rows.
- */
-function emitRowBlock(f: FunctionBuilder): void {
-  const [ap0, pb, pc, nPan, depth, first, bStride] = [0, 1, 2, 3, 4, 5, 6];
-  const ap = f.local(I), aEnd = f.local(I), left = f.local(I), cp = f.local(I), bp0 = f.local(I);
-  const bp = [f.local(I), f.local(I), f.local(I), f.local(I)];
-  const acc: LocalIndex[] = [];
-  for (let i = 0; i < 8; i++) acc.push(f.local(V));
-  const av = f.local(V), b0 = f.local(V), b1 = f.local(V);
-  f.get(pb).set(bp0);
-  f.get(pc).set(cp);
-  f.get(nPan).set(left);
-  /** `w` panels (1 or 4) from `bp0` into C at `cp`; advances both. */
-  const panels = (w: number) => {
-    for (let j = 0; j < 2 * w; j++) f.i32x4Const(0).set(acc[j]!);
-    for (let j = 0; j < w; j++) {
-      f.get(bp0);
-      if (j > 0) f.get(bStride).i32Const(j).i32Mul().i32Add();
-      f.set(bp[j]!);
-    }
-    f.get(ap0).tee(ap).get(depth).i32Const(4).i32Shl().i32Add().set(aEnd);
-    f.loop((kLoop) => {
-      f.get(ap).v128Load32Splat().set(av);
-      for (let j = 0; j < w; j++) {
-        f.get(bp[j]!).v128Load(0).set(b0);
-        f.get(bp[j]!).v128Load(16).set(b1);
-        f.get(acc[2 * j]!).get(av).get(b0).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * j]!);
-        f.get(acc[2 * j + 1]!).get(av).get(b1).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * j + 1]!);
-        f.get(bp[j]!).i32Const(32).i32Add().set(bp[j]!);
-      }
-      f.get(ap).i32Const(16).i32Add().tee(ap).get(aEnd).i32Ne().brIf(kLoop);
-    });
-    f.get(first).if(
-      () => {
-        for (let j = 0; j < 2 * w; j++) f.get(cp).get(acc[j]!).v128Store(16 * j);
-      },
-      () => {
-        for (let j = 0; j < 2 * w; j++) f.get(cp).get(cp).v128Load(16 * j).get(acc[j]!).simd(SimdOp.i32x4_add).v128Store(16 * j);
-      },
-    );
-    f.get(cp).i32Const(32 * w).i32Add().set(cp);
-    f.get(bp0).get(bStride).i32Const(w).i32Mul().i32Add().set(bp0);
-    f.get(left).i32Const(w).i32Sub().set(left);
-  };
-  f.block((wide) => f.loop((next) => {
-    f.get(left).i32Const(4).op(Op.i32_lt_s).brIf(wide);
-    panels(4);
-    f.br(next);
-  }));
-  f.block((done) => f.loop((next) => {
-    f.get(left).i32Eqz().brIf(done);
-    panels(1);
-    f.br(next);
-  }));
-}
-
 /** `epilogue(desc, item) → i32`: phase 2, float32 results in place of rows `item·epiRows ..` of C. */
 function emitEpilogue(f: FunctionBuilder): void {
   const [desc, item] = [0, 1];
@@ -396,75 +332,4 @@ function emitEpilogue(f: FunctionBuilder): void {
     f.get(r).i32Const(1).i32Add().tee(r).get(rEnd).i32LtU().brIf(rowLoop);
   });
   f.i32Const(0);
-}
-
-/**
- * `block(pa, pb, pc, mPanels, nPanels, depth, ldc, first, aStride, bStride)`: C tiles
- * `(+)= Ã·B̃` over `depth ≥ 1` pairs, for `mPanels × nPanels ≥ 1` tiles of 4×8 (panel strides in bytes).
- */
-function emitBlock(f: FunctionBuilder): void {
-  const [pa, pb, pc, mPan, nPan, depth, ldc, first, aStride, bStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const bp0 = f.local(I), cCol = f.local(I), ap0 = f.local(I), cp = f.local(I), ir = f.local(I);
-  const ap = f.local(I), bp = f.local(I), aEnd = f.local(I), depthBytes = f.local(I);
-  const acc: LocalIndex[] = [];
-  for (let i = 0; i < 8; i++) acc.push(f.local(V));
-  const b0 = f.local(V), b1 = f.local(V), av = f.local(V);
-  f.get(depth).i32Const(4).i32Shl().set(depthBytes);
-  f.get(pb).set(bp0);
-  f.get(pc).set(cCol);
-  f.loop((jrLoop) => {
-    f.get(pa).set(ap0);
-    f.get(cCol).set(cp);
-    f.get(mPan).set(ir);
-    f.loop((irLoop) => {
-      for (const r of acc) f.i32x4Const(0).set(r);
-      f.get(ap0).tee(ap).get(depthBytes).i32Add().set(aEnd);
-      f.get(bp0).set(bp);
-      f.loop((kLoop) => {
-        f.get(bp).v128Load(0).set(b0);
-        f.get(bp).v128Load(16).set(b1);
-        for (let i = 0; i < 4; i++) {
-          f.get(ap).v128Load32Splat(4 * i).set(av);
-          f.get(acc[2 * i]!).get(av).get(b0).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * i]!);
-          f.get(acc[2 * i + 1]!).get(av).get(b1).simd(S.i32x4_dot_i16x8_s).simd(SimdOp.i32x4_add).set(acc[2 * i + 1]!);
-        }
-        f.get(bp).i32Const(32).i32Add().set(bp);
-        f.get(ap).i32Const(16).i32Add().tee(ap).get(aEnd).i32Ne().brIf(kLoop);
-      });
-      storeTile(f, acc, cp, ldc, first);
-      f.get(cp).get(ldc).i32Const(2).i32Shl().i32Add().set(cp);
-      f.get(ap0).get(aStride).i32Add().set(ap0);
-      f.get(ir).i32Const(1).i32Sub().tee(ir).brIf(irLoop);
-    });
-    f.get(cCol).i32Const(32).i32Add().set(cCol);
-    f.get(bp0).get(bStride).i32Add().set(bp0);
-    f.get(nPan).i32Const(1).i32Sub().tee(nPan).brIf(jrLoop);
-  });
-}
-
-/** Writes the 4×8 tile to C at `cp` (row stride `ldc` bytes): store when `first`, else add. */
-function storeTile(f: FunctionBuilder, acc: readonly LocalIndex[], cp: LocalIndex, ldc: LocalIndex, first: LocalIndex): void {
-  const rowAddr = (i: number) => {
-    f.get(cp);
-    if (i > 0) f.get(ldc).i32Const(i).i32Mul().i32Add();
-  };
-  f.get(first).if(
-    () => {
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 2; j++) {
-          rowAddr(i);
-          f.get(acc[2 * i + j]!).v128Store(16 * j);
-        }
-      }
-    },
-    () => {
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 2; j++) {
-          rowAddr(i);
-          rowAddr(i);
-          f.v128Load(16 * j).get(acc[2 * i + j]!).simd(SimdOp.i32x4_add).v128Store(16 * j);
-        }
-      }
-    },
-  );
 }
