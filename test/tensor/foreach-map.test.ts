@@ -1,186 +1,19 @@
 /**
- * @file The `foreach*` primitives over lists of float32 arrays — `foreachSumSquares`,
- * `foreachScale` and `foreachMap` with map kernels — give the same bits whichever way they run:
- * the pure-TS set or the wasm set, arrays in persistent storage placed in wasm memory or plain JS
- * arrays (or both in one list), 1 or 2 threads for large lists; on data with NaN, ±Infinity, ±0,
- * subnormals and huge values. `foreachMap` is checked against a direct per-element JS reference of
- * each kernel's formula (lengths 0..9 and 1000+ cover the SIMD tail), and its argument checks.
+ * @file `foreachMap` with map kernels gives the same bits whichever way it runs: the pure-TS set or
+ * the wasm set, arrays in persistent storage placed in wasm memory or plain JS arrays (or both in
+ * one list, and within one tuple); checked against a direct per-element JS reference of each
+ * kernel's formula (lengths 0..9 and 1000+ cover the SIMD tail), on data with NaN, ±Infinity, ±0,
+ * subnormals and huge values; the NaN bits wasm gives; and the argument checks of `foreachMap` and
+ * `mapKernel`.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  Rng, allocate, dispose, foreachMap, foreachScale, foreachSumSquares, isInKernelMemory, jsKernels, mapKernel, numThreads, setNumThreads,
-  threadsReady, useKernels, wasmKernels, wasmStatus, type Expr, type KernelSet, type MapKernel,
-} from "@tapegrad/tensor";
-import { SUMSQ_CHUNK } from "../../packages/tensor/src/kernels/vector.js";
+import { foreachMap, mapKernel, type Expr, type MapKernel } from "@tapegrad/tensor";
 import { mapModuleBytes } from "../../packages/tensor/src/wasm/map-emitter.js";
-import { currentPool } from "../../packages/tensor/src/wasm/threads/pool.js";
-import { VEC_THREAD_MIN } from "../../packages/tensor/src/wasm/vector.js";
+import {
+  PLACEMENTS, SETS, axpy, bitsOf, disposePlaced, expectSameBits, fround, onSet, release, sgdMomentum, store, values, wasmSet,
+} from "../helpers/foreach.js";
 
-const fround = Math.fround;
-const wasmSet = wasmKernels();
-const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -3e-39, 1.1754942e-38, 3.4e38, 1e20, -1e20];
-const placedArrays: Float32Array[] = [];
-
-afterAll(() => {
-  for (const x of placedArrays) dispose(x);
-});
-
-/** Runs `fn` with `set` pinned, then restores the previous selection. */
-function onSet<T>(set: KernelSet, fn: () => T): T {
-  const prev = useKernels(set);
-  try {
-    return fn();
-  } finally {
-    useKernels(prev);
-  }
-}
-
-/** The kernel sets to compare: js always, wasm where available. */
-const SETS: KernelSet[] = wasmSet ? [jsKernels, wasmSet] : [jsKernels];
-
-/** Seeded values (scaled normals); with `special`, special values every 7th element. */
-function values(n: number, seed: number, special = false, scale = 3): Float32Array {
-  const rng = new Rng(seed), x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.normal() * scale;
-  if (special) for (let i = 3, k = seed; i < n; i += 7, k++) x[i] = SPECIAL[k % SPECIAL.length]!;
-  return x;
-}
-
-/**
- * A copy of `x` in persistent storage allocated with the wasm set (so placed in wasm memory); a
- * plain copy where wasm is unavailable.
- */
-function placed(x: Float32Array): Float32Array {
-  if (!wasmSet) return x.slice();
-  const p = onSet(wasmSet, () => allocate(x.length, { persistent: true }));
-  if (!isInKernelMemory(p)) expect.fail(`persistent storage of ${x.length} floats was not placed in wasm memory`);
-  p.set(x);
-  placedArrays.push(p);
-  return p;
-}
-
-/** How arrays are stored for a run: all plain, all placed, or alternating. */
-type Placement = "plain" | "placed" | "mixed";
-const PLACEMENTS: Placement[] = wasmSet ? ["plain", "placed", "mixed"] : ["plain"];
-
-function store(xs: readonly Float32Array[], how: Placement, salt = 0): Float32Array[] {
-  return xs.map((x, i) => (how === "placed" || (how === "mixed" && (i + salt) % 2 === 0) ? placed(x) : x.slice()));
-}
-
-/** Releases the placed arrays of `xs` now (they are many and large in some tests). */
-function release(xs: readonly Float32Array[]): void {
-  for (const x of xs) {
-    const i = placedArrays.indexOf(x);
-    if (i >= 0) dispose(placedArrays.splice(i, 1)[0]!);
-  }
-}
-
-const bitsOf = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
-
-/**
- * Asserts identical float32 bit patterns; with `anyNaN`, a NaN matches any NaN. Map kernels are
- * compared that way: the sign of a NaN can differ between paths (see "NaN bits" below).
- */
-function expectSameBits(a: Float32Array, b: Float32Array, label: string, anyNaN = false): void {
-  expect(a.length, `${label}: length`).toBe(b.length);
-  const x = bitsOf(a), y = bitsOf(b);
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] !== y[i] && !(anyNaN && Number.isNaN(a[i]) && Number.isNaN(b[i]))) {
-      expect.fail(`${label}: element ${i}: ${a[i]} (0x${x[i]!.toString(16)}) vs ${b[i]} (0x${y[i]!.toString(16)})`);
-    }
-  }
-}
-
-const SIZES = [0, 1, 7, 8, 9, 31, 33, 63, 64, 65, 4095, 4096, 4097, SUMSQ_CHUNK - 1, SUMSQ_CHUNK, SUMSQ_CHUNK + 1, 4 * SUMSQ_CHUNK + 5, 100_003];
-
-describe("foreachSumSquares", () => {
-  const xs = SIZES.map((n, i) => values(n, i));
-  let ref = 0;
-  for (const x of xs) for (let i = 0; i < x.length; i++) ref += x[i]! * x[i]!;
-  const want = foreachSumSquares(xs);
-
-  it("float64-grade accuracy (exact squares)", () => {
-    expect(Math.abs(want - ref)).toBeLessThanOrEqual(1e-12 * ref);
-    expect(foreachSumSquares([])).toBe(0);
-    expect(foreachSumSquares([new Float32Array(0), new Float32Array(0)])).toBe(0);
-    expect(foreachSumSquares([Float32Array.of(3), Float32Array.of(4)])).toBe(25);
-  });
-
-  for (const set of SETS) {
-    for (const how of PLACEMENTS) {
-      it(`${set.name} set, ${how} arrays: the same bits, for the list and for every array`, () => {
-        onSet(set, () => {
-          const stored = store(xs, how);
-          expect(foreachSumSquares(stored)).toBe(want);
-          for (let i = 0; i < xs.length; i++) expect(foreachSumSquares([stored[i]!]), `n=${xs[i]!.length}`).toBe(onSet(jsKernels, () => foreachSumSquares([xs[i]!])));
-          release(stored);
-        });
-      });
-    }
-  }
-
-  it("special values: NaN wins, ±Infinity gives Infinity, huge values do not overflow, subnormals count", () => {
-    const big = fround(1e20) ** 2;
-    const cases: [string, Float32Array, (s: number) => void][] = [
-      ["1e20", Float32Array.of(1e20, 1e20), (s) => expect(s).toBe(2 * big)],
-      ["±1e20 with tail", Float32Array.of(1e20, -1e20, 1e20, -1e20, 1e20, -1e20, 1e20, -1e20, 1e20), (s) => expect(s).toBe(9 * big)],
-      ["max float32", Float32Array.of(3.4e38, -3.4e38), (s) => expect(s).toBe(2 * fround(3.4e38) ** 2)],
-      ["NaN", Float32Array.of(1, NaN, 2), (s) => expect(s).toBeNaN()],
-      ["NaN and Infinity", Float32Array.of(Infinity, NaN), (s) => expect(s).toBeNaN()],
-      ["-Infinity", Float32Array.of(1, -Infinity, 2), (s) => expect(s).toBe(Infinity)],
-      ["±0", Float32Array.of(0, -0, -0), (s) => expect(Object.is(s, 0)).toBe(true)],
-      ["subnormals", Float32Array.of(1e-45, -3e-39, 1e-40), (s) => expect(s).toBe(fround(1e-45) ** 2 + fround(-3e-39) ** 2 + fround(1e-40) ** 2)],
-    ];
-    // long arrays with every kind of special value, NaN-free and with NaN
-    const noNaN = values(3 * SUMSQ_CHUNK + 11, 5, true).map((v) => (Number.isNaN(v) || !Number.isFinite(v) ? 1e20 : v));
-    cases.push(["long, huge and subnormal", noNaN, (s) => expect(Number.isFinite(s) && s > 1e76).toBe(true)]);
-    cases.push(["long, all specials", values(3 * SUMSQ_CHUNK + 11, 6, true), (s) => expect(s).toBeNaN()]);
-    const tiny = values(1000, 4, false, 1e-25); // float32 squares would underflow to 0
-    let tinyRef = 0;
-    for (const v of tiny) tinyRef += v * v;
-    cases.push(["tiny", tiny, (s) => expect(Math.abs(s - tinyRef)).toBeLessThanOrEqual(1e-13 * tinyRef)]);
-    for (const [label, x, check] of cases) {
-      const results = SETS.flatMap((set) => PLACEMENTS.map((how) => onSet(set, () => foreachSumSquares(store([x, x], how)))));
-      check(results[0]! / 2);
-      for (const r of results) expect(Object.is(r, results[0]), `${label}: ${r} vs ${results[0]}`).toBe(true);
-    }
-  });
-});
-
-describe("foreachScale", () => {
-  const FACTORS = [0.5, fround(0.3), 0.3, -3, 0, -0, 1e-30, 7.3e35, 1e-40, NaN, Infinity, -Infinity];
-  const sizes = [0, 1, 3, 4, 5, 8, 17, 1000, 4095, 4096, 4099, SUMSQ_CHUNK + 3, 4 * SUMSQ_CHUNK + 5];
-
-  for (const c of FACTORS) {
-    it(`by ${Object.is(c, -0) ? "-0" : c}: fround(x·c) on every set and placement`, () => {
-      const xs = sizes.map((n, i) => values(n, 100 + i, true));
-      const ref = xs.map((x) => x.map((v) => fround(v * c)));
-      for (const set of SETS) {
-        for (const how of PLACEMENTS) {
-          const stored = store(xs, how);
-          onSet(set, () => foreachScale(stored, c));
-          stored.forEach((x, i) => expectSameBits(x, ref[i]!, `${set.name} ${how} scale by ${c}, n=${x.length}`));
-          release(stored);
-        }
-      }
-    });
-  }
-
-  it("by 1 is skipped: the identity, NaN payloads and -0 included", () => {
-    const x = Float32Array.of(NaN, -0, 1, -Infinity, 1e-45);
-    new Uint32Array(x.buffer)[0] = 0x7fc00123; // a NaN with a payload
-    for (const set of SETS) {
-      for (const how of PLACEMENTS) {
-        const [s] = store([x], how);
-        onSet(set, () => foreachScale([s!], 1));
-        expectSameBits(s!, x, `${set.name} ${how}`);
-      }
-    }
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// foreachMap: kernels and their per-element JS references
+afterAll(disposePlaced);
 
 /**
  * A kernel with its scalars; `make(n, seed)`: one tuple of arrays; `ref(arrays, i, scalars)`: the
@@ -194,16 +27,6 @@ interface MapCase {
   readonly ref: (a: Float32Array[], i: number, s: readonly number[]) => void;
   readonly readOnly: readonly number[];
 }
-
-const sgdMomentum = mapKernel(
-  "sgdMomentum",
-  { arrays: ["p", "g", "b"], scalars: ["lr", "mu", "wd"] },
-  ({ p, g, b }, { lr, mu, wd }) => {
-    const g1 = g.add(wd.mul(p)).f32();
-    const b1 = mu.mul(b).f32().add(g1).f32();
-    return { b: b1, p: p.sub(lr.mul(b1)) };
-  },
-);
 
 const adamLike = mapKernel(
   "adamLike",
@@ -231,9 +54,6 @@ const float32Ops = mapKernel("float32Ops", { arrays: ["a", "b", "c", "d"], scala
   const q = a.mul(b).f32().div(c).f32();
   return { a: sum, b: q.sub(s).f32(), c: c.abs().sqrt().f32().neg(), d: a.min(b).abs().max(d.neg()) };
 });
-
-/** Reads x, never writes it. */
-const axpy = mapKernel("axpy", { arrays: ["y", "x"], scalars: ["a"] }, ({ y, x }, { a }) => ({ y: y.add(a.mul(x)) }));
 
 /** Every read before any write: both arrays read and written. */
 const swapScaled = mapKernel("swapScaled", { arrays: ["a", "b"], scalars: ["c"] }, ({ a, b }, { c }) => ({ a: b.mul(c), b: a.min(b).abs() }));
@@ -442,59 +262,5 @@ describe("foreachMap and mapKernel argument checks", () => {
     expect(() => mapKernel("bad", { arrays: ["x"], scalars: [] }, ({ x }) => ({ y: x }) as never)).toThrow(/mapKernel bad: "y" is not one of its arrays \(x\)/);
     expect(() => mapKernel("bad", { arrays: ["x"], scalars: [] }, () => ({ x: 1 as never }))).toThrow(/mapKernel bad: output "x" must be an Expr/);
     expect(() => mapKernel("bad", { arrays: ["x"], scalars: [] }, ({ x }) => ({ x: x.add("1" as never) }))).toThrow(TypeError);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Large lists on 2 threads
-
-describe.runIf(wasmSet !== undefined && wasmStatus().shared)("large lists: 1 thread, 2 threads and the js set give the same bits", () => {
-  const initialThreads = numThreads();
-  afterAll(async () => {
-    setNumThreads(initialThreads);
-    if (initialThreads > 1) await threadsReady();
-  });
-
-  // Large enough for the pool: at least 2^18 floats and VEC_THREAD_MIN (the threshold) per list.
-  const half = Math.max(1 << 17, VEC_THREAD_MIN / 2);
-  const sizes = [half + 1, 17, SUMSQ_CHUNK * 5 + 3, half + 7];
-  let inputs: Float32Array[][] | undefined; // made on first use (params and grads with special values)
-  const lists = () => (inputs ??= [1, 10, 20, 30].map((seed, k) => sizes.map((n, i) => values(n, seed + i, k < 2))));
-
-  /** Runs every primitive on fresh copies of the large lists, stored as `how` says. */
-  function run(set: KernelSet, how: Placement) {
-    const [ps, gs, bs, ys] = lists().map((xs, k) => store(xs, how, k)) as [Float32Array[], Float32Array[], Float32Array[], Float32Array[]];
-    return onSet(set, () => {
-      const hs = store(ys.map((y) => y.map((v) => v * 1e18)), how); // squares past float32's range
-      const out = { sumsq: foreachSumSquares(gs), finite: foreachSumSquares(ys), huge: foreachSumSquares(hs), arrays: [] as Float32Array[] };
-      release(hs);
-      foreachScale(gs, fround(0.7));
-      foreachScale(ys, 0.3);
-      foreachMap(sgdMomentum, [ps, gs, bs], [0.01, 0.9, 1e-4]);
-      foreachMap(axpy, [ys, bs], [-0.5]);
-      out.arrays = [...ps, ...gs, ...bs, ...ys].map((x) => x.slice());
-      release([...ps, ...gs, ...bs, ...ys]);
-      return out;
-    });
-  }
-
-  it("on placed arrays (the pool's path), plain arrays and the js set", async () => {
-    setNumThreads(1);
-    const one = run(wasmSet!, "placed");
-    expect(one.sumsq).toBeNaN(); // the gradients hold NaN
-    expect(Number.isFinite(one.finite)).toBe(true);
-    expect(one.huge).toBeGreaterThan(1e40); // no overflow
-    setNumThreads(2, { adaptive: false });
-    expect(await threadsReady()).toBe(2);
-    const runs = currentPool()!.runs;
-    const two = run(wasmSet!, "placed");
-    expect(currentPool()!.runs).toBeGreaterThanOrEqual(runs + 5); // the sums of squares and the scalings went to the pool
-    const results = { two, twoMixed: run(wasmSet!, "mixed"), twoPlain: run(wasmSet!, "plain"), js: run(jsKernels, "plain") };
-    for (const [label, r] of Object.entries(results)) {
-      expect(Object.is(r.sumsq, one.sumsq), `${label} sumsq`).toBe(true);
-      expect(r.finite, `${label} finite`).toBe(one.finite);
-      expect(r.huge, `${label} huge`).toBe(one.huge);
-      r.arrays.forEach((x, i) => expectSameBits(x, one.arrays[i]!, `${label} array ${i}`));
-    }
   });
 });
