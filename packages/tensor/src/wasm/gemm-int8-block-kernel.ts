@@ -17,7 +17,8 @@
  * pay for 4 rows.
  */
 import type { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { Op, SimdOp, ValType } from "./opcodes.js";
 
 /** SIMD opcodes used here that `SimdOp` does not name. */

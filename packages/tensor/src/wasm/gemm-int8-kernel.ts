@@ -24,7 +24,8 @@
  *   register-tile kernels are in `gemm-int8-block-kernel.ts`.
  */
 import { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { Op, SimdOp, ValType } from "./opcodes.js";
 import { sharedMaxPages } from "./runtime.js";
 import { emitQuantizeU8 } from "./quantize-u8-kernel.js";

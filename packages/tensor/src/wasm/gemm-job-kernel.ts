@@ -19,7 +19,8 @@
  * partial rows to a "bottom strip" (`4 × nPad`); the JS side copies the strips' valid parts.
  */
 import type { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { Op, ValType } from "./opcodes.js";
 
 /**

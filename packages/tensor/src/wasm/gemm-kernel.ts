@@ -15,7 +15,8 @@
  * NOTE: products are accumulated in float32 (as BLAS sgemm does), not float64 like `gemmTs`.
  */
 import type { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { SimdOp, ValType } from "./opcodes.js";
 
 /** Shape of the register tile and instruction choices of the emitted kernel. */

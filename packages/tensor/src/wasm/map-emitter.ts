@@ -13,7 +13,8 @@
  * runs piece `item` of a table (how the worker pool shares a large map; see {@link MapDesc}).
  */
 import { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { Op, ValType } from "./opcodes.js";
 import type { MapKernel } from "../map/compile.js";
 import { sharedMaxPages } from "./runtime.js";

@@ -3,7 +3,8 @@
  * halves, masks and scalar forms, and the pushers that read a slot in a given form.
  */
 import type { MapKernel } from "../map/compile.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { ValType } from "./opcodes.js";
 import { Mode, type MapPlan } from "./map-plan.js";
 

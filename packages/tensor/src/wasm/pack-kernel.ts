@@ -14,7 +14,8 @@
  * `pack_edge`, which reads only live elements and writes zeros for the rest.
  */
 import type { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { ValType } from "./opcodes.js";
 
 /** Byte lanes of `i8x16.shuffle` selecting f32 lanes (0–3 from the first operand, 4–7 from the second). */

@@ -20,7 +20,8 @@
  * float activations with it.
  */
 import { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { SimdOp, ValType } from "./opcodes.js";
 import { sharedMaxPages } from "./runtime.js";
 

@@ -7,7 +7,8 @@
  * a long row can be folded in pieces (whose lengths are multiples of 4) with the same bits.
  */
 import type { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { Op, SimdOp, ValType } from "./opcodes.js";
 import { ReduceKind } from "../kernels/reduce-row.js";
 

@@ -17,7 +17,8 @@
  *   2e40), and the relative error is float64-grade (about 1e-16·√(n/8) at worst).
  */
 import type { ModuleBuilder } from "./emitter.js";
-import type { FunctionBuilder, LocalIndex } from "./function-builder.js";
+import type { FunctionBuilder } from "./function-builder.js";
+import type { LocalIndex } from "./function-body.js";
 import { Op, SimdOp, ValType } from "./opcodes.js";
 import { SUMSQ_CHUNK } from "../kernels/vector.js";
 
