@@ -23,7 +23,7 @@ export default defineConfig({
   test: {
     include: ["test/tensor/**/*.test.ts", "test/autograd/**/*.test.ts", "test/optim/**/*.test.ts", "test/browser/**/*.test.ts"],
     // these spawn Node processes, read files with node:fs, or re-import the package with mocked globals
-    exclude: ["test/tensor/wasm-fallback.test.ts", "test/tensor/js-backend.test.ts", "test/tensor/wasm-threads.test.ts", "test/tensor/gemm-int8-golden.test.ts", "test/tensor/golden-forward.test.ts", "test/optim/optimizers2.test.ts"],
+    exclude: ["test/tensor/wasm-fallback.test.ts", "test/tensor/js-backend.test.ts", "test/tensor/wasm-threads.test.ts", "test/tensor/wasm-threads-lifecycle.test.ts", "test/tensor/gemm-int8-golden.test.ts", "test/tensor/golden-forward.test.ts", "test/optim/optimizers2.test.ts"],
     testTimeout: 60_000,
     browser: {
       enabled: true,
