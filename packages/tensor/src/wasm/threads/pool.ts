@@ -6,12 +6,14 @@
  * isolated browsers); until they report ready, jobs simply run on fewer threads, so nothing ever
  * waits for start-up. {@link WorkerPool.run} publishes a job in the control block described in
  * `protocol.ts` and works on it itself; workers join as they see it and take items dynamically:
- * no messages, no allocation, one atomic operation per item.
+ * no messages, no allocation, one atomic operation per item. How the caller waits for workers
+ * is in `wait.ts`.
  *
  * No Node module is imported here: the Node spawner is loaded with a dynamic `import()` only when
  * running under Node, so this file loads in browsers as is.
  */
 import { CONTROL_WORDS, Ctl, MAX_WORKERS, PHASE_SPIN_MICROS, type WorkerInit } from "./protocol.js";
+import { waitDone } from "./wait.js";
 import { JOB_EXPORTS } from "../module.js";
 import type { WasmArena } from "../arena.js";
 
@@ -44,8 +46,6 @@ export interface ExtraModule {
  * ```
  */
 export const DEFAULT_SPIN_MICROS = 1000;
-/** Longest the caller waits for workers before declaring the pool broken (ms). */
-const TIMEOUT_MS = 120_000;
 /** How long the caller spins for the last items to finish before it blocks (ms, where it may block). */
 const CALLER_SPIN_MS = 0.2;
 /**
@@ -54,20 +54,6 @@ const CALLER_SPIN_MS = 0.2;
  * two threads can be slower than one), the next BACKOFF_CALLS calls run on the calling thread.
  */
 const WAIT_SHARE = 0.4, SLOW_JOBS = 4, BACKOFF_CALLS = 64;
-
-let canBlockCache: boolean | undefined;
-/** Whether this thread may call `Atomics.wait` (not on a browser's main thread). */
-function canBlock(): boolean {
-  if (canBlockCache === undefined) {
-    try {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-      canBlockCache = true;
-    } catch {
-      canBlockCache = false;
-    }
-  }
-  return canBlockCache;
-}
 
 /**
  * Worker threads over one shared arena.
@@ -198,7 +184,7 @@ export class WorkerPool {
         Atomics.notify(c, Ctl.done);
       }
       this.work(local, desc, phases, tag);
-      this.waitDone(total, CALLER_SPIN_MS);
+      this.waited += waitDone(c, total, CALLER_SPIN_MS);
     } catch (e) {
       Atomics.store(c, Ctl.error, 1);
       Atomics.notify(c, Ctl.done);
@@ -239,7 +225,7 @@ export class WorkerPool {
         if (++ph >= phases) return;
         total = fn(desc, ph, -1, 0);
       }
-      this.waitDone(start, PHASE_SPIN_MICROS / 1000);
+      this.waited += waitDone(c, start, PHASE_SPIN_MICROS / 1000);
       fn(desc, ph, g - start, 0);
       if (Atomics.add(c, Ctl.done, 1) + 1 === start + total) Atomics.notify(c, Ctl.done);
     }
@@ -263,26 +249,6 @@ export class WorkerPool {
     Atomics.notify(this.ctl, Ctl.seq);
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
-  }
-
-  /** Waits until `done` reaches `target`: spins for `spinMs`, then blocks in 1 ms slices where allowed. */
-  private waitDone(target: number, spinMs: number): void {
-    const c = this.ctl;
-    if (Atomics.load(c, Ctl.done) >= target) return;
-    const t0 = performance.now();
-    const block = canBlock();
-    for (let i = 1; ; i++) {
-      const d = Atomics.load(c, Ctl.done);
-      if (d >= target) {
-        this.waited += performance.now() - t0;
-        return;
-      }
-      if (Atomics.load(c, Ctl.error) !== 0) throw new Error("internal: a tapegrad worker thread trapped; running single-threaded from now on");
-      if ((i & 63) !== 0) continue;
-      const dt = performance.now() - t0;
-      if (dt > TIMEOUT_MS) throw new Error(`internal: tapegrad worker threads did not answer within ${TIMEOUT_MS / 1000} s; running single-threaded from now on`);
-      if (block && dt > spinMs) Atomics.wait(c, Ctl.done, d, 1);
-    }
   }
 }
 
