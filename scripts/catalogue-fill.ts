@@ -4,7 +4,9 @@
  * the observed message into their (one-line) source, when the error is acceptable (typed, names the
  * function, not `internal:`). Prints the others for a fix or a known gap.
  *
- * Usage: `tsx --conditions=source scripts/catalogue-fill.ts <package> [--dry]`
+ * Usage: `tsx --conditions=source scripts/catalogue-fill.ts <entries> [--dry]`, where `<entries>` names
+ * a file of `test/catalogue/entries/` that holds its entries one per line (a package, or for
+ * `@tapegrad/tensor` one of `tensor-create`, `tensor-math`, `tensor-ops`; `tensor.ts` only joins them).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,7 +19,10 @@ const file = fileURLToPath(new URL(`../test/catalogue/entries/${pkg}.ts`, import
 const { entries } = (await import(file)) as { entries: BadCall[] };
 const lines = readFileSync(file, "utf8").split("\n");
 const entryLines = lines.map((l, i) => (/^\s*\{ fn: /.test(l) ? i : -1)).filter((i) => i >= 0);
-if (entryLines.length !== entries.length) throw new Error(`${pkg}: ${entries.length} entries but ${entryLines.length} entry lines`);
+if (entryLines.length !== entries.length) {
+  const hint = entryLines.length === 0 ? " (a file that joins other entry files: pass one of those)" : "";
+  throw new Error(`catalogue-fill: ${pkg}.ts has ${entries.length} entries but ${entryLines.length} entry lines${hint}`);
+}
 const TYPED = new Set(["TypeError", "RangeError", "ShapeError", "NonFiniteGradientError", "StateDictError"]);
 let filled = 0;
 for (let i = 0; i < entries.length; i++) {
