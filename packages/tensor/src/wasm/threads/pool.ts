@@ -169,6 +169,13 @@ export class WorkerPool {
     c[Ctl.done] = 0;
     c[Ctl.error] = 0;
     c[Ctl.gate] = prepare ? 0 : tag;
+    // one-phase jobs: thread-affine ranges (see protocol.ts), written before `seq` publishes them
+    const affine = phases === 1 && limit > 1;
+    c[Ctl.affine] = affine ? tag : 0;
+    if (affine) {
+      const items = local(desc, 0, -1, 0);
+      for (let t = 0; t < limit; t++) c[Ctl.cursor + t] = (tag << 24) | Math.floor((t * items) / limit);
+    }
     Atomics.store(c, Ctl.next, tag << 24);
     this.seq = (this.seq + 1) & 0x3fffffff;
     Atomics.store(c, Ctl.seq, this.seq);
@@ -183,7 +190,7 @@ export class WorkerPool {
         Atomics.store(c, Ctl.gate, tag);
         Atomics.notify(c, Ctl.done);
       }
-      this.work(local, desc, phases, tag);
+      this.work(local, desc, phases, tag, limit);
       this.waited += waitDone(c, total, CALLER_SPIN_MS);
     } catch (e) {
       Atomics.store(c, Ctl.error, 1);
@@ -207,19 +214,12 @@ export class WorkerPool {
   }
 
   /** The calling thread's share: the same loop as a worker's (see `protocol.ts`). */
-  private work(fn: JobFn, desc: number, phases: number, tag: number): void {
+  private work(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
     const c = this.ctl;
     let ph = 0, start = 0, total = fn(desc, 0, -1, 0);
     for (;;) {
-      let g: number;
-      for (;;) {
-        const o = Atomics.load(c, Ctl.next);
-        if (o >>> 24 !== tag) return;
-        if (Atomics.compareExchange(c, Ctl.next, o, o + 1) === o) {
-          g = o & 0xffffff;
-          break;
-        }
-      }
+      const g = grab(c, tag, limit, total);
+      if (g < 0) return;
       while (g >= start + total) {
         start += total;
         if (++ph >= phases) return;
@@ -249,6 +249,25 @@ export class WorkerPool {
     Atomics.notify(this.ctl, Ctl.seq);
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
+  }
+}
+
+/** The calling thread's (id 0) next item, as the worker program's `grab` takes it (see `protocol.ts`); -1 when none is left. */
+function grab(c: Int32Array, tag: number, limit: number, items: number): number {
+  if (Atomics.load(c, Ctl.affine) !== tag) return take(c, Ctl.next, tag, 0x1000000);
+  for (let v = 0; v < limit; v++) {
+    const g = take(c, Ctl.cursor + v, tag, Math.floor(((v + 1) * items) / limit));
+    if (g >= 0) return g;
+  }
+  return -1;
+}
+
+/** Takes the next item from word `w` (`tag << 24 | item`) while it is below `hi`; -1 otherwise. */
+function take(c: Int32Array, w: number, tag: number, hi: number): number {
+  for (;;) {
+    const o = Atomics.load(c, w);
+    if (o >>> 24 !== tag || (o & 0xffffff) >= hi) return -1;
+    if (Atomics.compareExchange(c, w, o, o + 1) === o) return o & 0xffffff;
   }
 }
 

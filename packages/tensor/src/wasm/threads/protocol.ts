@@ -26,12 +26,33 @@
  * The caller may publish a job before it has finished preparing it (staging the operands of a
  * later phase): items of phases after the first then also wait until `gate` holds the job's tag.
  *
+ * One-phase jobs (the vector and map kernels) are handed out by thread-affine ranges instead
+ * (`affine` holds the job's tag): thread `t` of `n` owns items `⌊t·N/n⌋ .. ⌊(t+1)·N/n⌋` and takes
+ * them in order through its own word `cursor + t` (`tag << 24 | next item`, compare-and-swap as
+ * above); when its range is used up it takes from the other threads' cursors, in turn. So every
+ * call gives a thread the same part of the arrays, which stays in that core's cache, while a late
+ * thread is still relieved of its items. This matters where the two cores do not share a cache
+ * (measured on a 2-vCPU EPYC VM: a cache line between the threads took 125 ns in some periods and
+ * 480 ns in others, and with items dealt out first-come the 2-thread clip ran 2-3× slower than one
+ * thread in the slow periods).
+ *
  * Jobs of kind `jobs.length` run code that is not in the kernel module (a map kernel's module,
  * see `map-emitter.ts`): `module` names it and `modulePtr`/`moduleLen` say where its bytes lie in
  * the shared memory; a worker compiles and instantiates it the first time it sees that id (a
  * synchronous compile of a few hundred bytes, allowed in workers everywhere) and keeps it.
  */
 import type { WasmMemory, WasmModule } from "../webassembly-types.js";
+
+/**
+ * Most worker threads a pool may have.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * setNumThreads(MAX_WORKERS + 1); // the largest accepted setting: the caller and 64 workers
+ * ```
+ */
+export const MAX_WORKERS = 64;
 
 /**
  * Word indices of the control block.
@@ -62,20 +83,13 @@ export const Ctl = {
   /** ...and the byte range of its bytes in the shared memory. */
   modulePtr: 13,
   moduleLen: 14,
+  /** The job's tag when its items are handed out by thread-affine ranges (see the file comment), else 0. */
+  affine: 15,
   /** `state + id`: 0 starting, 1 ready, -1 failed (worker ids start at 1; 0 is the caller). */
   state: 16,
+  /** `cursor + id` (after the `state` words): `tag << 24 | next item` of thread id's own range. */
+  cursor: 16 + MAX_WORKERS + 1,
 } as const;
-
-/**
- * Most worker threads a pool may have.
- *
- * @throws never (a constant).
- * @example
- * ```ts
- * setNumThreads(MAX_WORKERS + 1); // the largest accepted setting: the caller and 64 workers
- * ```
- */
-export const MAX_WORKERS = 64;
 
 /**
  * Words in the control block.
@@ -86,7 +100,7 @@ export const MAX_WORKERS = 64;
  * const ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
  * ```
  */
-export const CONTROL_WORDS = Ctl.state + MAX_WORKERS + 1;
+export const CONTROL_WORDS = Ctl.cursor + MAX_WORKERS + 1;
 
 /** What a worker receives at start-up. */
 export interface WorkerInit {
@@ -143,12 +157,20 @@ function tapegradWorker(init) {
     }
     return f;
   }
-  function grab(tag) {
+  function take(w, tag, hi) {
     for (;;) {
-      var o = Atomics.load(ctl, ${Ctl.next});
-      if ((o >>> 24) !== tag) return -1;
-      if (Atomics.compareExchange(ctl, ${Ctl.next}, o, o + 1) === o) return o & 0xffffff;
+      var o = Atomics.load(ctl, w);
+      if ((o >>> 24) !== tag || (o & 0xffffff) >= hi) return -1;
+      if (Atomics.compareExchange(ctl, w, o, o + 1) === o) return o & 0xffffff;
     }
+  }
+  function grab(tag, n, items) {
+    if (Atomics.load(ctl, ${Ctl.affine}) !== tag) return take(${Ctl.next}, tag, 0x1000000);
+    for (var k = 0; k < n; k++) {
+      var v = (id + k) % n, g = take(${Ctl.cursor} + v, tag, Math.floor(((v + 1) * items) / n));
+      if (g >= 0) return g;
+    }
+    return -1;
   }
   function waitDone(target, tag) {
     var t0 = 0;
@@ -162,10 +184,10 @@ function tapegradWorker(init) {
       }
     }
   }
-  function work(fn, desc, phases, tag) {
+  function work(fn, desc, phases, tag, n) {
     var ph = 0, start = 0, total = fn(desc, 0, -1, id);
     for (;;) {
-      var g = grab(tag);
+      var g = grab(tag, n, total);
       if (g < 0) return;
       while (g >= start + total) {
         start += total;
@@ -194,7 +216,7 @@ function tapegradWorker(init) {
       seq = s;
       if (id >= n) continue;
       try {
-        work(jobFn(kind), desc, phases, tag);
+        work(jobFn(kind), desc, phases, tag, n);
       } catch (e) {
         Atomics.store(ctl, ${Ctl.error}, 1);
         Atomics.notify(ctl, ${Ctl.done});
