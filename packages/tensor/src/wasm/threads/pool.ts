@@ -12,7 +12,8 @@
  * No Node module is imported here: the Node spawner is loaded with a dynamic `import()` only when
  * running under Node, so this file loads in browsers as is.
  */
-import { CONTROL_WORDS, Ctl, MAX_WORKERS, PHASE_SPIN_MICROS, type WorkerInit } from "./protocol.js";
+import { AFFINE_PHASES, CONTROL_WORDS, Ctl, MAX_WORKERS, PHASE_SPIN_MICROS, type WorkerInit } from "./protocol.js";
+import { grab, take } from "./take.js";
 import { waitDone } from "./wait.js";
 import { JOB_EXPORTS } from "../module.js";
 import type { WasmArena } from "../arena.js";
@@ -169,12 +170,14 @@ export class WorkerPool {
     c[Ctl.done] = 0;
     c[Ctl.error] = 0;
     c[Ctl.gate] = prepare ? 0 : tag;
-    // one-phase jobs: thread-affine ranges (see protocol.ts), written before `seq` publishes them
-    const affine = phases === 1 && limit > 1;
+    // thread-affine ranges (see protocol.ts): every phase's cursors, written before `seq` publishes them
+    const affine = limit > 1 && phases <= AFFINE_PHASES;
     c[Ctl.affine] = affine ? tag : 0;
     if (affine) {
-      const items = local(desc, 0, -1, 0);
-      for (let t = 0; t < limit; t++) c[Ctl.cursor + t] = (tag << 24) | Math.floor((t * items) / limit);
+      for (let ph = 0; ph < phases; ph++) {
+        const items = local(desc, ph, -1, 0), base = Ctl.cursor + ph * (MAX_WORKERS + 1);
+        for (let t = 0; t < limit; t++) c[base + t] = (tag << 24) | Math.floor((t * items) / limit);
+      }
     }
     Atomics.store(c, Ctl.next, tag << 24);
     this.seq = (this.seq + 1) & 0x3fffffff;
@@ -216,9 +219,13 @@ export class WorkerPool {
   /** The calling thread's share: the same loop as a worker's (see `protocol.ts`). */
   private work(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
     const c = this.ctl;
+    if (Atomics.load(c, Ctl.affine) === tag) {
+      this.workAffine(fn, desc, phases, tag, limit);
+      return;
+    }
     let ph = 0, start = 0, total = fn(desc, 0, -1, 0);
     for (;;) {
-      const g = grab(c, tag, limit, total);
+      const g = take(c, Ctl.next, tag, 0x1000000);
       if (g < 0) return;
       while (g >= start + total) {
         start += total;
@@ -228,6 +235,22 @@ export class WorkerPool {
       this.waited += waitDone(c, start, PHASE_SPIN_MICROS / 1000);
       fn(desc, ph, g - start, 0);
       if (Atomics.add(c, Ctl.done, 1) + 1 === start + total) Atomics.notify(c, Ctl.done);
+    }
+  }
+
+  /** The calling thread's share of a job handed out by thread-affine ranges (`workAffine` in `protocol.ts`). */
+  private workAffine(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
+    const c = this.ctl;
+    for (let ph = 0, start = 0; ph < phases; ph++) {
+      const total = fn(desc, ph, -1, 0), base = Ctl.cursor + ph * (MAX_WORKERS + 1);
+      for (;;) {
+        const g = grab(c, base, tag, limit, total);
+        if (g < 0) break;
+        this.waited += waitDone(c, start, PHASE_SPIN_MICROS / 1000);
+        fn(desc, ph, g, 0);
+        if (Atomics.add(c, Ctl.done, 1) + 1 === start + total) Atomics.notify(c, Ctl.done);
+      }
+      start += total;
     }
   }
 
@@ -249,25 +272,6 @@ export class WorkerPool {
     Atomics.notify(this.ctl, Ctl.seq);
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
-  }
-}
-
-/** The calling thread's (id 0) next item, as the worker program's `grab` takes it (see `protocol.ts`); -1 when none is left. */
-function grab(c: Int32Array, tag: number, limit: number, items: number): number {
-  if (Atomics.load(c, Ctl.affine) !== tag) return take(c, Ctl.next, tag, 0x1000000);
-  for (let v = 0; v < limit; v++) {
-    const g = take(c, Ctl.cursor + v, tag, Math.floor(((v + 1) * items) / limit));
-    if (g >= 0) return g;
-  }
-  return -1;
-}
-
-/** Takes the next item from word `w` (`tag << 24 | item`) while it is below `hi`; -1 otherwise. */
-function take(c: Int32Array, w: number, tag: number, hi: number): number {
-  for (;;) {
-    const o = Atomics.load(c, w);
-    if (o >>> 24 !== tag || (o & 0xffffff) >= hi) return -1;
-    if (Atomics.compareExchange(c, w, o, o + 1) === o) return o & 0xffffff;
   }
 }
 

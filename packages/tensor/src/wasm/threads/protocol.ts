@@ -26,15 +26,17 @@
  * The caller may publish a job before it has finished preparing it (staging the operands of a
  * later phase): items of phases after the first then also wait until `gate` holds the job's tag.
  *
- * One-phase jobs (the vector and map kernels) are handed out by thread-affine ranges instead
- * (`affine` holds the job's tag): thread `t` of `n` owns items `⌊t·N/n⌋ .. ⌊(t+1)·N/n⌋` and takes
- * them in order through its own word `cursor + t` (`tag << 24 | next item`, compare-and-swap as
- * above); when its range is used up it takes from the other threads' cursors, in turn. So every
- * call gives a thread the same part of the arrays, which stays in that core's cache, while a late
- * thread is still relieved of its items. This matters where the two cores do not share a cache
- * (measured on a 2-vCPU EPYC VM: a cache line between the threads took 125 ns in some periods and
- * 480 ns in others, and with items dealt out first-come the 2-thread clip ran 2-3× slower than one
- * thread in the slow periods).
+ * Jobs of at most `AFFINE_PHASES` phases (the vector, map and int8 kernels, and GEMMs up to 2,048
+ * columns: two phases per 512) are handed out by thread-affine ranges instead (`affine` holds the
+ * job's tag): in each phase of N items, thread `t` of `n` owns items `⌊t·N/n⌋ .. ⌊(t+1)·N/n⌋` and
+ * takes them in order through its own word of that phase's cursor block (`tag << 24 | next item`,
+ * compare-and-swap as above); when its range is used up it takes from the other threads' cursors,
+ * in turn, then moves on to the next phase (whose items still wait for `done`, and `gate`, as
+ * above). So every call gives a thread the same part of the data, which stays in that core's
+ * cache, while a late thread is still relieved of its items. This matters where two cores do not
+ * share a cache (measured on a 2-vCPU EPYC VM: a cache line between the threads took 125 ns in
+ * some periods and 480 ns in others, and with items dealt out first-come the 2-thread clip ran
+ * 2-3× slower than one thread in the slow periods).
  *
  * Jobs of kind `jobs.length` run code that is not in the kernel module (a map kernel's module,
  * see `map-emitter.ts`): `module` names it and `modulePtr`/`moduleLen` say where its bytes lie in
@@ -87,9 +89,24 @@ export const Ctl = {
   affine: 15,
   /** `state + id`: 0 starting, 1 ready, -1 failed (worker ids start at 1; 0 is the caller). */
   state: 16,
-  /** `cursor + id` (after the `state` words): `tag << 24 | next item` of thread id's own range. */
+  /**
+   * `cursor + ph·(MAX_WORKERS + 1) + id` (after the `state` words), for phases `ph` below
+   * {@link AFFINE_PHASES}: `tag << 24 | next item` of thread id's own range of phase ph.
+   */
   cursor: 16 + MAX_WORKERS + 1,
 } as const;
+
+/**
+ * Most phases a job may have for its items to be handed out by thread-affine ranges (one block
+ * of cursors per phase; jobs with more phases are dealt out first-come through `next`).
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * const affine = limit > 1 && phases <= AFFINE_PHASES;
+ * ```
+ */
+export const AFFINE_PHASES = 8;
 
 /**
  * Words in the control block.
@@ -100,7 +117,7 @@ export const Ctl = {
  * const ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
  * ```
  */
-export const CONTROL_WORDS = Ctl.cursor + MAX_WORKERS + 1;
+export const CONTROL_WORDS = Ctl.cursor + AFFINE_PHASES * (MAX_WORKERS + 1);
 
 /** What a worker receives at start-up. */
 export interface WorkerInit {
@@ -164,10 +181,9 @@ function tapegradWorker(init) {
       if (Atomics.compareExchange(ctl, w, o, o + 1) === o) return o & 0xffffff;
     }
   }
-  function grab(tag, n, items) {
-    if (Atomics.load(ctl, ${Ctl.affine}) !== tag) return take(${Ctl.next}, tag, 0x1000000);
+  function grab(base, tag, n, items) {
     for (var k = 0; k < n; k++) {
-      var v = (id + k) % n, g = take(${Ctl.cursor} + v, tag, Math.floor(((v + 1) * items) / n));
+      var v = (id + k) % n, g = take(base + v, tag, Math.floor(((v + 1) * items) / n));
       if (g >= 0) return g;
     }
     return -1;
@@ -184,10 +200,24 @@ function tapegradWorker(init) {
       }
     }
   }
+  function workAffine(fn, desc, phases, tag, n) {
+    for (var ph = 0, start = 0; ph < phases; ph++) {
+      var total = fn(desc, ph, -1, id), base = ${Ctl.cursor} + ph * ${MAX_WORKERS + 1};
+      for (;;) {
+        var g = grab(base, tag, n, total);
+        if (g < 0) break;
+        if (!waitDone(start, ph === 0 ? 0 : tag)) return;
+        fn(desc, ph, g, id);
+        if (Atomics.add(ctl, ${Ctl.done}, 1) + 1 === start + total) Atomics.notify(ctl, ${Ctl.done});
+      }
+      start += total;
+    }
+  }
   function work(fn, desc, phases, tag, n) {
+    if (Atomics.load(ctl, ${Ctl.affine}) === tag) return workAffine(fn, desc, phases, tag, n);
     var ph = 0, start = 0, total = fn(desc, 0, -1, id);
     for (;;) {
-      var g = grab(tag, n, total);
+      var g = take(${Ctl.next}, tag, 0x1000000);
       if (g < 0) return;
       while (g >= start + total) {
         start += total;
