@@ -38,6 +38,10 @@
  * some periods and 480 ns in others, and with items dealt out first-come the 2-thread clip ran
  * 2-3× slower than one thread in the slow periods).
  *
+ * The calling thread takes items with the same steps, written a second time in TypeScript
+ * (`take.ts`, and `work`/`workAffine` in `pool.ts`) because the worker program below is a string:
+ * a change to one must be made to the other.
+ *
  * Jobs of kind `jobs.length` run code that is not in the kernel module (a map kernel's module,
  * see `map-emitter.ts`): `module` names it and `modulePtr`/`moduleLen` say where its bytes lie in
  * the shared memory; a worker compiles and instantiates it the first time it sees that id (a
