@@ -170,14 +170,17 @@ export class WorkerPool {
     c[Ctl.done] = 0;
     c[Ctl.error] = 0;
     c[Ctl.gate] = prepare ? 0 : tag;
-    // thread-affine ranges (see protocol.ts): every phase's cursors, written before `seq` publishes them
+    // the job's items; with thread-affine ranges (see protocol.ts) every phase's cursors too,
+    // written before `seq` publishes them
     const affine = limit > 1 && phases <= AFFINE_PHASES;
     c[Ctl.affine] = affine ? tag : 0;
-    if (affine) {
-      for (let ph = 0; ph < phases; ph++) {
-        const items = local(desc, ph, -1, 0), base = Ctl.cursor + ph * (MAX_WORKERS + 1);
-        for (let t = 0; t < limit; t++) c[base + t] = (tag << 24) | Math.floor((t * items) / limit);
-      }
+    let total = 0;
+    for (let ph = 0; ph < phases; ph++) {
+      const items = local(desc, ph, -1, 0);
+      total += items;
+      if (!affine) continue;
+      const base = Ctl.cursor + ph * (MAX_WORKERS + 1);
+      for (let t = 0; t < limit; t++) c[base + t] = (tag << 24) | Math.floor((t * items) / limit);
     }
     Atomics.store(c, Ctl.next, tag << 24);
     this.seq = (this.seq + 1) & 0x3fffffff;
@@ -185,8 +188,6 @@ export class WorkerPool {
     Atomics.notify(c, Ctl.seq);
     const t0 = performance.now();
     this.waited = 0;
-    let total = 0;
-    for (let ph = 0; ph < phases; ph++) total += local(desc, ph, -1, 0);
     try {
       if (prepare) {
         prepare();
