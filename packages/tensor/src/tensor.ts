@@ -8,11 +8,12 @@
  * is `memory.ts`'s business; `dispose()` releases long-lived storage early.
  */
 import { ShapeError } from "./errors.js";
-import { contiguousStrides, normalizeAxis, type Shape } from "./shape.js";
+import { contiguousStrides, type Shape } from "./shape.js";
 import { stridedCopy } from "./kernels/walker.js";
 import { formatTensor, toNested, type Nested } from "./format.js";
 import {
-  broadcastLayout, checkLayout, flatArgs, inferShape, permuteLayout, selectLayout, sliceLayout, squeezeLayout, unsqueezeLayout, viewStrides, type Layout,
+  broadcastLayout, checkLayout, elementIndex, expandTarget, flatArgs, flattenShape, inferShape, narrowRange, permuteLayout, selectLayout, sliceLayout, squeezeLayout,
+  transposePerm, unsqueezeLayout, viewStrides, type Layout,
 } from "./view.js";
 import { allocate, checkLive, dispose, isReleased, type AllocOptions } from "./memory.js";
 
@@ -98,16 +99,7 @@ export class Tensor {
    */
   get(...index: number[]): number {
     checkLive("get", this.data);
-    if (index.length !== this.ndim) throw new ShapeError("get", `${index.length} indices given for ${this.ndim} dimensions`, [this.shape]);
-    let at = this.offset;
-    for (let i = 0; i < index.length; i++) {
-      const d = this.shape[i]!;
-      let k = index[i]!;
-      if (!Number.isInteger(k) || k < -d || k >= d) throw new ShapeError("get", `index ${k} is out of range for axis ${i} of size ${d}`, [this.shape]);
-      if (k < 0) k += d;
-      at += k * this.strides[i]!;
-    }
-    return this.data[at]!;
+    return this.data[elementIndex(this.shape, this.strides, this.offset, index)]!;
   }
 
   /**
@@ -240,13 +232,7 @@ export class Tensor {
    * ```
    */
   flatten(startDim = 0, endDim = -1): Tensor {
-    if (this.ndim === 0) return this.reshape(1);
-    const s = normalizeAxis("flatten", startDim, this.ndim, this.shape);
-    const e = normalizeAxis("flatten", endDim, this.ndim, this.shape);
-    if (s > e) throw new ShapeError("flatten", `startDim ${startDim} comes after endDim ${endDim}`, [this.shape]);
-    const sh = this.shape;
-    const mid = sh.slice(s, e + 1).reduce((a, b) => a * b, 1);
-    return this.reshape([...sh.slice(0, s), mid, ...sh.slice(e + 1)]);
+    return this.reshape(flattenShape(this.shape, startDim, endDim));
   }
 
   /**
@@ -273,18 +259,8 @@ export class Tensor {
    * ```
    */
   transpose(dim0: number, dim1: number): Tensor {
-    if (this.ndim === 0) {
-      // As PyTorch: a 0-d tensor has one implicit axis, named 0 or -1.
-      normalizeAxis("transpose", dim0, 1, this.shape);
-      normalizeAxis("transpose", dim1, 1, this.shape);
-      return this;
-    }
-    const a = normalizeAxis("transpose", dim0, this.ndim, this.shape);
-    const b = normalizeAxis("transpose", dim1, this.ndim, this.shape);
-    const perm = Array.from({ length: this.ndim }, (_, i) => i);
-    perm[a] = b;
-    perm[b] = a;
-    return this.permute(perm);
+    const perm = transposePerm(this.shape, dim0, dim1);
+    return perm === null ? this : this.permute(perm);
   }
 
   /**
@@ -324,10 +300,7 @@ export class Tensor {
    * ```
    */
   expand(...shape: number[] | [ArrayLike<number>]): Tensor {
-    const s = flatArgs(shape);
-    const lead = s.length - this.ndim;
-    const target = s.map((d, i) => (d === -1 && i >= lead ? this.shape[i - lead]! : d));
-    return this.view(broadcastLayout("expand", this.shape, this.strides, this.offset, target));
+    return this.view(broadcastLayout("expand", this.shape, this.strides, this.offset, expandTarget(this.shape, flatArgs(shape))));
   }
 
   /**
@@ -354,12 +327,7 @@ export class Tensor {
    * ```
    */
   narrow(dim: number, start: number, length: number): Tensor {
-    const ax = normalizeAxis("narrow", dim, this.ndim, this.shape);
-    const n = this.shape[ax]!;
-    const s = Number.isInteger(start) && start < 0 ? start + n : start;
-    if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > n) {
-      throw new ShapeError("narrow", `start ${start} and length ${length} do not fit axis ${dim} of size ${n}`, [this.shape]);
-    }
+    const [ax, s] = narrowRange(this.shape, dim, start, length);
     return this.slice(ax, s, s + length);
   }
 

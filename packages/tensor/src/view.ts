@@ -1,7 +1,8 @@
 /**
  * @file Layout arithmetic behind the `Tensor` view methods (pure functions on shapes and strides,
- * no data access): argument flattening, `-1` inference, Python slice ranges, and NumPy's no-copy
- * reshape rule.
+ * no data access): argument flattening, `-1` inference, Python slice ranges, NumPy's no-copy
+ * reshape rule, and the shapes, permutations and ranges of `flatten`, `transpose`, `expand`,
+ * `narrow` and `get`.
  */
 import { ShapeError, fmt } from "./errors.js";
 import { checkShape, contiguousStrides, normalizeAxis, shapeSize, type Shape } from "./shape.js";
@@ -298,4 +299,100 @@ export function broadcastLayout(op: string, shape: Shape, strides: readonly numb
     else if (d !== 1) throw new ShapeError(op, `cannot broadcast axis ${i} of size ${d} to ${t[lead + i]}`, [shape, t]);
   }
   return out;
+}
+
+/**
+ * The shape of `flatten(startDim, endDim)`: dimensions `startDim..endDim` (inclusive, negative
+ * allowed) collapsed into one; a 0-d shape flattens to `[1]`.
+ *
+ * @throws {ShapeError} for out-of-range dimensions or `startDim` after `endDim`.
+ * @example
+ * ```ts
+ * flattenShape([2, 3, 4], 1, -1); // [2, 12]
+ * ```
+ */
+export function flattenShape(shape: Shape, startDim: number, endDim: number): number[] {
+  if (shape.length === 0) return [1];
+  const s = normalizeAxis("flatten", startDim, shape.length, shape);
+  const e = normalizeAxis("flatten", endDim, shape.length, shape);
+  if (s > e) throw new ShapeError("flatten", `startDim ${startDim} comes after endDim ${endDim}`, [shape]);
+  const mid = shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  return [...shape.slice(0, s), mid, ...shape.slice(e + 1)];
+}
+
+/**
+ * The permutation of `transpose(dim0, dim1)`, or null for a 0-d shape (PyTorch's rule: it has one
+ * implicit axis, named 0 or -1, and transposes to itself).
+ *
+ * @throws {ShapeError} for out-of-range dimensions.
+ * @example
+ * ```ts
+ * transposePerm([2, 3, 4], 0, -1); // [2, 1, 0]
+ * ```
+ */
+export function transposePerm(shape: Shape, dim0: number, dim1: number): number[] | null {
+  const n = Math.max(shape.length, 1);
+  const a = normalizeAxis("transpose", dim0, n, shape);
+  const b = normalizeAxis("transpose", dim1, n, shape);
+  if (shape.length === 0) return null;
+  const perm = Array.from({ length: n }, (_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return perm;
+}
+
+/**
+ * The target shape of `expand(sizes)`: `-1` keeps the size of the matching trailing dimension.
+ *
+ * @throws never (`broadcastLayout` checks the result).
+ * @example
+ * ```ts
+ * expandTarget([3, 1], [2, -1, 4]); // [2, 3, 4]
+ * ```
+ */
+export function expandTarget(shape: Shape, sizes: readonly number[]): number[] {
+  const lead = sizes.length - shape.length;
+  return sizes.map((d, i) => (d === -1 && i >= lead ? shape[i - lead]! : d));
+}
+
+/**
+ * `[axis, start]` of `narrow(dim, start, length)` with `dim` normalised and a negative `start`
+ * counted from the end.
+ *
+ * @throws {ShapeError} when the range does not fit in the dimension.
+ * @example
+ * ```ts
+ * narrowRange([4, 6], -1, -3, 3); // [1, 3]
+ * ```
+ */
+export function narrowRange(shape: Shape, dim: number, start: number, length: number): [number, number] {
+  const ax = normalizeAxis("narrow", dim, shape.length, shape);
+  const n = shape[ax]!;
+  const s = Number.isInteger(start) && start < 0 ? start + n : start;
+  if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > n) {
+    throw new ShapeError("narrow", `start ${start} and length ${length} do not fit axis ${dim} of size ${n}`, [shape]);
+  }
+  return [ax, s];
+}
+
+/**
+ * The position in `data` of the element at a full `index` (negative indices count from the end).
+ *
+ * @throws {ShapeError} when the index has the wrong length or is out of range.
+ * @example
+ * ```ts
+ * elementIndex([2, 2], [2, 1], 0, [1, -1]); // 3
+ * ```
+ */
+export function elementIndex(shape: Shape, strides: readonly number[], offset: number, index: readonly number[]): number {
+  if (index.length !== shape.length) throw new ShapeError("get", `${index.length} indices given for ${shape.length} dimensions`, [shape]);
+  let at = offset;
+  for (let i = 0; i < index.length; i++) {
+    const d = shape[i]!;
+    let k = index[i]!;
+    if (!Number.isInteger(k) || k < -d || k >= d) throw new ShapeError("get", `index ${k} is out of range for axis ${i} of size ${d}`, [shape]);
+    if (k < 0) k += d;
+    at += k * strides[i]!;
+  }
+  return at;
 }
