@@ -142,6 +142,38 @@ describe.runIf(supported)("a worker that traps", () => {
   });
 });
 
+describe.runIf(supported)("publishing a job", () => {
+  it("keeps seq odd while the caller rewrites the job words, even once the job is out", async () => {
+    // A worker lagging behind a job the caller finished alone reads the job words only under an
+    // even seq and checks it again afterwards; the caller's item-count queries run between
+    // writing the words and publishing them, so they must see an odd seq, and items an even one.
+    const { WorkerPool, arena, sumsqJob, vecJob } = await poolInternals();
+    const { spawnNodeWorker } = await import("../../packages/tensor/src/wasm/threads/node-spawn.js");
+    const { Ctl } = await import("../../packages/tensor/src/wasm/threads/protocol.js");
+    const pool = new WorkerPool(arena, 2, spawnNodeWorker, 50);
+    try {
+      expect(await pool.started).toBe(2);
+      const base = arena.alloc(4096), x = arena.alloc(400);
+      sumsqJob(base, base + 2048, 100, () => x);
+      const job = arena.exports.vec_job;
+      const counts: number[] = [], items: number[] = [];
+      const local = (d: number, ph: number, item: number, tid: number) => {
+        (item < 0 ? counts : items).push(Atomics.load(pool.ctl, Ctl.seq) & 1);
+        return job(d, ph, item, tid);
+      };
+      for (let r = 0; r < 3; r++) pool.run(vecJob, base, 1, 2, local);
+      expect(counts).toContain(1); // the count queries before publishing
+      expect(items.length).toBeGreaterThan(0);
+      expect(items.every((p) => p === 0)).toBe(true);
+      expect(Atomics.load(pool.ctl, Ctl.seq) & 1).toBe(0);
+      arena.free(base);
+      arena.free(x);
+    } finally {
+      pool.dispose();
+    }
+  });
+});
+
 describe.runIf(supported)("back-off when workers are starved", () => {
   it("a worker whose items stall (as if preempted) makes the pool use one thread for a while", async () => {
     const { WorkerPool, arena, sumsqJob, vecJob } = await poolInternals();

@@ -157,6 +157,10 @@ export class WorkerPool {
     this.runs++;
     this.tag = (this.tag % 255) + 1;
     const tag = this.tag;
+    // `seq` odd while the job words are rewritten, so a lagging worker never reads a mix of two
+    // jobs' words (protocol.ts); it stays odd when the last run threw before publishing
+    this.seq = ((this.seq & ~1) + 1) & 0x3fffffff;
+    Atomics.store(c, Ctl.seq, this.seq);
     c[Ctl.limit] = limit;
     c[Ctl.kind] = extra ? JOB_EXPORTS.length : kind;
     if (extra) {
@@ -183,7 +187,7 @@ export class WorkerPool {
       for (let t = 0; t < limit; t++) c[base + t] = (tag << 24) | Math.floor((t * items) / limit);
     }
     Atomics.store(c, Ctl.next, tag << 24);
-    this.seq = (this.seq + 1) & 0x3fffffff;
+    this.seq = (this.seq + 1) & 0x3fffffff; // even again: published
     Atomics.store(c, Ctl.seq, this.seq);
     Atomics.notify(c, Ctl.seq);
     const t0 = performance.now();

@@ -11,11 +11,13 @@
  * Items are dealt out dynamically, which keeps a late or descheduled thread from holding the
  * others up (this matters on a busy machine: a static split with barriers waits for the slowest
  * thread at every phase):
- * 1. the caller writes the job words, sets `next = tag << 24` (a fresh 8-bit job tag, count 0)
- *    and `done = 0`, stores a new `seq` (release) and notifies `seq`;
+ * 1. the caller makes `seq` odd, writes the job words, sets `next = tag << 24` (a fresh 8-bit
+ *    job tag, count 0) and `done = 0`, makes `seq` even again (release) and notifies `seq`;
  * 2. a worker spins on `seq` for `spinMicros` after its last job (so back-to-back matmuls need
- *    no wake-up), then sleeps in `Atomics.wait`; after waking it re-reads `seq` to make sure the
- *    job words it read belong to that job;
+ *    no wake-up), then sleeps in `Atomics.wait`; it reads the job words only under an even
+ *    `seq` and re-reads `seq` afterwards, so the words it keeps all belong to one job (a worker
+ *    lagging behind a job the caller finished alone would otherwise read a mix of that job's
+ *    words and the next one's while the caller rewrites them);
  * 3. every participating thread (caller included) takes item numbers with a compare-and-swap
  *    on `next` that fails once the tag changed (so a thread lagging behind can never take an
  *    item of a later job). Items are numbered across phases; an item of phase `p` starts only
@@ -245,6 +247,7 @@ function tapegradWorker(init) {
         }
       }
       if (Atomics.load(ctl, ${Ctl.stop}) !== 0) return;
+      if ((s & 1) !== 0) continue; // the caller is rewriting the job words
       var n = ctl[${Ctl.limit}], kind = ctl[${Ctl.kind}], desc = ctl[${Ctl.desc}], phases = ctl[${Ctl.phases}], tag = ctl[${Ctl.tag}];
       if (Atomics.load(ctl, ${Ctl.seq}) !== s) continue; // lagged behind: take the newest job
       seq = s;
