@@ -1,7 +1,7 @@
 /**
  * The calling thread's side of the pool's item hand-out (`threads/take.ts`), on a control block
- * without workers: first-come through one word, and thread-affine ranges (own range first, then
- * the other threads' in turn), both refusing words of another job.
+ * without workers: one cursor word, and thread-affine ranges (own range first, then the other
+ * threads' in turn), both refusing words of another job.
  */
 import { describe, expect, it } from "vitest";
 import { grab, take } from "../../packages/tensor/src/wasm/threads/take.js";

@@ -1,7 +1,8 @@
 /**
  * @file The worker pool's life cycle: shutdown (an idle pool never keeps Node alive); the browser
  * path (Web Workers from a Blob URL), simulated on worker_threads; a worker that traps (reported,
- * the pool degrades to one thread); and the back-off when workers are starved. (Results on 2 and
+ * the pool degrades to one thread); publishing a job, and a worker lagging behind a finished job
+ * (it takes no item of it or of a later one); and the back-off when workers are starved. (Results on 2 and
  * 3 threads: wasm-threads.test.ts.)
  */
 import { spawnSync } from "node:child_process";
@@ -174,23 +175,131 @@ describe.runIf(supported)("publishing a job", () => {
   });
 });
 
+/** A spawner of Node workers that run `program` (a variant of `WORKER_PROGRAM`). */
+async function spawnerOf(program: string) {
+  const { Worker } = await import("node:worker_threads");
+  return (init: import("../../packages/tensor/src/wasm/threads/protocol.js").WorkerInit) =>
+    new Promise<{ terminate(): void }>((resolve, reject) => {
+      const w = new Worker(`${program}\nconst wt = require("node:worker_threads"); const serve = tapegradWorker(wt.workerData); wt.parentPort.postMessage("ready"); serve();`, { eval: true, workerData: init });
+      w.once("message", () => (w.unref(), resolve({ terminate: () => void w.terminate() })));
+      w.once("error", reject);
+    });
+}
+
+/**
+ * A job module for protocol tests: `job(desc, phase, item, tid)` answers `item = −1` with the
+ * word at `desc + 4·phase` and otherwise adds 1 to the item's tally at
+ * `desc + 64 + 4·(32·phase + item)`; placed in the shared memory for the workers.
+ */
+async function tallyModule(arena: import("../../packages/tensor/src/wasm/arena.js").WasmArena) {
+  const { ModuleBuilder } = await import("../../packages/tensor/src/wasm/emitter.js");
+  const { ValType } = await import("../../packages/tensor/src/wasm/opcodes.js");
+  const { sharedMaxPages } = await import("../../packages/tensor/src/wasm/runtime.js");
+  const I = ValType.i32;
+  const mod = new ModuleBuilder().importMemory("env", "memory", { initial: 1, maximum: sharedMaxPages(), shared: true });
+  mod.addFunction([I, I, I, I], [I], (f) => {
+    f.get(2).i32Const(0).i32LtS().if(() => void f.get(0).get(1).i32Const(2).i32Shl().i32Add().i32Load().return());
+    const a = f.local(I);
+    f.get(0).get(1).i32Const(5).i32Shl().get(2).i32Add().i32Const(2).i32Shl().i32Add().set(a);
+    f.get(a).get(a).i32Load(64).i32Const(1).i32Add().i32Store(64);
+    f.i32Const(0);
+  }, "job");
+  const bytes = mod.finish();
+  const ptr = arena.alloc(bytes.length);
+  new Uint8Array(arena.memory.buffer, ptr, bytes.length).set(bytes);
+  const job = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: arena.memory } }).exports.job as (d: number, p: number, i: number, t: number) => number;
+  const desc = arena.alloc(1024);
+  arena.i32.fill(0, desc >> 2, (desc + 1024) >> 2);
+  const tallies = (phase: number, n: number) => Array.from(arena.i32.subarray(((desc + 64) >> 2) + 32 * phase, ((desc + 64) >> 2) + 32 * phase + n));
+  const setCounts = (...counts: number[]) => counts.forEach((c, p) => (arena.i32[(desc >> 2) + p] = c));
+  return { job, desc, tallies, setCounts, extra: { id: 0x7ffffff0, ptr, len: bytes.length }, free: () => (arena.free(desc), arena.free(ptr)) };
+}
+
+describe.runIf(supported)("a worker lagging behind a finished job", () => {
+  it("takes none of its items once the caller has rewritten the job's descriptor for the next job", async () => {
+    // The worker stalls 150 ms when it first reaches phase 1; the caller finishes the job alone
+    // meanwhile, then writes new item counts into the same descriptor (as the next GEMM does)
+    // and waits. The worker must not take the finished job's items by the new counts.
+    const { WorkerPool, arena } = await poolInternals();
+    const { WORKER_PROGRAM } = await import("../../packages/tensor/src/wasm/threads/protocol.js");
+    const t = await tallyModule(arena);
+    const compile = "new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: init.memory } }).exports.job";
+    const stalling = WORKER_PROGRAM.replace(compile, `stallOnce(${compile})`).replace(
+      "function tapegradWorker(init) {",
+      "function stallOnce(fn) { var once = true; return function (d, p, i, t) { if (p === 1 && once) { once = false; Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150); } return fn(d, p, i, t); }; }\nfunction tapegradWorker(init) {",
+    );
+    expect(stalling).not.toBe(WORKER_PROGRAM);
+    expect(stalling).toContain("stallOnce(new WebAssembly.Instance");
+    const spawn = await spawnerOf(stalling);
+    const pool = new WorkerPool(arena, 2, spawn, 1000, false);
+    try {
+      expect(await pool.started).toBe(2);
+      // the caller's first item takes 20 ms, so the worker joins and takes its phase-0 item
+      const local = (d: number, ph: number, item: number, tid: number) => {
+        if (ph === 0 && item === 0) for (const t0 = performance.now(); performance.now() - t0 < 20; );
+        return t.job(d, ph, item, tid);
+      };
+      t.setCounts(2, 2);
+      pool.run(0, t.desc, 2, 2, local, undefined, t.extra);
+      expect([t.tallies(0, 2), t.tallies(1, 2)]).toEqual([[1, 1], [1, 1]]);
+      t.setCounts(2, 6); // the next job's descriptor, at the same address
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // the worker wakes up meanwhile
+      expect(t.tallies(1, 6)).toEqual([1, 1, 0, 0, 0, 0]); // no item of the finished job ran again
+      pool.run(0, t.desc, 2, 2, local, undefined, t.extra);
+      expect([t.tallies(0, 2), t.tallies(1, 6)]).toEqual([[2, 2], [2, 2, 1, 1, 1, 1]]);
+    } finally {
+      pool.dispose();
+      t.free();
+    }
+  });
+
+  it("the caller gives no job the tag a worker still declares as its job's", async () => {
+    const { WorkerPool, arena } = await poolInternals();
+    const { Ctl, MAX_PHASES } = await import("../../packages/tensor/src/wasm/threads/protocol.js");
+    const t = await tallyModule(arena);
+    // no worker ever starts: the jobs run on the caller (limit 1), and worker 1's `inside` word is set by hand
+    const pool = new WorkerPool(arena, 2, () => new Promise(() => {}), 1000, false);
+    try {
+      t.setCounts(3);
+      pool.run(0, t.desc, 1, 1, t.job, undefined, t.extra);
+      const held = (Atomics.load(pool.ctl, Ctl.tag) % 255) + 1; // the tag the next job would get
+      Atomics.store(pool.ctl, Ctl.inside + 1, held);
+      const tags = new Set<number>();
+      for (let r = 0; r < 600; r++) {
+        pool.run(0, t.desc, 1, 1, t.job, undefined, t.extra);
+        tags.add(Atomics.load(pool.ctl, Ctl.tag));
+      }
+      expect(tags.has(held)).toBe(false);
+      expect(tags.size).toBe(254); // every other tag is used
+      expect(t.tallies(0, 3)).toEqual([601, 601, 601]);
+      Atomics.store(pool.ctl, Ctl.inside + 1, 0); // the worker left that job
+      for (let r = 0; r < 255; r++) {
+        pool.run(0, t.desc, 1, 1, t.job, undefined, t.extra);
+        tags.add(Atomics.load(pool.ctl, Ctl.tag));
+      }
+      expect(tags.has(held)).toBe(true);
+      t.setCounts(1, 1, 1, 1, 1, 1, 1, 1, 1);
+      expect(() => pool.run(0, t.desc, MAX_PHASES + 1, 1, t.job, undefined, t.extra)).toThrow(/^internal: WorkerPool.run: a job has 1\.\.8 phases \(got 9\)/);
+    } finally {
+      pool.dispose();
+      t.free();
+    }
+  });
+});
+
 describe.runIf(supported)("back-off when workers are starved", () => {
   it("a worker whose items stall (as if preempted) makes the pool use one thread for a while", async () => {
     const { WorkerPool, arena, sumsqJob, vecJob } = await poolInternals();
     const { WORKER_PROGRAM } = await import("../../packages/tensor/src/wasm/threads/protocol.js");
-    const { Worker } = await import("node:worker_threads");
-    // Worker items take 40 ms and are counted in control word 13 (unused by the protocol).
+    // Worker items take 40 ms and are counted in the wasm memory word at `tally`.
+    const tally = arena.alloc(64);
+    Atomics.store(arena.i32, tally >> 2, 0);
     const slowProgram = WORKER_PROGRAM.replace(
       "fns = init.jobs.map(function (name) { return ex[name]; });",
-      "fns = init.jobs.map(function (name) { return function (d, p, i, t) { if (i >= 0) { Atomics.add(ctl, 13, 1); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40); } return ex[name](d, p, i, t); }; });",
+      `fns = init.jobs.map(function (name) { return function (d, p, i, t) { if (i >= 0) { Atomics.add(new Int32Array(init.memory.buffer), ${tally >> 2}, 1); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40); } return ex[name](d, p, i, t); }; });`,
     );
     expect(slowProgram).not.toBe(WORKER_PROGRAM);
-    const spawn = (init: import("../../packages/tensor/src/wasm/threads/protocol.js").WorkerInit) =>
-      new Promise<{ terminate(): void }>((resolve, reject) => {
-        const w = new Worker(`${slowProgram}\nconst wt = require("node:worker_threads"); const serve = tapegradWorker(wt.workerData); wt.parentPort.postMessage("ready"); serve();`, { eval: true, workerData: init });
-        w.once("message", () => (w.unref(), resolve({ terminate: () => void w.terminate() })));
-        w.once("error", reject);
-      });
+    const spawn = await spawnerOf(slowProgram);
     const pool = new WorkerPool(arena, 2, spawn, 1000, true);
     try {
       expect(await pool.started).toBe(2);
@@ -204,7 +313,7 @@ describe.runIf(supported)("back-off when workers are starved", () => {
         return job(d, ph, item, tid);
       };
       for (let r = 0; r < 20 && pool.backoffs === 0; r++) pool.run(vecJob, base, 1, 2, local);
-      if (pool.ctl[13]! >= 4) {
+      if (Atomics.load(arena.i32, tally >> 2) >= 4) {
         // (on a machine too busy to schedule the worker at all there is nothing to observe)
         expect(pool.backoffs).toBe(1);
         for (let r = 0; r < 64; r++) expect(pool.usable()).toBe(1);
@@ -212,6 +321,7 @@ describe.runIf(supported)("back-off when workers are starved", () => {
       }
       arena.free(base);
       arena.free(x);
+      arena.free(tally);
     } finally {
       pool.dispose();
     }

@@ -78,6 +78,18 @@ describe.runIf(supported)("worker pool", () => {
     expect(currentPool()!.runs).toBeGreaterThan(before + 40); // the workers really took part
   });
 
+  it("a product wider than four N blocks (2,048 columns) runs as several jobs with the single-thread bits", () => {
+    const rng = new Rng(17);
+    const pool = currentPool()!;
+    for (const [m, n, k, jobs] of [[64, 2600, 70, 2], [33, 4700, 50, 3], [40, 2048, 60, 1], [40, 2049, 60, 2]] as const) {
+      for (const [acc, inWasm] of [[false, false], [true, true], [true, false]] as const) {
+        const before = pool.runs;
+        sameAsOneThread(rng, 2, m, n, k, "rows", "cols", acc, inWasm);
+        expect(pool.runs - before).toBe(jobs);
+      }
+    }
+  });
+
   it("memory grown after the workers started is usable by them", () => {
     const filler = placed(48 << 20); // 192 MB: the shared memory grows well past its size at start-up
     const rng = new Rng(13);

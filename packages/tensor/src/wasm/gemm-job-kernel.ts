@@ -5,10 +5,10 @@
  * on 1 or on N threads is identical bit for bit.
  *
  * Phases (see `gemm.ts` for the JS side, `threads/protocol.ts` for how items are dealt out):
- * - C is cut into N blocks of `nb` columns; for block `q`, phase `2q` packs its B panel (all of
- *   K, in `kc`-deep K panels of 8-column micro-panels): one item per K panel and group of
- *   `packGroup` micro-panels;
- * - phase `2q + 1` computes it: item `i` owns rows `i·rowsPerItem ..` of C; per K panel it packs
+ * - C is cut into N blocks of `nb` columns; for block `q = q0 + p`, phase `2p` packs its B panel
+ *   (all of K, in `kc`-deep K panels of 8-column micro-panels): one item per K panel and group of
+ *   `packGroup` micro-panels (`q0` is 0 unless the blocks are run as several jobs);
+ * - phase `2p + 1` computes it: item `i` owns rows `i·rowsPerItem ..` of C; per K panel it packs
  *   its A rows into thread `tid`'s buffer and runs the `gemm_block` macro-kernel over the panel.
  * Every item of a phase completes before any item of the next starts.
  * `item = −1` asks for the number of items of `phase` (any other call returns 0).
@@ -44,6 +44,8 @@ export const GemmDesc = {
   pb: 13, pa: 14, paStride: 15,
   right: 16, bottom: 17, bottomLd: 18,
   nb: 19, kc: 20, mc: 21, rowsPerItem: 22, packGroup: 23,
+  /** The N block of phases 0 and 1 (a GEMM with many N blocks runs as several jobs on threads). */
+  q0: 24,
 } as const;
 
 /**
@@ -82,9 +84,11 @@ export function emitGemmJob(mod: ModuleBuilder, fn: GemmJobCallees): number {
   const compute = mod.addFunction([I, I, I, I], [I], (f) => emitCompute(f, fn));
   return mod.addFunction([I, I, I, I], [I], (f) => {
     const [desc, phase, item, tid] = [0, 1, 2, 3];
+    // N block q = q0 + ⌊phase / 2⌋
+    const q = () => void f.get(phase).i32Const(1).op(Op.i32_shr_u).get(desc).i32Load(4 * GemmDesc.q0).i32Add();
     f.get(phase).i32Const(1).i32And().if(
-      () => void f.get(desc).get(phase).i32Const(1).op(Op.i32_shr_u).get(item).get(tid).call(compute).return(),
-      () => void f.get(desc).get(phase).i32Const(1).op(Op.i32_shr_u).get(item).call(pack).return(),
+      () => void (f.get(desc), q(), f.get(item).get(tid).call(compute).return()),
+      () => void (f.get(desc), q(), f.get(item).call(pack).return()),
     );
     f.i32Const(0);
   }, "gemm_job");

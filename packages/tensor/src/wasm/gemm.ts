@@ -8,7 +8,8 @@
  * arena (its partial edge tiles go through two small strips), else into a padded scratch block
  * copied back afterwards. (3) One descriptor is written and `gemm_job`'s items are run (see
  * `gemm-job-kernel.ts`): B panels packed by whoever takes the packing items, then rows of C in
- * items sized so that each thread gets several (dynamic balancing, see `threads/protocol.ts`).
+ * items sized so that each thread gets several (dynamic balancing, see `threads/protocol.ts`);
+ * on threads, N blocks beyond four (2,048 columns) run as further jobs of up to four blocks.
  * The calling thread does the copies and takes items too; with one thread there are no workers
  * and no atomics at all.
  *
@@ -26,6 +27,7 @@ import { JOB_EXPORTS } from "./module.js";
 import { mainArena } from "./runtime.js";
 import { copyBlock, roundUp, stage, stageStrided } from "./staging.js";
 import { currentPool, usableThreads } from "./threads/pool.js";
+import { MAX_PHASES } from "./threads/protocol.js";
 import { wasmMapBlock } from "./map-exec.js";
 import type { MapKernel } from "../map/compile.js";
 
@@ -63,6 +65,8 @@ export const WASM_GEMM_MIN_WORK = 2048;
 export const THREAD_MIN_WORK = 48 * 48 * 48;
 
 const GEMM_KIND = JOB_EXPORTS.indexOf("gemm_job");
+/** N blocks per pool job (two phases each). */
+const BLOCKS_PER_JOB = MAX_PHASES >> 1;
 /** 8-column micro-panels per packing item (one K panel each). */
 const PACK_GROUP = 8;
 
@@ -184,10 +188,18 @@ export function gemmWasmOn(want: number, m: number, n: number, k: number, a: Flo
   i32[d + GemmDesc.rowsPerItem] = rowsPerItem;
   i32[d + GemmDesc.packGroup] = PACK_GROUP;
 
+  i32[d + GemmDesc.q0] = 0;
+
   const job = arena.exports.gemm_job;
   const desc = base + oDesc, phases = 2 * nBlocks;
-  if (threads > 1) currentPool()!.run(GEMM_KIND, desc, phases, threads, job, prepare);
-  else {
+  if (threads > 1) {
+    // a job has at most MAX_PHASES phases: N blocks beyond that run as further jobs
+    const pool = currentPool()!;
+    for (let q0 = 0; q0 < nBlocks; q0 += BLOCKS_PER_JOB) {
+      i32[d + GemmDesc.q0] = q0;
+      pool.run(GEMM_KIND, desc, 2 * Math.min(BLOCKS_PER_JOB, nBlocks - q0), threads, job, q0 === 0 ? prepare : undefined);
+    }
+  } else {
     prepare();
     for (let ph = 0; ph < phases; ph++) {
       const items = job(desc, ph, -1, 0);

@@ -12,8 +12,8 @@
  * No Node module is imported here: the Node spawner is loaded with a dynamic `import()` only when
  * running under Node, so this file loads in browsers as is.
  */
-import { AFFINE_PHASES, CONTROL_WORDS, Ctl, MAX_WORKERS, PHASE_SPIN_MICROS, type WorkerInit } from "./protocol.js";
-import { grab, take } from "./take.js";
+import { CONTROL_WORDS, Ctl, MAX_PHASES, MAX_WORKERS, PHASE_SPIN_MICROS, type WorkerInit } from "./protocol.js";
+import { grab } from "./take.js";
 import { waitDone } from "./wait.js";
 import { JOB_EXPORTS } from "../module.js";
 import type { WasmArena } from "../arena.js";
@@ -83,6 +83,8 @@ export class WorkerPool {
   private readonly workers: SpawnedWorker[] = [];
   private seq = 0;
   private tag = 0;
+  /** The current job's item count per phase (also in the control block, for the workers). */
+  private readonly counts = new Int32Array(MAX_PHASES);
   private ready = 1;
   private broken = false;
   private disposed = false;
@@ -137,56 +139,54 @@ export class WorkerPool {
   }
 
   /**
-   * Runs job `kind` (an index into `JOB_EXPORTS`) at `desc`: its `phases` phases of items (see
-   * {@link JobFn}), taken dynamically by the calling thread (through `local`, the same wasm
-   * export) and by workers `1..limit−1`. `prepare`, when given, runs on the calling thread after
+   * Runs job `kind` (an index into `JOB_EXPORTS`) at `desc`: its `phases` phases (1 to
+   * `MAX_PHASES`) of items (see {@link JobFn}; the counts are asked of `local` once, here, and
+   * published with the job), taken dynamically by the calling thread (through `local`, the same
+   * wasm export) and by workers `1..limit−1`. `prepare`, when given, runs on the calling thread after
    * the job is published and before items of phase 1 and later may start (workers can meanwhile
    * run phase 0). With `extra`, the job is the `job` export of another module (kind
    * `JOB_EXPORTS.length`), whose bytes workers find in the shared memory (see `protocol.ts`).
    * Returns when every item is done.
    *
    * @throws {Error} `internal:` when an item trapped or workers stopped answering (the pool is
-   * then stopped and later jobs run on the calling thread only), or whatever `local` throws.
+   * then stopped and later jobs run on the calling thread only), for more than `MAX_PHASES`
+   * phases or 2²⁴ items in a phase, or whatever `local` throws.
    * @example
    * ```ts
    * pool.run(JOB_EXPORTS.indexOf("vec_job"), desc, 1, threads, arena.exports.vec_job); // one phase
    * ```
    */
   run(kind: number, desc: number, phases: number, limit: number, local: JobFn, prepare?: () => void, extra?: ExtraModule): void {
+    if (!(phases >= 1 && phases <= MAX_PHASES)) throw new Error(`internal: WorkerPool.run: a job has 1..${MAX_PHASES} phases (got ${phases})`);
     const c = this.ctl;
     this.runs++;
-    this.tag = (this.tag % 255) + 1;
-    const tag = this.tag;
     // `seq` odd while the job words are rewritten, so a lagging worker never reads a mix of two
     // jobs' words (protocol.ts); it stays odd when the last run threw before publishing
     this.seq = ((this.seq & ~1) + 1) & 0x3fffffff;
     Atomics.store(c, Ctl.seq, this.seq);
-    c[Ctl.limit] = limit;
-    c[Ctl.kind] = extra ? JOB_EXPORTS.length : kind;
-    if (extra) {
-      c[Ctl.module] = extra.id;
-      c[Ctl.modulePtr] = extra.ptr;
-      c[Ctl.moduleLen] = extra.len;
-    }
-    c[Ctl.desc] = desc;
-    c[Ctl.phases] = phases;
-    c[Ctl.tag] = tag;
-    c[Ctl.done] = 0;
-    c[Ctl.error] = 0;
-    c[Ctl.gate] = prepare ? 0 : tag;
-    // the job's items; with thread-affine ranges (see protocol.ts) every phase's cursors too,
-    // written before `seq` publishes them
-    const affine = limit > 1 && phases <= AFFINE_PHASES;
-    c[Ctl.affine] = affine ? tag : 0;
+    const tag = this.freeTag();
+    Atomics.store(c, Ctl.limit, limit);
+    Atomics.store(c, Ctl.kind, extra ? JOB_EXPORTS.length : kind);
+    Atomics.store(c, Ctl.module, extra ? extra.id : 0);
+    Atomics.store(c, Ctl.modulePtr, extra ? extra.ptr : 0);
+    Atomics.store(c, Ctl.moduleLen, extra ? extra.len : 0);
+    Atomics.store(c, Ctl.desc, desc);
+    Atomics.store(c, Ctl.phases, phases);
+    Atomics.store(c, Ctl.tag, tag);
+    Atomics.store(c, Ctl.done, 0);
+    Atomics.store(c, Ctl.error, 0);
+    Atomics.store(c, Ctl.gate, prepare ? 0 : tag);
+    // every phase's item count and cursors (thread-affine ranges, see protocol.ts)
     let total = 0;
     for (let ph = 0; ph < phases; ph++) {
       const items = local(desc, ph, -1, 0);
+      if (!(items >= 0 && items < 0x1000000)) throw new Error(`internal: WorkerPool.run: phase ${ph} has ${items} items (at most ${0xffffff})`);
+      this.counts[ph] = items;
       total += items;
-      if (!affine) continue;
+      Atomics.store(c, Ctl.count + ph, items);
       const base = Ctl.cursor + ph * (MAX_WORKERS + 1);
-      for (let t = 0; t < limit; t++) c[base + t] = (tag << 24) | Math.floor((t * items) / limit);
+      for (let t = 0; t < limit; t++) Atomics.store(c, base + t, (tag << 24) | Math.floor((t * items) / limit));
     }
-    Atomics.store(c, Ctl.next, tag << 24);
     this.seq = (this.seq + 1) & 0x3fffffff; // even again: published
     Atomics.store(c, Ctl.seq, this.seq);
     Atomics.notify(c, Ctl.seq);
@@ -221,33 +221,26 @@ export class WorkerPool {
     }
   }
 
-  /** The calling thread's share: the same loop as a worker's (see `protocol.ts`). */
-  private work(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
+  /**
+   * The next tag (1..255, cycling) that no worker has declared in its `inside` word: a worker
+   * still working on an earlier job with that tag could otherwise take this job's items. Called
+   * with `seq` odd (see protocol.ts). At most 64 workers hold a tag, so one is always free.
+   */
+  private freeTag(): number {
     const c = this.ctl;
-    if (Atomics.load(c, Ctl.affine) === tag) {
-      this.workAffine(fn, desc, phases, tag, limit);
-      return;
-    }
-    let ph = 0, start = 0, total = fn(desc, 0, -1, 0);
     for (;;) {
-      const g = take(c, Ctl.next, tag, 0x1000000);
-      if (g < 0) return;
-      while (g >= start + total) {
-        start += total;
-        if (++ph >= phases) return;
-        total = fn(desc, ph, -1, 0);
-      }
-      this.waited += waitDone(c, start, PHASE_SPIN_MICROS / 1000);
-      fn(desc, ph, g - start, 0);
-      if (Atomics.add(c, Ctl.done, 1) + 1 === start + total) Atomics.notify(c, Ctl.done);
+      this.tag = (this.tag % 255) + 1;
+      let used = false;
+      for (let id = 1; id < this.threads && !used; id++) used = Atomics.load(c, Ctl.inside + id) === this.tag;
+      if (!used) return this.tag;
     }
   }
 
-  /** The calling thread's share of a job handed out by thread-affine ranges (`workAffine` in `protocol.ts`). */
-  private workAffine(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
+  /** The calling thread's share of a job: the same loop as a worker's `work` (see `protocol.ts`). */
+  private work(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
     const c = this.ctl;
     for (let ph = 0, start = 0; ph < phases; ph++) {
-      const total = fn(desc, ph, -1, 0), base = Ctl.cursor + ph * (MAX_WORKERS + 1);
+      const total = this.counts[ph]!, base = Ctl.cursor + ph * (MAX_WORKERS + 1);
       for (;;) {
         const g = grab(c, base, tag, limit, total);
         if (g < 0) break;

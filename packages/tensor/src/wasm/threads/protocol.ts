@@ -10,38 +10,44 @@
  *
  * Items are dealt out dynamically, which keeps a late or descheduled thread from holding the
  * others up (this matters on a busy machine: a static split with barriers waits for the slowest
- * thread at every phase):
- * 1. the caller makes `seq` odd, writes the job words, sets `next = tag << 24` (a fresh 8-bit
- *    job tag, count 0) and `done = 0`, makes `seq` even again (release) and notifies `seq`;
+ * thread at every phase). A job has at most `MAX_PHASES` phases:
+ * 1. the caller makes `seq` odd, picks a job tag (1..255) that no worker has declared in its
+ *    `inside` word, writes the job words (each phase's item count among them; the workers never
+ *    ask the job's descriptor for counts), each phase's cursor block and `done = 0`, makes `seq`
+ *    even again and notifies `seq`. All these are atomic stores;
  * 2. a worker spins on `seq` for `spinMicros` after its last job (so back-to-back matmuls need
- *    no wake-up), then sleeps in `Atomics.wait`; it reads the job words only under an even
- *    `seq` and re-reads `seq` afterwards, so the words it keeps all belong to one job (a worker
- *    lagging behind a job the caller finished alone would otherwise read a mix of that job's
- *    words and the next one's while the caller rewrites them);
- * 3. every participating thread (caller included) takes item numbers with a compare-and-swap
- *    on `next` that fails once the tag changed (so a thread lagging behind can never take an
- *    item of a later job). Items are numbered across phases; an item of phase `p` starts only
- *    when `done` says every item of the earlier phases has finished;
+ *    no wake-up), then sleeps in `Atomics.wait`. It reads the job words only under an even `seq`,
+ *    stores the job's tag in its `inside` word, and only then re-reads `seq`: if `seq` changed,
+ *    the words may mix two jobs and it starts over; if not, no later job gets that tag until the
+ *    worker clears `inside` (the caller reads `inside` after making `seq` odd), so none of its
+ *    compare-and-swaps below can take an item of another job;
+ * 3. in each phase of N items, thread `t` of `n` owns items `⌊t·N/n⌋ .. ⌊(t+1)·N/n⌋` and takes
+ *    them in order through its own word of that phase's cursor block (`tag << 24 | next item`,
+ *    a compare-and-swap that fails once the tag changed); when its range is used up it takes from
+ *    the other threads' cursors, in turn, then moves on to the next phase. An item of phase `p`
+ *    starts only when `done` says every item of the earlier phases has finished;
  * 4. after each item a thread adds 1 to `done` (and notifies when that ends a phase); the caller
  *    returns when `done` reaches the job's item total. A trap sets `error`, which releases every
  *    wait.
  * The caller may publish a job before it has finished preparing it (staging the operands of a
  * later phase): items of phases after the first then also wait until `gate` holds the job's tag.
  *
- * Jobs of at most `AFFINE_PHASES` phases (the vector, map and int8 kernels, and GEMMs up to 2,048
- * columns: two phases per 512) are handed out by thread-affine ranges instead (`affine` holds the
- * job's tag): in each phase of N items, thread `t` of `n` owns items `⌊t·N/n⌋ .. ⌊(t+1)·N/n⌋` and
- * takes them in order through its own word of that phase's cursor block (`tag << 24 | next item`,
- * compare-and-swap as above); when its range is used up it takes from the other threads' cursors,
- * in turn, then moves on to the next phase (whose items still wait for `done`, and `gate`, as
- * above). So every call gives a thread the same part of the data, which stays in that core's
+ * Why a worker never reads a job's descriptor outside an item it holds: the caller writes the
+ * next job's descriptor (at the same address, for GEMMs) as soon as the last item is done, and a
+ * worker that lagged behind (it finished its items, then was descheduled) would otherwise compute
+ * its ranges from the new counts and take items of the finished job's cursor words (same tag,
+ * below the new bounds), running them on the new descriptor and adding them to the new job's
+ * `done`. Measured before the fix: 7 of 2.75 million small 2-thread products wrong with four
+ * processes on two cores.
+ *
+ * The ranges give a thread the same part of the data at every call, which stays in that core's
  * cache, while a late thread is still relieved of its items. This matters where two cores do not
  * share a cache (measured on a 2-vCPU EPYC VM: a cache line between the threads took 125 ns in
  * some periods and 480 ns in others, and with items dealt out first-come the 2-thread clip ran
  * 2-3× slower than one thread in the slow periods).
  *
  * The calling thread takes items with the same steps, written a second time in TypeScript
- * (`take.ts`, and `work`/`workAffine` in `pool.ts`) because the worker program below is a string:
+ * (`take.ts`, and `work` in `pool.ts`) because the worker program below is a string:
  * a change to one must be made to the other.
  *
  * Jobs of kind `jobs.length` run code that is not in the kernel module (a map kernel's module,
@@ -63,6 +69,18 @@ import type { WasmMemory, WasmModule } from "../webassembly-types.js";
 export const MAX_WORKERS = 64;
 
 /**
+ * Most phases a job may have (one item count and one block of cursors per phase). A GEMM with
+ * more N blocks than fit runs as several jobs.
+ *
+ * @throws never (a constant).
+ * @example
+ * ```ts
+ * if (phases > MAX_PHASES) throw new Error("internal: too many phases");
+ * ```
+ */
+export const MAX_PHASES = 8;
+
+/**
  * Word indices of the control block.
  *
  * @throws never (a constant).
@@ -78,41 +96,31 @@ export const Ctl = {
   kind: 2,
   desc: 3,
   phases: 4,
+  /** The job's tag (1..255): the high byte of its cursor words. */
   tag: 5,
-  next: 6,
-  done: 7,
-  error: 8,
-  spinMicros: 9,
-  stop: 10,
+  done: 6,
+  error: 7,
+  spinMicros: 8,
+  stop: 9,
   /** Set to the job's tag once the caller's preparation is done: items after phase 0 wait for it. */
-  gate: 11,
+  gate: 10,
   /** For a job of kind `jobs.length`: the id of the module whose `job` export runs it... */
-  module: 12,
+  module: 11,
   /** ...and the byte range of its bytes in the shared memory. */
-  modulePtr: 13,
-  moduleLen: 14,
-  /** The job's tag when its items are handed out by thread-affine ranges (see the file comment), else 0. */
-  affine: 15,
+  modulePtr: 12,
+  moduleLen: 13,
   /** `state + id`: 0 starting, 1 ready, -1 failed (worker ids start at 1; 0 is the caller). */
-  state: 16,
+  state: 14,
+  /** `inside + id`: the tag of the job worker id is working on, 0 between jobs (the caller never reuses it meanwhile). */
+  inside: 14 + MAX_WORKERS + 1,
+  /** `count + ph`: the number of items of phase ph of the job, for ph below {@link MAX_PHASES}. */
+  count: 14 + 2 * (MAX_WORKERS + 1),
   /**
-   * `cursor + ph·(MAX_WORKERS + 1) + id` (after the `state` words), for phases `ph` below
-   * {@link AFFINE_PHASES}: `tag << 24 | next item` of thread id's own range of phase ph.
+   * `cursor + ph·(MAX_WORKERS + 1) + id`, for ph below {@link MAX_PHASES}: `tag << 24 | next
+   * item` of thread id's own range of phase ph.
    */
-  cursor: 16 + MAX_WORKERS + 1,
+  cursor: 14 + 2 * (MAX_WORKERS + 1) + MAX_PHASES,
 } as const;
-
-/**
- * Most phases a job may have for its items to be handed out by thread-affine ranges (one block
- * of cursors per phase; jobs with more phases are dealt out first-come through `next`).
- *
- * @throws never (a constant).
- * @example
- * ```ts
- * const affine = limit > 1 && phases <= AFFINE_PHASES;
- * ```
- */
-export const AFFINE_PHASES = 8;
 
 /**
  * Words in the control block.
@@ -123,7 +131,7 @@ export const AFFINE_PHASES = 8;
  * const ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
  * ```
  */
-export const CONTROL_WORDS = Ctl.cursor + AFFINE_PHASES * (MAX_WORKERS + 1);
+export const CONTROL_WORDS = Ctl.cursor + MAX_PHASES * (MAX_WORKERS + 1);
 
 /** What a worker receives at start-up. */
 export interface WorkerInit {
@@ -163,7 +171,7 @@ export const PHASE_SPIN_MICROS = 50;
  */
 export const WORKER_PROGRAM = `"use strict";
 function tapegradWorker(init) {
-  var ctl = new Int32Array(init.control), id = init.id, fns, extra = {};
+  var ctl = new Int32Array(init.control), id = init.id, fns, extra = {}, counts = new Int32Array(${MAX_PHASES});
   try {
     var ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
     fns = init.jobs.map(function (name) { return ex[name]; });
@@ -171,11 +179,11 @@ function tapegradWorker(init) {
     Atomics.store(ctl, ${Ctl.state} + id, -1);
     return null;
   }
-  function jobFn(kind) {
+  function jobFn(kind, m, ptr, len) {
     if (kind < fns.length) return fns[kind];
-    var m = ctl[${Ctl.module}], f = extra[m];
+    var f = extra[m];
     if (!f) {
-      var bytes = new Uint8Array(init.memory.buffer, ctl[${Ctl.modulePtr}], ctl[${Ctl.moduleLen}]).slice();
+      var bytes = new Uint8Array(init.memory.buffer, ptr, len).slice();
       f = extra[m] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: init.memory } }).exports.job;
     }
     return f;
@@ -206,9 +214,9 @@ function tapegradWorker(init) {
       }
     }
   }
-  function workAffine(fn, desc, phases, tag, n) {
+  function work(fn, desc, phases, tag, n) {
     for (var ph = 0, start = 0; ph < phases; ph++) {
-      var total = fn(desc, ph, -1, id), base = ${Ctl.cursor} + ph * ${MAX_WORKERS + 1};
+      var total = counts[ph], base = ${Ctl.cursor} + ph * ${MAX_WORKERS + 1};
       for (;;) {
         var g = grab(base, tag, n, total);
         if (g < 0) break;
@@ -217,22 +225,6 @@ function tapegradWorker(init) {
         if (Atomics.add(ctl, ${Ctl.done}, 1) + 1 === start + total) Atomics.notify(ctl, ${Ctl.done});
       }
       start += total;
-    }
-  }
-  function work(fn, desc, phases, tag, n) {
-    if (Atomics.load(ctl, ${Ctl.affine}) === tag) return workAffine(fn, desc, phases, tag, n);
-    var ph = 0, start = 0, total = fn(desc, 0, -1, id);
-    for (;;) {
-      var g = take(${Ctl.next}, tag, 0x1000000);
-      if (g < 0) return;
-      while (g >= start + total) {
-        start += total;
-        if (++ph >= phases) return;
-        total = fn(desc, ph, -1, id);
-      }
-      if (!waitDone(start, ph === 0 ? 0 : tag)) return;
-      fn(desc, ph, g - start, id);
-      if (Atomics.add(ctl, ${Ctl.done}, 1) + 1 === start + total) Atomics.notify(ctl, ${Ctl.done});
     }
   }
   var seq = Atomics.load(ctl, ${Ctl.seq});
@@ -248,16 +240,29 @@ function tapegradWorker(init) {
       }
       if (Atomics.load(ctl, ${Ctl.stop}) !== 0) return;
       if ((s & 1) !== 0) continue; // the caller is rewriting the job words
-      var n = ctl[${Ctl.limit}], kind = ctl[${Ctl.kind}], desc = ctl[${Ctl.desc}], phases = ctl[${Ctl.phases}], tag = ctl[${Ctl.tag}];
-      if (Atomics.load(ctl, ${Ctl.seq}) !== s) continue; // lagged behind: take the newest job
+      var n = Atomics.load(ctl, ${Ctl.limit}), kind = Atomics.load(ctl, ${Ctl.kind}), desc = Atomics.load(ctl, ${Ctl.desc});
+      var phases = Atomics.load(ctl, ${Ctl.phases}), tag = Atomics.load(ctl, ${Ctl.tag});
+      var m = Atomics.load(ctl, ${Ctl.module}), ptr = Atomics.load(ctl, ${Ctl.modulePtr}), len = Atomics.load(ctl, ${Ctl.moduleLen});
+      for (var p = 0; p < phases && p < ${MAX_PHASES}; p++) counts[p] = Atomics.load(ctl, ${Ctl.count} + p);
+      // declare the tag before checking that the job is still current: from then on the caller
+      // gives no later job this tag, so this worker can take no item but this job's
+      Atomics.store(ctl, ${Ctl.inside} + id, tag);
+      if (Atomics.load(ctl, ${Ctl.seq}) !== s) {
+        Atomics.store(ctl, ${Ctl.inside} + id, 0);
+        continue; // lagged behind: take the newest job
+      }
       seq = s;
-      if (id >= n) continue;
+      if (id >= n) {
+        Atomics.store(ctl, ${Ctl.inside} + id, 0);
+        continue;
+      }
       try {
-        work(jobFn(kind), desc, phases, tag, n);
+        work(jobFn(kind, m, ptr, len), desc, phases, tag, n);
       } catch (e) {
         Atomics.store(ctl, ${Ctl.error}, 1);
         Atomics.notify(ctl, ${Ctl.done});
       }
+      Atomics.store(ctl, ${Ctl.inside} + id, 0);
     }
   };
 }

@@ -30,7 +30,7 @@ export function grab(c: Int32Array, base: number, tag: number, limit: number, it
  * @throws never.
  * @example
  * ```ts
- * const g = take(ctl, Ctl.next, tag, 0x1000000); // first-come hand-out
+ * const g = take(ctl, Ctl.cursor + 1, tag, hi); // an item of thread 1's range of phase 0
  * ```
  */
 export function take(c: Int32Array, w: number, tag: number, hi: number): number {
