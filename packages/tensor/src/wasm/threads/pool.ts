@@ -83,8 +83,6 @@ export class WorkerPool {
   private readonly workers: SpawnedWorker[] = [];
   private seq = 0;
   private tag = 0;
-  /** The current job's item count per phase (also in the control block, for the workers). */
-  private readonly counts = new Int32Array(MAX_PHASES);
   private ready = 1;
   private broken = false;
   private disposed = false;
@@ -181,7 +179,6 @@ export class WorkerPool {
     for (let ph = 0; ph < phases; ph++) {
       const items = local(desc, ph, -1, 0);
       if (!(items >= 0 && items < 0x1000000)) throw new Error(`internal: WorkerPool.run: phase ${ph} has ${items} items (at most ${0xffffff})`);
-      this.counts[ph] = items;
       total += items;
       Atomics.store(c, Ctl.count + ph, items);
       const base = Ctl.cursor + ph * (MAX_WORKERS + 1);
@@ -240,7 +237,7 @@ export class WorkerPool {
   private work(fn: JobFn, desc: number, phases: number, tag: number, limit: number): void {
     const c = this.ctl;
     for (let ph = 0, start = 0; ph < phases; ph++) {
-      const total = this.counts[ph]!, base = Ctl.cursor + ph * (MAX_WORKERS + 1);
+      const total = Atomics.load(c, Ctl.count + ph), base = Ctl.cursor + ph * (MAX_WORKERS + 1);
       for (;;) {
         const g = grab(c, base, tag, limit, total);
         if (g < 0) break;
